@@ -1,0 +1,727 @@
+"""Queries on the read model, on both time axes: `on` (valid time) and `known_at` (a log position).
+
+Rows are selected through indexes by effective date and known-at position, then folded into the
+state on the date. Every answer carries the changes (and so the sources) it rests on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection, Engine
+
+from ledger.adapters.readmodel import as_date, changes, entities, facts, fold, names
+from ledger.application.errors import Ambiguous, InvalidInput, NotFound
+from ledger.domain.dates import Effective
+
+
+@dataclass(frozen=True)
+class Axes:
+    """The two times of a question: the valid date, and what the ledger had recorded (a position)."""
+
+    on: date
+    known_at: int | None = None
+    include_planned: bool = False
+
+
+@dataclass
+class Row:
+    change: str
+    subject: str
+    aspect: str
+    other: str | None
+    value: str | None
+    extra: dict[str, Any] | None
+    eff: date
+    effective: str
+    position: int
+    planned: bool
+
+
+@dataclass
+class Period:
+    start: Row
+    end: Row | None = None
+
+    def covers(self, on: date) -> bool:
+        return self.start.eff <= on and (self.end is None or self.end.eff > on)
+
+
+def _periods(marks: list[tuple[Row, bool]]) -> list[Period]:
+    """Pair opening and closing rows, in effective order, into periods (same rule as the domain)."""
+    marks.sort(key=lambda m: (m[0].eff, 1 if m[1] else 0, m[0].position))
+    periods: list[Period] = []
+    current: Period | None = None
+    for row, opening in marks:
+        if opening:
+            if current is None:
+                current = Period(row)
+        elif current is not None:
+            current.end = row
+            periods.append(current)
+            current = None
+    if current is not None:
+        periods.append(current)
+    return periods
+
+
+@dataclass
+class World:
+    """The state of every organisation, post and membership, folded from rows effective up to a date."""
+
+    rows: list[Row]
+    on: date
+    starts: dict[str, Row] = field(default_factory=dict)
+    ends: dict[str, Row] = field(default_factory=dict)
+    first_seen: dict[str, Row] = field(default_factory=dict)
+    names: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    kinds: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    memberships: dict[tuple[str, str], list[tuple[Row, bool]]] = field(default_factory=lambda: defaultdict(list))
+    relations: dict[tuple[str, str, str], list[tuple[Row, bool]]] = field(default_factory=lambda: defaultdict(list))
+    posts: dict[str, Row] = field(default_factory=dict)
+    post_ends: dict[str, Row] = field(default_factory=dict)
+    appointments: dict[tuple[str, str], list[tuple[Row, bool]]] = field(default_factory=lambda: defaultdict(list))
+    facts: dict[tuple[str, str, str | None], Row] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for row in sorted(self.rows, key=lambda r: (r.eff, r.position)):
+            a = row.aspect
+            if a == "start":
+                self.starts.setdefault(row.subject, row)
+            elif a == "end":
+                self.ends.setdefault(row.subject, row)
+            elif a in ("attest", "mention"):
+                self.first_seen.setdefault(row.subject, row)
+            elif a == "name":
+                self.names[row.subject].append(row)
+            elif a == "kind":
+                self.kinds[row.subject].append(row)
+            elif a in ("member_start", "member_end"):
+                assert row.other is not None
+                self.memberships[(row.subject, row.other)].append((row, a == "member_start"))
+            elif a in ("rel_start", "rel_end"):
+                assert row.other is not None and row.value is not None
+                self.relations[(row.subject, row.value, row.other)].append((row, a == "rel_start"))
+            elif a == "post_start":
+                self.posts.setdefault(row.subject, row)
+            elif a == "post_end":
+                self.post_ends.setdefault(row.subject, row)
+            elif a in ("appt_start", "appt_end"):
+                assert row.other is not None
+                self.appointments[(row.subject, row.other)].append((row, a == "appt_start"))
+            elif a == "fact" and row.eff <= self.on:
+                function = (row.extra or {}).get("function")
+                self.facts[(row.subject, row.value or "", function)] = row
+
+    def start_of(self, org: str) -> Row | None:
+        return self.starts.get(org) or self.first_seen.get(org)
+
+    def in_force(self, org: str) -> bool:
+        start = self.start_of(org)
+        if start is None or start.eff > self.on:
+            return False
+        end = self.ends.get(org)
+        return end is None or end.eff > self.on
+
+    def organisations(self) -> list[str]:
+        known = set(self.starts) | set(self.first_seen)
+        return sorted(o for o in known if self.in_force(o))
+
+    def latest(self, rows: list[Row]) -> Row | None:
+        chosen = [r for r in rows if r.eff <= self.on]
+        if chosen:
+            return chosen[-1]
+        return rows[0] if rows else None
+
+    def name(self, org: str) -> str:
+        row = self.latest(self.names.get(org, []))
+        return row.value or org if row else org
+
+    def kind(self, org: str) -> str | None:
+        row = self.latest(self.kinds.get(org, []))
+        return row.value if row else None
+
+    def member_of(self, org: str) -> list[tuple[str, Period]]:
+        found = []
+        for (member, body), marks in self.memberships.items():
+            if member != org or not self.in_force(body):
+                continue
+            for period in _periods(list(marks)):
+                if period.covers(self.on):
+                    found.append((body, period))
+        return found
+
+    def members(self, body: str) -> list[tuple[str, Period]]:
+        found = []
+        for (member, b), marks in self.memberships.items():
+            if b != body or not self.in_force(member):
+                continue
+            for period in _periods(list(marks)):
+                if period.covers(self.on):
+                    found.append((member, period))
+        return found
+
+    def relationships(self, org: str) -> list[tuple[str, str, str, Period]]:
+        """(subject, relation, object, period) in force on the date where org is either end."""
+        found = []
+        for (subject, relation, obj), marks in self.relations.items():
+            if org not in (subject, obj) or not (self.in_force(subject) and self.in_force(obj)):
+                continue
+            for period in _periods(list(marks)):
+                if period.covers(self.on):
+                    found.append((subject, relation, obj, period))
+        return found
+
+    def posts_of(self, org: str) -> list[str]:
+        found = []
+        for post, row in self.posts.items():
+            end = self.post_ends.get(post)
+            if row.other == org and row.eff <= self.on and (end is None or end.eff > self.on):
+                found.append(post)
+        return sorted(found, key=lambda p: self.posts[p].value or "")
+
+    def holders(self, post: str, *, all_time: bool = False) -> list[tuple[str, Period]]:
+        found = []
+        org = self.posts[post].other if post in self.posts else None
+        org_end = self.ends.get(org) if org else None
+        for (p, person), marks in self.appointments.items():
+            if p != post:
+                continue
+            for period in _periods(list(marks)):
+                if org_end is not None and period.end is None:
+                    period = Period(period.start, org_end)
+                if all_time or period.covers(self.on):
+                    found.append((person, period))
+        return sorted(found, key=lambda h: (h[1].start.eff, h[1].start.position))
+
+    def facts_of(self, org: str) -> list[Row]:
+        return sorted(
+            (r for (s, _, _), r in self.facts.items() if s == org),
+            key=lambda r: (r.value or "", r.eff),
+        )
+
+
+class Queries:
+    """Read-only questions, answered from the read model tables."""
+
+    def __init__(self, engine: Engine, conn: Connection | None = None) -> None:
+        self.engine = engine
+        self._conn = conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        if self._conn is not None:
+            yield self._conn
+        else:
+            with self.engine.connect() as conn:
+                yield conn
+
+    # --- time axes ------------------------------------------------------------------------
+    def known_at(self, text: str | None) -> int | None:
+        """A log position, a change id or label, or a timestamp: what the ledger had recorded then."""
+        if text is None or text == "":
+            return None
+        text = text.strip()
+        with self.connect() as conn:
+            if text.isdigit():
+                return int(text)
+            row = conn.execute(
+                select(changes.c.position).where(
+                    or_(changes.c.label == text, changes.c.change_id.like(text.lower().replace("-", "") + "%"))
+                )
+            ).all()
+            if len(row) == 1:
+                return int(row[0][0])
+            if len(row) > 1:
+                raise Ambiguous(f"--known-at {text!r} matches {len(row)} changes; give more of the id")
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                raise InvalidInput(
+                    f"--known-at {text!r} is not a position, a change id or a timestamp (e.g. 2019-01-01T00:00)"
+                ) from None
+            if moment.tzinfo is None:
+                from datetime import UTC
+
+                moment = moment.replace(tzinfo=UTC)
+            stamps = conn.execute(select(changes.c.position, changes.c.recorded_at)).all()
+            before = [p for p, at in stamps if _aware(at) <= moment]
+            return max(before, default=0)
+
+    def _known(self, axes: Axes) -> Any:
+        conditions = []
+        if axes.known_at is not None:
+            conditions.append(facts.c.known_from <= axes.known_at)
+            conditions.append(or_(facts.c.known_to.is_(None), facts.c.known_to > axes.known_at))
+        else:
+            conditions.append(facts.c.known_to.is_(None))
+        if not axes.include_planned:
+            conditions.append(facts.c.planned.is_(False))
+        return and_(*conditions)
+
+    def _rows(self, conn: Connection, axes: Axes, *extra: Any, dated: bool = True) -> list[Row]:
+        conditions = [self._known(axes), *extra]
+        if dated:
+            # Names, kinds and first sightings are needed even when later than the date.
+            conditions.append(or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(("name", "kind"))))
+        result = conn.execute(select(facts).where(*conditions))
+        return [
+            Row(
+                change=r.change_id,
+                subject=r.subject,
+                aspect=r.aspect,
+                other=r.other,
+                value=r.value,
+                extra=json.loads(r.extra) if r.extra else None,
+                eff=as_date(r.eff_start),
+                effective=r.effective,
+                position=r.known_from,
+                planned=bool(r.planned),
+            )
+            for r in result
+        ]
+
+    def world(self, axes: Axes, conn: Connection | None = None) -> World:
+        if conn is None:
+            with self.connect() as c:
+                return World(self._rows(c, axes), axes.on)
+        return World(self._rows(conn, axes), axes.on)
+
+    # --- resolution ---------------------------------------------------------------------------
+    def resolve(self, text: str, entity: str = "organisation") -> str:
+        from ledger.application.service import Resolver
+
+        with self.connect() as conn:
+            found = Resolver(conn).find(text, entity)
+            assert found is not None
+            return found.hex
+
+    def resolve_post(self, text: str) -> str:
+        """A post by id, by 'Title, Organisation' / 'Title @ Organisation', or by an unambiguous title."""
+        with self.connect() as conn:
+            posts = conn.execute(
+                select(entities.c.id, entities.c.name, entities.c.parent).where(entities.c.entity == "post")
+            ).all()
+            org_names: dict[str, set[str]] = defaultdict(set)
+            for n in conn.execute(select(names.c.entity_id, names.c.folded)).all():
+                org_names[n.entity_id].add(n.folded)
+        wanted = fold(text)
+        key = wanted.replace("-", "")
+        matches = [p for p in posts if p.id.startswith(key) and len(key) >= 6]
+        if not matches:
+            for separator in (" @ ", ", ", " - "):
+                if separator.strip() and separator in text:
+                    title, org = text.rsplit(separator.strip(), 1) if separator.strip() == "," else text.rsplit(separator, 1)
+                    matches = [
+                        p
+                        for p in posts
+                        if fold(p.name) == fold(title) and fold(org) in org_names.get(p.parent or "", set())
+                    ]
+                    if matches:
+                        break
+        if not matches:
+            matches = [p for p in posts if fold(p.name) == wanted]
+        if len(matches) == 1:
+            return str(matches[0].id)
+        if len(matches) > 1:
+            with self.connect() as conn:
+                listing = "; ".join(
+                    f"{p.name}, {conn.execute(select(entities.c.name).where(entities.c.id == p.parent)).scalar()}"
+                    for p in matches[:8]
+                )
+            raise Ambiguous(f"post {text!r} is ambiguous: {listing} (write 'Title, Organisation')")
+        titles = sorted({p.name for p in posts})
+        import difflib
+
+        close = difflib.get_close_matches(text, titles, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise NotFound(f"unknown post {text!r}{hint}")
+
+    def entity_name(self, conn: Connection, entity_id: str) -> str:
+        return str(conn.execute(select(entities.c.name).where(entities.c.id == entity_id)).scalar() or entity_id)
+
+    def codes(self, conn: Connection) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = defaultdict(dict)
+        for r in conn.execute(select(names.c.entity_id, names.c.scheme, names.c.name).where(names.c.scheme.is_not(None))):
+            found[r.entity_id][r.scheme] = r.name
+        return found
+
+    def sources_of(self, conn: Connection, change_ids: set[str]) -> dict[str, dict[str, Any]]:
+        if not change_ids:
+            return {}
+        found = {}
+        ids = sorted(change_ids)
+        for i in range(0, len(ids), 500):
+            for r in conn.execute(select(changes).where(changes.c.change_id.in_(ids[i : i + 500]))):
+                found[r.change_id] = {
+                    "change": r.label or r.change_id[:8],
+                    "kind": r.kind,
+                    "effective": r.effective,
+                    "position": r.position,
+                    "sources": json.loads(r.sources),
+                }
+        return found
+
+    # --- questions ------------------------------------------------------------------------------
+    def structure(self, axes: Axes, *, kind: str | None = None, only: str | None = None) -> dict[str, Any]:
+        with self.connect() as conn:
+            world = self.world(axes, conn)
+            codes = self.codes(conn)
+            people = {r.id: r.name for r in conn.execute(select(entities.c.id, entities.c.name).where(entities.c.entity == "person"))}
+            orgs = [only] if only else world.organisations()
+            result = []
+            cited: dict[str, set[str]] = {}
+            for org in orgs:
+                if kind and world.kind(org) != kind:
+                    continue
+                entry, used = self._organisation(world, org, codes, people)
+                result.append(entry)
+                cited[org] = used
+            sources = self.sources_of(conn, set().union(*cited.values()) if cited else set())
+        for entry in result:
+            entry["sources"] = _citations(cited[entry["id"]], sources)
+        result.sort(key=lambda e: (e["kind"] or "", e["name"].casefold()))
+        return {"on": axes.on.isoformat(), "known_at": axes.known_at, "organisations": result}
+
+    def _organisation(
+        self, world: World, org: str, codes: dict[str, dict[str, str]], people: dict[str, str]
+    ) -> tuple[dict[str, Any], set[str]]:
+        used: set[str] = set()
+        start = world.start_of(org)
+        end = world.ends.get(org)
+        name_row = world.latest(world.names.get(org, []))
+        kind_row = world.latest(world.kinds.get(org, []))
+        for row in (start, name_row, kind_row):
+            if row is not None:
+                used.add(row.change)
+        member_of = []
+        for body, period in world.member_of(org):
+            used.add(period.start.change)
+            member_of.append(
+                {
+                    "id": body,
+                    "name": world.name(body),
+                    "since": period.start.effective,
+                    "role": period.start.value,
+                    "planned": period.start.planned,
+                }
+            )
+        relationships = []
+        for subject, relation, obj, period in world.relationships(org):
+            used.add(period.start.change)
+            relationships.append(
+                {
+                    "subject": world.name(subject),
+                    "relation": relation,
+                    "object": world.name(obj),
+                    "subject_id": subject,
+                    "object_id": obj,
+                    "since": period.start.effective,
+                }
+            )
+        posts = []
+        for post in world.posts_of(org):
+            used.add(world.posts[post].change)
+            holders = []
+            for person, period in world.holders(post):
+                used.add(period.start.change)
+                flags = period.start.extra or {}
+                holders.append(
+                    {
+                        "person": people.get(person, period.start.value or person),
+                        "from": period.start.effective,
+                        "to": period.end.effective if period.end else None,
+                        "interim": bool(flags.get("interim")),
+                        "acting": bool(flags.get("acting")),
+                        "shadow": bool(flags.get("shadow")),
+                    }
+                )
+            posts.append({"id": post, "title": world.posts[post].value, "holders": holders})
+        fact_list = []
+        for row in world.facts_of(org):
+            used.add(row.change)
+            extra = row.extra or {}
+            fact_list.append(
+                {
+                    "attribute": row.value,
+                    "value": extra.get("value"),
+                    "unit": extra.get("unit"),
+                    "function": extra.get("function"),
+                    "effective": row.effective,
+                }
+            )
+        entry = {
+            "id": org,
+            "name": world.name(org),
+            "kind": kind_row.value if kind_row else None,
+            "codes": codes.get(org, {}),
+            "established": start.effective if start and start.aspect == "start" else None,
+            "first_recorded": start.effective if start and start.aspect != "start" else None,
+            "closed": end.effective if end and end.eff > world.on else None,
+            "member_of": sorted(member_of, key=lambda m: m["name"].casefold()),
+            "relationships": relationships,
+            "posts": posts,
+            "facts": fact_list,
+            "planned": bool(start and start.planned),
+        }
+        return entry, used
+
+    def show(self, org_text: str, axes: Axes) -> dict[str, Any]:
+        org = self.resolve(org_text)
+        with self.connect() as conn:
+            world = self.world(axes, conn)
+            codes = self.codes(conn)
+            people = {r.id: r.name for r in conn.execute(select(entities.c.id, entities.c.name).where(entities.c.entity == "person"))}
+            entry, used = self._organisation(world, org, codes, people)
+            entry["in_force"] = world.in_force(org)
+            members = []
+            for member, period in world.members(org):
+                used.add(period.start.change)
+                members.append({"id": member, "name": world.name(member), "since": period.start.effective})
+            entry["members"] = sorted(members, key=lambda m: m["name"].casefold())
+            entry["sources"] = _citations(used, self.sources_of(conn, used))
+        return {"on": axes.on.isoformat(), "known_at": axes.known_at, "organisation": entry}
+
+    def history(self, org_text: str, axes: Axes) -> dict[str, Any]:
+        """Every change touching the organisation (or its posts), in effective order, with sources."""
+        org = self.resolve(org_text)
+        with self.connect() as conn:
+            post_ids = [r[0] for r in conn.execute(select(entities.c.id).where(entities.c.parent == org))]
+            known = self._known(Axes(axes.on, axes.known_at, include_planned=True))
+            change_ids = {
+                r[0]
+                for r in conn.execute(
+                    select(facts.c.change_id).where(
+                        known, or_(facts.c.subject.in_([org, *post_ids]), facts.c.other == org)
+                    )
+                )
+            }
+            rows = conn.execute(
+                select(changes).where(changes.c.change_id.in_(sorted(change_ids))).order_by(changes.c.eff_start, changes.c.position)
+            ).all()
+            corrected = {r.supersedes: r for r in rows if r.supersedes}
+            supersedes = {}
+            for r in rows:
+                if r.supersedes:
+                    old = conn.execute(select(changes).where(changes.c.change_id == r.supersedes)).first()
+                    if old is not None:
+                        supersedes[r.change_id] = old
+            entries = []
+            for r in rows:
+                entry = _change_entry(r)
+                entry["summary"] = self._summary(conn, r)
+                if r.change_id in supersedes:
+                    old = supersedes[r.change_id]
+                    entry["corrects"] = {"change": old.label or old.change_id[:8], "effective": old.effective, "position": old.position}
+                if r.change_id in corrected:
+                    entry["corrected_by"] = corrected[r.change_id].label or corrected[r.change_id].change_id[:8]
+                entries.append(entry)
+            name = self.entity_name(conn, org)
+        return {"organisation": {"id": org, "name": name}, "known_at": axes.known_at, "changes": entries}
+
+    def lineage(self, org_text: str, axes: Axes) -> dict[str, Any]:
+        """All predecessors and successors, transitively, with the kind and date of each edge."""
+        org = self.resolve(org_text)
+        with self.connect() as conn:
+            edges_rows = conn.execute(
+                select(facts).where(self._known(Axes(axes.on, axes.known_at, axes.include_planned)), facts.c.aspect == "edge")
+            ).all()
+            forward: dict[str, list[Any]] = defaultdict(list)
+            backward: dict[str, list[Any]] = defaultdict(list)
+            for r in edges_rows:
+                forward[r.subject].append(r)
+                backward[r.other].append(r)
+            found: dict[tuple[str, str, str], Any] = {}
+            for graph, nxt in ((forward, "other"), (backward, "subject")):
+                stack, seen = [org], {org}
+                while stack:
+                    node = stack.pop()
+                    for r in graph.get(node, []):
+                        found[(r.subject, r.other, r.change_id)] = r
+                        target = getattr(r, nxt)
+                        if target not in seen:
+                            seen.add(target)
+                            stack.append(target)
+            sources = self.sources_of(conn, {r.change_id for r in found.values()})
+            edges = []
+            for r in sorted(found.values(), key=lambda r: (r.eff_start, r.known_from)):
+                edges.append(
+                    {
+                        "from": self.entity_name(conn, r.subject),
+                        "to": self.entity_name(conn, r.other),
+                        "from_id": r.subject,
+                        "to_id": r.other,
+                        "kind": r.value,
+                        "effective": r.effective,
+                        "change": sources.get(r.change_id, {}).get("change"),
+                        "sources": sources.get(r.change_id, {}).get("sources", []),
+                    }
+                )
+            name = self.entity_name(conn, org)
+        return {"organisation": {"id": org, "name": name}, "known_at": axes.known_at, "edges": edges}
+
+    def holders(self, post_text: str, axes: Axes, *, all_time: bool = False) -> dict[str, Any]:
+        post = self.resolve_post(post_text)
+        with self.connect() as conn:
+            world = self.world(axes, conn)
+            people = {r.id: r.name for r in conn.execute(select(entities.c.id, entities.c.name).where(entities.c.entity == "person"))}
+            org = world.posts[post].other if post in world.posts else None
+            held = world.holders(post, all_time=all_time) if post in world.posts else []
+            used = {p.start.change for _, p in held} | {p.end.change for _, p in held if p.end}
+            sources = self.sources_of(conn, used)
+            holders = []
+            for person, period in held:
+                flags = period.start.extra or {}
+                holders.append(
+                    {
+                        "person": people.get(person, person),
+                        "from": period.start.effective,
+                        "to": period.end.effective if period.end else None,
+                        "interim": bool(flags.get("interim")),
+                        "acting": bool(flags.get("acting")),
+                        "shadow": bool(flags.get("shadow")),
+                        "change": sources.get(period.start.change, {}).get("change"),
+                        "sources": sources.get(period.start.change, {}).get("sources", []),
+                    }
+                )
+            title = self.entity_name(conn, post)
+            org_name = self.entity_name(conn, org) if org else None
+        return {
+            "post": {"id": post, "title": title, "organisation": org_name},
+            "on": None if all_time else axes.on.isoformat(),
+            "known_at": axes.known_at,
+            "holders": holders,
+        }
+
+    def log(self, *, limit: int | None = None, after: int | None = None, until: int | None = None) -> list[dict[str, Any]]:
+        with self.connect() as conn:
+            q = select(changes).order_by(changes.c.position)
+            if after is not None:
+                q = q.where(changes.c.position > after)
+            if until is not None:
+                q = q.where(changes.c.position <= until)
+            if limit is not None:
+                q = q.limit(limit)
+            rows = conn.execute(q).all()
+            return [_change_entry(r) | {"summary": self._summary(conn, r)} for r in rows]
+
+    def count_changes(self) -> int:
+        with self.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
+
+    def _summary(self, conn: Connection, r: Any) -> str:
+        details = json.loads(r.details)
+        return summarise(r.kind, details, lambda i: self.entity_name(conn, UUID(i).hex) if _is_uuid(i) else str(i))
+
+
+def summarise(kind: str, d: dict[str, Any], name: Any) -> str:
+    """One line saying what a change did, in words."""
+    n = name
+    match kind:
+        case "established":
+            return f"{d['name']} established ({d['org_kind']})" + (" (on or before)" if d.get("on_or_before") else "")
+        case "renamed":
+            return f"{n(d['organisation'])} renamed {d['name']}"
+        case "reclassified":
+            return f"{n(d['organisation'])} reclassified as {d['org_kind']}"
+        case "closed":
+            return f"{n(d['organisation'])} closed"
+        case "merged":
+            preds = ", ".join(n(p) for p in d["predecessors"])
+            into = "new body" if d["into_new"] else "existing body"
+            return f"{preds} merged into {n(d['successor'])} ({into})"
+        case "split":
+            return f"{n(d['source'])} split into " + ", ".join(n(s) for s in d["successors"])
+        case "succeeded":
+            return f"{n(d['predecessor'])} succeeded by {n(d['successor'])}"
+        case "joined":
+            role = f" as {d['role']}" if d.get("role") else ""
+            return f"{n(d['member'])} joined {n(d['body'])}{role}"
+        case "left":
+            return f"{n(d['member'])} left {n(d['body'])}"
+        case "relationship_started":
+            return f"{n(d['subject'])} {d['relation']} {n(d['object'])} (started)"
+        case "relationship_ended":
+            return f"{n(d['subject'])} {d['relation']} {n(d['object'])} (ended)"
+        case "function_moved":
+            hc = f" with {d['headcount']} staff" if d.get("headcount") is not None else ""
+            return f"{d['function_name']} moved from {n(d['from_body'])} to {n(d['to_body'])}{hc}"
+        case "staff_transferred":
+            return f"{d['headcount']} {d['function_name']} staff transferred from {n(d['from_body'])} to {n(d['to_body'])}"
+        case "post_created":
+            return f"post {d['title']} created in {n(d['organisation'])}"
+        case "post_abolished":
+            return f"post {n(d['post'])} in {n(d['organisation'])} abolished"
+        case "appointed":
+            flags = [f for f in ("interim", "acting", "shadow") if d.get(f)]
+            flag = f" ({', '.join(flags)})" if flags else ""
+            return f"{d['person_name']} appointed {n(d['post'])}, {n(d['organisation'])}{flag}"
+        case "appointment_ended":
+            return f"{n(d['person'])} left post {n(d['post'])}, {n(d['organisation'])}"
+        case "fact_recorded":
+            unit = f" {d['unit']}" if d.get("unit") else ""
+            fn = f" ({d['function_name']})" if d.get("function_name") else ""
+            return f"{n(d['subject'])}: {d['attribute']}{fn} = {d['value']}{unit}"
+        case "decision_recorded":
+            return f"{n(d['body'])} decided: {d['decision']}"
+        case "retracted" | "cancelled":
+            return f"{kind} change {d.get('retracts', '')[:8]}"
+    return kind
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
+    return value  # type: ignore[no-any-return]
+
+
+def _change_entry(r: Any) -> dict[str, Any]:
+    return {
+        "position": r.position,
+        "change": r.label or r.change_id[:8],
+        "change_id": r.change_id,
+        "kind": r.kind,
+        "effective": r.effective,
+        "approximate": Effective.parse(r.effective).approximate,
+        "status": r.status,
+        "recorded_at": _aware(r.recorded_at).isoformat(timespec="seconds"),
+        "recorder": r.recorder,
+        "reason": r.reason,
+        "sources": json.loads(r.sources),
+        "superseded_at": r.superseded_at,
+    }
+
+
+def _citations(used: set[str], sources: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[str, str]] = set()
+    cited = []
+    for change in sorted(used, key=lambda c: sources.get(c, {}).get("position", 0)):
+        info = sources.get(change)
+        if not info:
+            continue
+        for s in info["sources"]:
+            key = (s["source"], s["locator"])
+            if key not in seen:
+                seen.add(key)
+                cited.append({"source": s["source"], "locator": s["locator"], "change": info["change"]})
+    return cited

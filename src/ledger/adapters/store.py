@@ -1,0 +1,51 @@
+"""Where the ledger lives: database URLs, engine settings, and write transactions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+DEFAULT_DATABASE = "ledger.db"
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used (bad URL, unreachable server, missing rights)."""
+
+
+def normalise_url(value: str | None) -> str:
+    """Accept a file path, a sqlite:// URL or a postgresql:// URL; default to ./ledger.db."""
+    value = (value or DEFAULT_DATABASE).strip()
+    if value in ("sqlite://", "sqlite:///:memory:", ":memory:"):
+        return "sqlite://"
+    if value.startswith("sqlite:"):
+        return value
+    if value.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + value.split("://", 1)[1]
+    if value.startswith("postgresql+"):
+        return value
+    if "://" in value:
+        scheme = value.split("://", 1)[0]
+        raise StoreError(f"unsupported database URL scheme {scheme!r}: use a file path, sqlite:// or postgresql://")
+    return "sqlite:///" + str(Path(value).expanduser())
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Let the ledger say BEGIN IMMEDIATE for writes: a writer takes the lock before it reads the
+    history it validates against, so two processes never both validate against a stale log."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("ledger_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

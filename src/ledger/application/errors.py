@@ -1,0 +1,45 @@
+"""Errors a user can cause; each prints as one line on stderr with a non-zero exit code."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base class: the message is the whole story, in one line."""
+
+    exit_code = 1
+
+
+class InvalidInput(LedgerError):
+    """Input that cannot be parsed (bad date, unknown kind, missing field, bad file)."""
+
+    exit_code = 2
+
+
+class NotFound(LedgerError):
+    """A name, code or id that the ledger does not know."""
+
+    exit_code = 3
+
+
+class Ambiguous(LedgerError):
+    """A name that matches more than one organisation, post or person."""
+
+    exit_code = 3
+
+
+class Refused(LedgerError):
+    """A change that contradicts the recorded history."""
+
+    exit_code = 4
+
+
+class ConcurrentChange(Refused):
+    """Another writer changed the same aggregate first."""
+
+    exit_code = 5
+
+
+class StoreUnavailable(LedgerError):
+    """The database cannot be opened, reached or written."""
+
+    exit_code = 6

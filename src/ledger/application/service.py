@@ -1,0 +1,578 @@
+"""LedgerApp: the one way in. Every change, from the CLI, an importer or a test, comes through here.
+
+Recording a change: resolve the names it uses, build its event, load every aggregate it touches, let
+each check its timeline with the change applied, then save all their new events and bring the read
+model up to date, in one transaction. Anything refused leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy.exc
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Mapper, OperationalError, PersistenceError
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from ledger.adapters.mapper import PydanticMapper
+from ledger.adapters.readmodel import ReadModel, changes, entities, fold, names
+from ledger.adapters.store import configure_sqlite
+from ledger.application import commands as cmd
+from ledger.application.errors import (
+    Ambiguous,
+    ConcurrentChange,
+    InvalidInput,
+    NotFound,
+    Refused,
+    StoreUnavailable,
+)
+from ledger.domain.events import (
+    Appointed,
+    AppointmentEnded,
+    ChangeEvent,
+    Closed,
+    DecisionRecorded,
+    Established,
+    FactRecorded,
+    FunctionMoved,
+    IntroducedBody,
+    Joined,
+    Left,
+    Merged,
+    PostAbolished,
+    PostCreated,
+    Reclassified,
+    RelationshipEnded,
+    RelationshipStarted,
+    Renamed,
+    Split,
+    StaffTransferred,
+    Succeeded,
+)
+from ledger.domain.model import Conflict, Entity, new_entity
+
+NAMESPACE = UUID("6f1c1a52-4a0e-5b7e-9d1e-3c2b8a7d0e11")
+
+
+def org_id(name: str, codes: dict[str, str] | None = None) -> UUID:
+    if codes:
+        scheme = "ods" if "ods" in codes else sorted(codes)[0]
+        return uuid.uuid5(NAMESPACE, f"organisation:{scheme}:{codes[scheme].upper()}")
+    return uuid.uuid5(NAMESPACE, f"organisation:{fold(name)}")
+
+
+def post_id(organisation: UUID, title: str) -> UUID:
+    return uuid.uuid5(NAMESPACE, f"post:{organisation.hex}:{fold(title)}")
+
+
+def person_id(name: str) -> UUID:
+    return uuid.uuid5(NAMESPACE, f"person:{fold(name)}")
+
+
+def function_id(name: str) -> UUID:
+    return uuid.uuid5(NAMESPACE, f"function:{fold(name)}")
+
+
+def change_id_for(request: Any) -> UUID:
+    """Stable ids make re-imports idempotent: the label if given, else the request's content."""
+    if request.id:
+        return uuid.uuid5(NAMESPACE, f"change:{request.id}")
+    return uuid.uuid5(NAMESPACE, "change:" + request_digest(request))
+
+
+def request_digest(request: Any) -> str:
+    data = request.model_dump(mode="json", by_alias=True, exclude={"recorder"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Outcome:
+    """What recording one change did."""
+
+    change_id: UUID
+    handle: str
+    kind: str
+    effective: str
+    status: str  # "recorded", "already recorded", "would record"
+    position: int | None = None
+    events: list[tuple[str, str]] = field(default_factory=list)  # (entity label, event kind)
+    introduced: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"{self.status}: {self.kind} {self.effective} (change {self.handle}"
+        if self.position is not None:
+            text += f", position {self.position}"
+        text += ")"
+        if self.introduced:
+            text += "; introduced " + ", ".join(self.introduced)
+        return text
+
+
+class _Rollback(Exception):
+    pass
+
+
+class LedgerApp(Application[UUID]):
+    """The ledger application: records changes and keeps the read model current."""
+
+    name = "Ledger"
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return PydanticMapper()
+
+    def construct_factory(self, env: Any) -> Any:
+        factory = super().construct_factory(env)
+        engine = factory.datastore.engine
+        if engine is not None and engine.dialect.name == "sqlite":
+            configure_sqlite(engine)
+            # WAL is switched on by our connect hook, outside any transaction.
+            factory.datastore._tried_init_sqlite_wal_mode = True
+        return factory
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        try:
+            super().__init__(env)
+        except (PersistenceError, sqlalchemy.exc.SQLAlchemyError) as exc:
+            raise StoreUnavailable(f"cannot open the ledger store: {_first_line(exc)}") from None
+        self.datastore = self.factory.datastore
+        self.engine: Engine = self.datastore.engine
+        self.readmodel = ReadModel(self.mapper.to_domain_event)  # type: ignore[arg-type]
+        with self.engine.begin() as conn:
+            ReadModel.create(conn)
+
+    # --- transactions ----------------------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One write transaction: on SQLite it takes the write lock before anything is read."""
+        try:
+            with self.datastore.transaction(commit=True) as session:
+                session.connection(execution_options={"ledger_write": True})
+                yield session
+        except (IntegrityError, sqlalchemy.exc.IntegrityError) as exc:
+            raise ConcurrentChange(
+                "another writer changed the same records at the same time; nothing was appended "
+                f"({_first_line(exc)})"
+            ) from None
+        except (OperationalError, sqlalchemy.exc.OperationalError) as exc:
+            raise StoreUnavailable(f"the ledger store refused the write: {_first_line(exc)}") from None
+
+    # --- recording ------------------------------------------------------------------------
+    def record(self, request: Any, *, dry_run: bool = False) -> Outcome:
+        return self.record_many([request], dry_run=dry_run)[0]
+
+    def record_many(
+        self,
+        requests: Sequence[Any],
+        *,
+        dry_run: bool = False,
+        probe: Callable[[Connection], None] | None = None,
+    ) -> list[Outcome]:
+        """Record changes in order, all in one transaction: all are appended, or none.
+
+        With dry_run the transaction is rolled back at the end; `probe` sees the store inside it.
+        """
+        outcomes: list[Outcome] = []
+        try:
+            with self.writing() as session:
+                conn = session.connection()
+                for index, request in enumerate(requests):
+                    try:
+                        outcomes.append(self._record_one(conn, request, dry_run=dry_run))
+                        if probe is not None:
+                            probe(conn)
+                    except (Refused, NotFound, Ambiguous, InvalidInput) as exc:
+                        exc.index = index  # type: ignore[attr-defined]
+                        raise
+                if dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
+        return outcomes
+
+    def _record_one(self, conn: Connection, request: Any, *, dry_run: bool) -> Outcome:
+        change_id = change_id_for(request)
+        digest = request_digest(request)
+        existing = conn.execute(
+            select(changes.c.position, changes.c.digest, changes.c.kind, changes.c.effective).where(
+                changes.c.change_id == change_id.hex
+            )
+        ).first()
+        handle = request.id or change_id.hex[:8]
+        if existing is not None:
+            if existing.digest and existing.digest != digest:
+                raise Refused(
+                    f"change {handle!r} is already recorded with different content "
+                    f"(position {existing.position}); correct it instead of recording it again"
+                )
+            return Outcome(change_id, handle, existing.kind, existing.effective, "already recorded", existing.position)
+        event = self._build(conn, request, change_id, digest)
+        aggregates = self._touch(event)
+        for aggregate in aggregates:
+            try:
+                aggregate.check(change_id)
+            except Conflict as conflict:
+                raise Refused(f"refused {event.kind} {event.effective}: {conflict}") from None
+        pending = [(agg, ev) for agg in aggregates for ev in agg.collect_events()]
+        recordings = self.save(*(ev for _, ev in pending))
+        self.catch_up(conn)
+        position = min((r.notification.id for r in recordings), default=None)
+        outcome = Outcome(
+            change_id,
+            event.handle,
+            event.kind,
+            str(event.effective),
+            "would record" if dry_run else "recorded",
+            position,
+            events=[(_label(agg), ev.kind) for agg, ev in pending],
+            introduced=[b.name for b in event.introduced if not _is_named_new(event, b.id)],
+        )
+        return outcome
+
+    def _touch(self, event: ChangeEvent) -> list[Entity]:
+        aggregates: list[Entity] = []
+        seen: set[UUID] = set()
+        for party in event.parties():
+            if party.id in seen:
+                continue
+            seen.add(party.id)
+            try:
+                aggregate: Entity = self.repository.get(party.id)
+            except AggregateNotFoundError:
+                aggregate = new_entity(party.entity, party.id)
+            aggregate.record(event)
+            aggregates.append(aggregate)
+        return aggregates
+
+    # --- building events from requests -----------------------------------------------------
+    def _build(self, conn: Connection, r: Any, change_id: UUID, digest: str) -> ChangeEvent:
+        common: dict[str, Any] = {
+            "timestamp": datetime.now(UTC),
+            "change_id": change_id,
+            "label": r.id,
+            "effective": r.effective,
+            "status": r.status,
+            "recorder": r.recorder,
+            "reason": r.reason,
+            "sources": r.sources,
+            "digest": digest,
+        }
+        find = Resolver(conn)
+        match r:
+            case cmd.Establish():
+                found = find.organisation(r.organisation, missing_ok=True)
+                if found is None:
+                    found = find.organisation_by_codes(r.codes)
+                target = found or org_id(r.organisation, r.codes)
+                return Established(
+                    **common,
+                    organisation=target,
+                    name=r.organisation,
+                    org_kind=r.kind,
+                    codes=r.codes,
+                    on_or_before=r.on_or_before,
+                )
+            case cmd.Rename():
+                return Renamed(**common, organisation=find.organisation(r.organisation), name=r.name)
+            case cmd.Reclassify():
+                return Reclassified(**common, organisation=find.organisation(r.organisation), org_kind=r.kind)
+            case cmd.Close():
+                return Closed(**common, organisation=find.organisation(r.organisation))
+            case cmd.Merge():
+                return self._merge(find, r, common)
+            case cmd.SplitUp():
+                return self._split(find, r, common)
+            case cmd.Succeed():
+                return Succeeded(
+                    **common,
+                    predecessor=find.organisation(r.predecessor),
+                    successor=find.organisation(r.successor),
+                )
+            case cmd.Join():
+                return Joined(**common, member=find.organisation(r.member), body=find.organisation(r.body), role=r.role)
+            case cmd.Leave():
+                return Left(**common, member=find.organisation(r.member), body=find.organisation(r.body))
+            case cmd.StartRelationship():
+                return RelationshipStarted(
+                    **common,
+                    subject=find.organisation(r.subject),
+                    relation=r.relation,
+                    object=find.organisation(r.object),
+                )
+            case cmd.EndRelationship():
+                return RelationshipEnded(
+                    **common,
+                    subject=find.organisation(r.subject),
+                    relation=r.relation,
+                    object=find.organisation(r.object),
+                )
+            case cmd.MoveFunction():
+                return FunctionMoved(
+                    **common,
+                    function=function_id(r.function),
+                    function_name=r.function,
+                    from_body=find.organisation(r.from_),
+                    to_body=find.organisation(r.to),
+                    headcount=r.headcount,
+                )
+            case cmd.TransferStaff():
+                return StaffTransferred(
+                    **common,
+                    function=function_id(r.function),
+                    function_name=r.function,
+                    from_body=find.organisation(r.from_),
+                    to_body=find.organisation(r.to),
+                    headcount=r.headcount,
+                )
+            case cmd.CreatePost():
+                organisation = find.organisation(r.organisation)
+                return PostCreated(**common, post=post_id(organisation, r.post), title=r.post, organisation=organisation)
+            case cmd.AbolishPost():
+                organisation = find.organisation(r.organisation)
+                return PostAbolished(**common, post=find.post(r.post, organisation), organisation=organisation)
+            case cmd.Appoint():
+                organisation = find.organisation(r.organisation)
+                person = find.person(r.person, missing_ok=True) or person_id(r.person)
+                return Appointed(
+                    **common,
+                    post=find.post(r.post, organisation),
+                    organisation=organisation,
+                    person=person,
+                    person_name=r.person,
+                    interim=r.interim,
+                    acting=r.acting,
+                    shadow=r.shadow,
+                )
+            case cmd.EndAppointment():
+                organisation = find.organisation(r.organisation)
+                person = find.person(r.person)
+                assert person is not None
+                return AppointmentEnded(
+                    **common, post=find.post(r.post, organisation), organisation=organisation, person=person
+                )
+            case cmd.RecordFact():
+                return FactRecorded(
+                    **common,
+                    subject=find.organisation(r.subject),
+                    attribute=r.attribute,
+                    value=r.value,
+                    unit=r.unit,
+                    function=function_id(r.function) if r.function else None,
+                    function_name=r.function,
+                )
+            case cmd.RecordDecision():
+                return DecisionRecorded(
+                    **common,
+                    body=find.organisation(r.body),
+                    decision=r.decision,
+                    about=tuple(find.organisation(a) for a in r.about),
+                )
+        raise InvalidInput(f"cannot record a change of type {type(r).__name__}")
+
+    def _merge(self, find: Resolver, r: cmd.Merge, common: dict[str, Any]) -> ChangeEvent:
+        introduced: list[IntroducedBody] = []
+        successor = find.organisation(r.successor, missing_ok=True)
+        if successor is None:
+            successor = find.organisation_by_codes(r.codes)
+        if r.into == "new" and successor is not None:
+            raise Refused(f"refused merged: the successor {r.successor!r} already exists; use into: existing")
+        if r.into == "existing" and successor is None:
+            raise NotFound(find.not_found_message(r.successor, "organisation"))
+        into_new = successor is None
+        successor_kind = r.kind or (find.kind_of(successor) if successor else None)
+        if into_new:
+            if not r.kind:
+                raise InvalidInput(f"merged: 'kind' is required because {r.successor!r} is a new body")
+            successor = org_id(r.successor, r.codes)
+            introduced.append(IntroducedBody(id=successor, name=r.successor, kind=r.kind, codes=r.codes))
+        assert successor is not None
+        predecessors: list[UUID] = []
+        for name in r.predecessors:
+            found = find.organisation(name, missing_ok=True, introducing=True)
+            if found is None:
+                found = org_id(name)
+                introduced.append(IntroducedBody(id=found, name=name, kind=successor_kind or "unknown"))
+            predecessors.append(found)
+        if successor in predecessors:
+            raise InvalidInput("merged: the successor cannot also be a predecessor")
+        return Merged(
+            **common,
+            predecessors=tuple(predecessors),
+            successor=successor,
+            into_new=into_new,
+            introduced=tuple(introduced),
+        )
+
+    def _split(self, find: Resolver, r: cmd.SplitUp, common: dict[str, Any]) -> ChangeEvent:
+        source = find.organisation(r.source)
+        kind = r.kind or find.kind_of(source) or "unknown"
+        successors: list[UUID] = []
+        new: list[UUID] = []
+        introduced: list[IntroducedBody] = []
+        for name in r.successors:
+            found = find.organisation(name, missing_ok=True, introducing=True)
+            if found is None:
+                found = org_id(name)
+                new.append(found)
+                introduced.append(IntroducedBody(id=found, name=name, kind=kind))
+            successors.append(found)
+        if source in successors:
+            raise InvalidInput("split: the source cannot also be a successor; use source_continues: true")
+        return Split(
+            **common,
+            source=source,
+            successors=tuple(successors),
+            new_successors=tuple(new),
+            source_continues=r.source_continues,
+            introduced=tuple(introduced),
+        )
+
+    # --- the read model ---------------------------------------------------------------------
+    def catch_up(self, conn: Connection, batch: int = 2000) -> int:
+        """Project every notification after the read model's position (called inside writes)."""
+        position = ReadModel.position(conn)
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=position, limit=batch, inclusive_of_start=False
+            )
+            if not notifications:
+                return position
+            decoded = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+            self.readmodel.apply(conn, decoded)  # type: ignore[arg-type]
+            position = notifications[-1].id
+            ReadModel.set_position(conn, position)
+
+    def ensure_current(self) -> None:
+        """Bring the read model up to the log (needed only after an interrupted rebuild)."""
+        with self.engine.connect() as conn:
+            behind = ReadModel.position(conn) < (self.recorder.max_notification_id() or 0)
+        if behind:
+            with self.writing() as session:
+                self.catch_up(session.connection())
+
+    def rebuild(self) -> int:
+        """Drop the read model's rows and project the whole log again, in one transaction."""
+        with self.writing() as session:
+            conn = session.connection()
+            ReadModel.clear(conn)
+            self.catch_up(conn)
+            return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
+
+
+class Resolver:
+    """Finds organisations, posts and people by id, code or unambiguous name."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _candidates(self, text: str, entity: str) -> list[str]:
+        folded = fold(text)
+        rows = self.conn.execute(
+            select(names.c.entity_id)
+            .join(entities, entities.c.id == names.c.entity_id)
+            .where(names.c.folded == folded, entities.c.entity == entity)
+            .distinct()
+        ).all()
+        found = [r[0] for r in rows]
+        if not found:
+            key = text.strip().lower().replace("-", "")
+            if len(key) >= 6 and all(c in "0123456789abcdef" for c in key):
+                rows = self.conn.execute(
+                    select(entities.c.id).where(entities.c.id.like(key + "%"), entities.c.entity == entity)
+                ).all()
+                found = [r[0] for r in rows]
+        return found
+
+    def find(self, text: str, entity: str, *, missing_ok: bool = False, introducing: bool = False) -> UUID | None:
+        found = self._candidates(text, entity)
+        if len(found) == 1:
+            return UUID(found[0])
+        if len(found) > 1:
+            listing = "; ".join(self.describe(f) for f in found[:8])
+            raise Ambiguous(f"{entity} {text!r} is ambiguous: {listing} (use the id)")
+        if introducing:
+            close = self.suggestions(text, entity, cutoff=0.85)
+            if close:
+                raise NotFound(
+                    f"unknown {entity} {text!r}; did you mean {close[0]!r}? "
+                    "(a merger or split only introduces a body whose name is not close to a known one)"
+                )
+        if missing_ok:
+            return None
+        raise NotFound(self.not_found_message(text, entity))
+
+    def organisation(self, text: str, *, missing_ok: bool = False, introducing: bool = False) -> UUID:
+        return self.find(text, "organisation", missing_ok=missing_ok, introducing=introducing)  # type: ignore[return-value]
+
+    def organisation_by_codes(self, codes: dict[str, str]) -> UUID | None:
+        for code in codes.values():
+            found = self.find(code, "organisation", missing_ok=True)
+            if found is not None:
+                return found
+        return None
+
+    def person(self, text: str, *, missing_ok: bool = False) -> UUID | None:
+        return self.find(text, "person", missing_ok=missing_ok)
+
+    def post(self, title: str, organisation: UUID) -> UUID:
+        candidate = post_id(organisation, title)
+        row = self.conn.execute(select(entities.c.id).where(entities.c.id == candidate.hex)).first()
+        if row is None:
+            org_name = self.conn.execute(select(entities.c.name).where(entities.c.id == organisation.hex)).scalar()
+            raise NotFound(f"no post {title!r} in {org_name}; record post_created first")
+        return candidate
+
+    def kind_of(self, organisation: UUID) -> str | None:
+        from ledger.adapters.readmodel import facts
+
+        value = self.conn.execute(
+            select(facts.c.value)
+            .where(facts.c.subject == organisation.hex, facts.c.aspect == "kind", facts.c.known_to.is_(None))
+            .order_by(facts.c.eff_start.desc(), facts.c.known_from.desc())
+        ).scalar()
+        return str(value) if value else None
+
+    def describe(self, entity_id: str) -> str:
+        row = self.conn.execute(select(entities.c.name, entities.c.entity).where(entities.c.id == entity_id)).first()
+        name = row.name if row else "?"
+        return f"{name} [{entity_id[:8]}]"
+
+    def suggestions(self, text: str, entity: str, cutoff: float = 0.6) -> list[str]:
+        rows = self.conn.execute(
+            select(names.c.name).join(entities, entities.c.id == names.c.entity_id).where(entities.c.entity == entity)
+        ).all()
+        by_fold = {fold(r[0]): r[0] for r in rows}
+        close = difflib.get_close_matches(fold(text), list(by_fold), n=3, cutoff=cutoff)
+        return [by_fold[c] for c in close]
+
+    def not_found_message(self, text: str, entity: str) -> str:
+        close = self.suggestions(text, entity)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        return f"unknown {entity} {text!r}{hint}"
+
+
+def _label(aggregate: Entity) -> str:
+    return aggregate.label
+
+
+def _is_named_new(event: ChangeEvent, body_id: UUID) -> bool:
+    """The new successor of a merger is the point of the change, not an introduction."""
+    return isinstance(event, Merged) and event.into_new and event.successor == body_id
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+__all__ = ["LedgerApp", "Outcome", "Resolver", "change_id_for", "org_id", "person_id", "post_id"]

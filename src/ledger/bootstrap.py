@@ -1,0 +1,36 @@
+"""Wires the real adapters together: reads the environment once, opens the store, returns the ledger."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ledger.adapters.queries import Queries
+from ledger.adapters.store import normalise_url
+from ledger.application.service import LedgerApp
+
+DATABASE_ENV = "LEDGER_DATABASE_URL"
+
+
+@dataclass
+class Ledger:
+    """The application (the one way in) and the read-only queries, on one store."""
+
+    app: LedgerApp
+    queries: Queries
+    url: str
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def database_url(explicit: str | None = None) -> str:
+    return normalise_url(explicit or os.environ.get(DATABASE_ENV))
+
+
+def open_ledger(url: str | None = None) -> Ledger:
+    """Open (and on first use create) the ledger at URL, a path, or $LEDGER_DATABASE_URL, or ./ledger.db."""
+    resolved = database_url(url)
+    env = {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": resolved}
+    app = LedgerApp(env)
+    return Ledger(app=app, queries=Queries(app.engine), url=resolved)

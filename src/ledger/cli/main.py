@@ -1,0 +1,723 @@
+"""The `ledger` command. Commands parse, call the application or a query, and hand a View to the renderer.
+
+Heavy modules (eventsourcing, SQLAlchemy, pydantic models) are imported inside commands, so
+`ledger --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import inspect
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from ledger.bootstrap import Ledger
+    from ledger.cli.render import View
+
+
+class LedgerGroup(TyperGroup):
+    """Every error a user can cause ends as one line on stderr and a non-zero exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            sys.exit(0)
+        except click.UsageError as exc:
+            hint = f" (see 'ledger {exc.ctx.info_name if exc.ctx and exc.ctx.parent else ''} --help')".replace("  ", " ")
+            click.echo(f"ledger: error: {exc.format_message()}{hint if exc.ctx else ''}", err=True)
+            sys.exit(2)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("ledger: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            click.echo(f"ledger: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        if isinstance(result, int) and result:
+            sys.exit(result)
+        return result
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format: table, json, csv, mermaid or dot.")]
+OnOpt = Annotated[str | None, typer.Option("--on", help="Valid date: YYYY-MM-DD (or a month, quarter or year). Default: today.")]
+KnownAtOpt = Annotated[
+    str | None,
+    typer.Option("--known-at", help="What the ledger had recorded then: a log position, a change id or a timestamp."),
+]
+PlannedOpt = Annotated[bool, typer.Option("--include-planned", help="Also show planned changes in force on the date, flagged.")]
+
+HELP = """\
+An event-sourced ledger of organisational change in health and care systems.
+
+Records every change (mergers, renames, staff transfers, appointments, ...) as an
+immutable event with its effective date and sources, and rebuilds the structure
+of the whole system as of any date.
+
+\b
+Examples:
+  ledger import events/
+  ledger structure --on 2019-04-01
+  ledger lineage "NHS Devon CCG" --format mermaid
+  ledger record renamed "Devon STP" --name "Devon ACS" --effective 2017-09 \\
+      --source devon-pdeg-2017-09-15:"section 2" --reason "STP became an ACS"
+
+The store is ./ledger.db unless --db or LEDGER_DATABASE_URL says otherwise.
+"""
+
+app = typer.Typer(
+    cls=LedgerGroup,
+    name="ledger",
+    help=HELP,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+record_app = typer.Typer(
+    help="""\
+Record one change. Each kind of change is a subcommand.
+
+Every change needs --effective, at least one --source ID:LOCATOR and a --reason.
+
+\b
+Example:
+  ledger record merged --predecessor "NEW Devon CCG" \\
+      --predecessor "South Devon and Torbay CCG" --successor "NHS Devon CCG" \\
+      --kind ccg --effective 2019-04-01 \\
+      --source plymouth-hasc-2019-03-20:"section 2" --reason "CCG merger"
+""",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(record_app, name="record")
+
+
+@dataclass
+class State:
+    db: str | None = None
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database: a file path, sqlite:///PATH or postgresql://... Default: $LEDGER_DATABASE_URL or ./ledger.db."),
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+) -> None:
+    if version:
+        from ledger import __version__
+
+        typer.echo(f"ledger {__version__}")
+        raise typer.Exit(0)
+    ctx.obj = State(db=db)
+
+
+# --- plumbing ---------------------------------------------------------------------------------
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"ledger: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn every error a user can cause into one line on stderr and its exit code."""
+    from ledger.adapters.store import StoreError
+    from ledger.application.errors import LedgerError
+    from ledger.domain.dates import InvalidDate
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except LedgerError as exc:
+        fail(str(exc), exc.exit_code)
+    except (InvalidDate, StoreError) as exc:
+        fail(str(exc), 2)
+    except Exception as exc:  # a bug, but still no traceback for the user
+        if os.environ.get("LEDGER_DEBUG"):
+            raise
+        fail(f"unexpected {type(exc).__name__}: {exc} (set LEDGER_DEBUG=1 for a traceback)", 70)
+
+
+@contextmanager
+def ledger(ctx: typer.Context) -> Iterator[Ledger]:
+    from ledger.bootstrap import open_ledger
+
+    state: State = ctx.obj or State()
+    with handled():
+        opened = open_ledger(state.db)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
+def axes(on: str | None, known_at: str | None, include_planned: bool, led: Ledger) -> Any:
+    from ledger.adapters.queries import Axes
+    from ledger.domain.dates import parse_day
+
+    day = parse_day(on) if on else date.today()
+    return Axes(on=day, known_at=led.queries.known_at(known_at), include_planned=include_planned)
+
+
+def show(view: View, fmt: Format) -> None:
+    from ledger.cli.render import render
+
+    typer.echo(render(view, fmt.value))
+
+
+# --- set-up and import ------------------------------------------------------------------------
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the ledger's tables (idempotent; every command also does this on first use).
+
+    \b
+    Example:
+      ledger --db ledger.db init
+    """
+    with ledger(ctx) as led:
+        typer.echo(f"ledger ready at {led.url} ({led.queries.count_changes()} changes)")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="YAML or JSON change files, or directories of them.")],
+    by: Annotated[str | None, typer.Option("--by", help="Recorder for entries that name none. Default: the OS user.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every change against the history; append nothing.")] = False,
+) -> None:
+    """Append change files: all-or-nothing per file, and idempotent (re-importing appends nothing).
+
+    \b
+    Example:
+      ledger import events/
+      ledger import changes/2026-11-board.yaml --dry-run
+    """
+    from ledger.importers.changefiles import expand, load
+
+    recorder = by or getpass.getuser()
+    with ledger(ctx) as led:
+        paths = list(expand(files))
+        if not paths:
+            fail("no change files found (looked for *.yaml, *.yml, *.json)", 2)
+        total_new = total_old = 0
+        for path in paths:
+            loaded = load(path, recorder)
+            try:
+                outcomes = led.app.record_many(loaded.requests, dry_run=dry_run)
+            except Exception as exc:
+                index = getattr(exc, "index", None)
+                if index is not None:
+                    label = loaded.labels[index]
+                    where = f"entry {index + 1}" + (f" ({label})" if label else "")
+                    exc.args = (f"{path}: {where}: {exc}",)
+                raise
+            new = sum(1 for o in outcomes if o.status != "already recorded")
+            old = len(outcomes) - new
+            total_new += new
+            total_old += old
+            verb = "would append" if dry_run else "appended"
+            typer.echo(f"{path}: {verb} {new} changes" + (f", {old} already recorded" if old else ""))
+        if len(paths) > 1:
+            verb = "would append" if dry_run else "appended"
+            typer.echo(f"total: {verb} {total_new} changes from {len(paths)} files" + (f", {total_old} already recorded" if total_old else ""))
+        if total_new == 0 and not dry_run:
+            typer.echo("nothing new: every change was already recorded")
+
+
+@app.command()
+def rebuild(ctx: typer.Context) -> None:
+    """Rebuild the read model from zero by replaying the whole log.
+
+    \b
+    Example:
+      ledger rebuild
+    """
+    with ledger(ctx) as led:
+        count = led.app.rebuild()
+        typer.echo(f"rebuilt the read model from {count} changes")
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+@app.command()
+def structure(
+    ctx: typer.Context,
+    on: OnOpt = None,
+    known_at: KnownAtOpt = None,
+    include_planned: PlannedOpt = False,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only organisations of this kind (e.g. ccg).")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every body in force on a date: name on that date, kind, codes, memberships, posts and holders, facts, sources.
+
+    \b
+    Example:
+      ledger structure --on 2019-04-01
+      ledger structure --on 2018-06-01 --kind ccg --format json
+      ledger structure --on 2017-12-19 --format mermaid
+    """
+    from ledger.cli.views import structure_view
+
+    with ledger(ctx) as led:
+        data = led.queries.structure(axes(on, known_at, include_planned, led), kind=kind)
+        show(structure_view(data), fmt)
+
+
+@app.command("show")
+def show_(
+    ctx: typer.Context,
+    organisation: Annotated[str, typer.Argument(help="Id, code or unambiguous name.")],
+    on: OnOpt = None,
+    known_at: KnownAtOpt = None,
+    include_planned: PlannedOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """One organisation on a date: names, kind, members, memberships, posts, facts and sources.
+
+    \b
+    Example:
+      ledger show "NHS Devon CCG" --on 2019-04-01
+      ledger show 15N --format json
+    """
+    from ledger.cli.views import show_view
+
+    with ledger(ctx) as led:
+        show(show_view(led.queries.show(organisation, axes(on, known_at, include_planned, led))), fmt)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    organisation: Annotated[str, typer.Argument(help="Id, code or unambiguous name.")],
+    on: OnOpt = None,
+    known_at: KnownAtOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every change touching an organisation, in effective order, with sources.
+
+    \b
+    Example:
+      ledger history "Livewell Southwest"
+      ledger history "NEW Devon CCG" --format csv
+    """
+    from ledger.cli.views import history_view
+
+    with ledger(ctx) as led:
+        show(history_view(led.queries.history(organisation, axes(on, known_at, True, led))), fmt)
+
+
+@app.command()
+def lineage(
+    ctx: typer.Context,
+    organisation: Annotated[str, typer.Argument(help="Id, code or unambiguous name.")],
+    on: OnOpt = None,
+    known_at: KnownAtOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """All predecessors and successors, transitively, with the kind and date of each step.
+
+    \b
+    Example:
+      ledger lineage "NHS Devon CCG"
+      ledger lineage "NEW Devon CCG" --format mermaid
+    """
+    from ledger.cli.views import lineage_view
+
+    with ledger(ctx) as led:
+        show(lineage_view(led.queries.lineage(organisation, axes(on, known_at, False, led))), fmt)
+
+
+@app.command()
+def holders(
+    ctx: typer.Context,
+    post: Annotated[str, typer.Argument(help="'Title, Organisation', an unambiguous title, or an id.")],
+    on: OnOpt = None,
+    known_at: KnownAtOpt = None,
+    all_time: Annotated[bool, typer.Option("--all", help="Every holder over time, not just on the date.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Who held a post on a date (or over time with --all), substantive, interim, acting or shadow.
+
+    \b
+    Example:
+      ledger holders "Interim Lead Chief Executive, Devon STP" --on 2017-10-24
+      ledger holders "Independent Chair, Devon STP" --all --format json
+    """
+    from ledger.cli.views import holders_view
+
+    with ledger(ctx) as led:
+        show(holders_view(led.queries.holders(post, axes(on, known_at, False, led), all_time=all_time)), fmt)
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many changes.")] = None,
+    after: Annotated[int | None, typer.Option("--after", help="Only changes after this log position.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every recorded change in recorded order: position, recorded-at, recorder, change id, sources.
+
+    \b
+    Example:
+      ledger log
+      ledger log --after 120 --format json
+    """
+    from ledger.cli.views import log_view
+
+    with ledger(ctx) as led:
+        show(log_view(led.queries.log(limit=limit, after=after)), fmt)
+
+
+# --- record: one subcommand per kind of change ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One kind-specific input of `ledger record KIND`."""
+
+    name: str
+    flag: str | None  # None: a positional argument
+    help: str
+    type: Any = str
+    required: bool = True
+    many: bool = False
+    target: str | None = None  # the change-file field, when it differs from name
+
+    @property
+    def key(self) -> str:
+        return self.target or self.name
+
+
+RECORD_KINDS: dict[str, tuple[str, list[Field], str]] = {
+    "established": (
+        "A body comes into being.",
+        [
+            Field("organisation", None, "Name of the new body."),
+            Field("kind", "--kind", "Kind of body: ccg, nhs_trust, partnership, board, ..."),
+            Field("code", "--code", "A code as SCHEME:CODE, e.g. ods:15N (repeatable).", required=False, many=True, target="codes"),
+            Field("on_or_before", "--on-or-before", "Known to exist on the date; founding date unknown.", bool, False),
+        ],
+        'ledger record established "NHS Devon CCG" --kind ccg --code ods:15N --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "new CCG"',
+    ),
+    "renamed": (
+        "A body takes a new name.",
+        [Field("organisation", None, "The body (any name it had)."), Field("name", "--name", "The new name.")],
+        'ledger record renamed "Devon STP" --name "Devon ACS" --effective 2017-09 --source devon-pdeg-2017-09-15:"section 1" --reason "STP became an ACS"',
+    ),
+    "reclassified": (
+        "A body changes kind.",
+        [Field("organisation", None, "The body."), Field("kind", "--kind", "The new kind.")],
+        'ledger record reclassified "Devon STP" --kind integrated_care_system --effective 2018 --source sdt-lcp-2018-03-09:"Context" --reason "ICS status"',
+    ),
+    "closed": (
+        "A body ceases to exist (not in force from the effective date).",
+        [Field("organisation", None, "The body.")],
+        'ledger record closed "Old Board" --effective 2019-03-31 --source plymouth-hasc-2019-03-20:"section 4" --reason "dissolved"',
+    ),
+    "merged": (
+        "Several bodies merge into a new or an existing one.",
+        [
+            Field("predecessor", "--predecessor", "A merging body (repeatable).", many=True, target="predecessors"),
+            Field("successor", "--successor", "The body they become."),
+            Field("kind", "--kind", "Kind of the successor, when it is new.", required=False),
+            Field("code", "--code", "A code of a new successor as SCHEME:CODE (repeatable).", required=False, many=True, target="codes"),
+            Field("into", "--into", "new or existing (default: existing if the successor is known).", required=False),
+        ],
+        'ledger record merged --predecessor "NEW Devon CCG" --predecessor "South Devon and Torbay CCG" --successor "NHS Devon CCG" --kind ccg --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "CCG merger"',
+    ),
+    "split": (
+        "A body splits into several.",
+        [
+            Field("source", None, "The body that splits."),
+            Field("successor", "--successor", "A resulting body (repeatable).", many=True, target="successors"),
+            Field("kind", "--kind", "Kind of new successors (default: the source's).", required=False),
+            Field("source_continues", "--source-continues", "The source carries on after the split.", bool, False),
+        ],
+        'ledger record split "Old Trust" --successor "North Trust" --successor "South Trust" --effective 2020-04-01 --source board:"item 4" --reason "split"',
+    ),
+    "succeeded": (
+        "A plain predecessor -> successor edge (ODS style); closes nothing.",
+        [Field("predecessor", None, "The predecessor."), Field("successor", None, "The successor.")],
+        'ledger record succeeded "Torbay and Southern Devon Health and Care NHS Trust" "Torbay and South Devon NHS Foundation Trust" --effective 2015-10-01 --source ods:"succ row 2" --reason "ODS succession"',
+    ),
+    "joined": (
+        "A body joins a partnership, board or group.",
+        [Field("member", None, "The member."), Field("body", None, "The partnership or board."), Field("role", "--role", "Role in the body.", required=False)],
+        'ledger record joined "Plymouth City Council" "Devon STP" --effective 2016 --source devon-pdeg-2017-09-15:"Appendix 1" --reason "STP partner"',
+    ),
+    "left": (
+        "A body leaves a partnership, board or group.",
+        [Field("member", None, "The member."), Field("body", None, "The partnership or board.")],
+        'ledger record left "Plymouth City Council" "Devon STP" --effective 2020 --source minutes:"item 2" --reason "left"',
+    ),
+    "relationship-started": (
+        "A relationship between two bodies starts (hosts, commissions, accountable_to, part_of, provides_for, supports).",
+        [Field("subject", None, "The subject body."), Field("relation", None, "The relation."), Field("object", None, "The object body.")],
+        'ledger record relationship-started "NHS Devon CCG" hosts "Devon ICS" --effective 2019-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "hosting"',
+    ),
+    "relationship-ended": (
+        "A relationship between two bodies ends.",
+        [Field("subject", None, "The subject body."), Field("relation", None, "The relation."), Field("object", None, "The object body.")],
+        'ledger record relationship-ended "NHS Devon CCG" hosts "Devon ICS" --effective 2022-07 --source minutes:"item 3" --reason "ended"',
+    ),
+    "function-moved": (
+        "A function moves from one body to another, optionally with its staff.",
+        [
+            Field("function", None, "The function, e.g. 'adult social care'."),
+            Field("from_", "--from", "The body it leaves.", target="from"),
+            Field("to", "--to", "The body it moves to."),
+            Field("headcount", "--headcount", "Staff moving with it.", int, False),
+        ],
+        'ledger record function-moved "adult social care" --from "Plymouth City Council" --to "Livewell Southwest" --headcount 173 --effective 2015-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "integration"',
+    ),
+    "staff-transferred": (
+        "Staff (a headcount) transfer from one body to another for a function.",
+        [
+            Field("function", None, "The function the staff work in."),
+            Field("from_", "--from", "The body they leave.", target="from"),
+            Field("to", "--to", "The body they join."),
+            Field("headcount", "--headcount", "How many staff.", int),
+        ],
+        'ledger record staff-transferred "adult social care" --from "Plymouth City Council" --to "Livewell Southwest" --headcount 173 --effective 2015-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "TUPE transfer"',
+    ),
+    "post-created": (
+        "A post (a titled role) is created in an organisation.",
+        [Field("post", None, "The title."), Field("organisation", "--organisation", "The organisation.")],
+        'ledger record post-created "Chief Executive" --organisation "Devon STP" --effective 2017-10 --source devon-stp-update-2017-10-24:"section 1" --reason "new post"',
+    ),
+    "post-abolished": (
+        "A post is abolished.",
+        [Field("post", None, "The title."), Field("organisation", "--organisation", "The organisation.")],
+        'ledger record post-abolished "Chief Executive" --organisation "Devon STP" --effective 2019 --source minutes:"item 5" --reason "abolished"',
+    ),
+    "appointed": (
+        "A person is appointed to a post (substantive unless flagged interim, acting or shadow).",
+        [
+            Field("person", None, "The person's name."),
+            Field("post", "--post", "The post's title."),
+            Field("organisation", "--organisation", "The post's organisation."),
+            Field("interim", "--interim", "An interim appointment.", bool, False),
+            Field("acting", "--acting", "An acting appointment.", bool, False),
+            Field("shadow", "--shadow", "A shadow appointment.", bool, False),
+        ],
+        'ledger record appointed "A. Person" --post "Chief Executive" --organisation "Devon STP" --interim --effective 2017-10-01 --source devon-stp-update-2017-10-24:"section 1" --reason "interim lead"',
+    ),
+    "appointment-ended": (
+        "A person leaves a post.",
+        [
+            Field("person", None, "The person's name."),
+            Field("post", "--post", "The post's title."),
+            Field("organisation", "--organisation", "The post's organisation."),
+        ],
+        'ledger record appointment-ended "A. Person" --post "Chief Executive" --organisation "Devon STP" --effective 2018-03-31 --source minutes:"item 2" --reason "contract ended"',
+    ),
+    "fact-recorded": (
+        "A dated attribute of a body: budget, population served, member practices, headcount ...",
+        [
+            Field("subject", None, "The body."),
+            Field("attribute", None, "The attribute, e.g. budget."),
+            Field("value", None, "The value."),
+            Field("unit", "--unit", "Unit, e.g. GBP or people.", required=False),
+            Field("function", "--function", "The function it concerns (for a headcount).", required=False),
+        ],
+        'ledger record fact-recorded "NHS Devon CCG" budget 1.8 --unit "GBP bn" --effective 2019-04 --source plymouth-hasc-2019-03-20:"section 2" --reason "budget"',
+    ),
+    "decision-recorded": (
+        "A body decided (endorsed, approved, agreed) something on a date.",
+        [
+            Field("body", None, "The deciding body."),
+            Field("decision", None, "A short summary of the decision."),
+            Field("about", "--about", "An organisation it concerns (repeatable).", required=False, many=True),
+        ],
+        'ledger record decision-recorded "Devon STP" "endorsed the OD next steps" --effective 2017-09-15 --source devon-pdeg-2017-09-15:"Recommendations" --reason "board decision"',
+    ),
+}
+
+
+def _parse_source(text: str) -> dict[str, str]:
+    if ":" not in text:
+        fail(f"--source {text!r} must be SOURCE_ID:LOCATOR, e.g. devon-pdeg-2017-09-15:\"section 3\"", 2)
+    source, locator = text.split(":", 1)
+    return {"source": source.strip(), "locator": locator.strip()}
+
+
+def _parse_codes(values: list[str]) -> dict[str, str]:
+    codes = {}
+    for value in values:
+        if ":" not in value:
+            fail(f"--code {value!r} must be SCHEME:CODE, e.g. ods:15N", 2)
+        scheme, code = value.split(":", 1)
+        codes[scheme.strip()] = code.strip()
+    return codes
+
+
+def _submit(ctx: typer.Context, kind: str, fields: list[Field], values: dict[str, Any]) -> None:
+    from ledger.application.commands import InvalidChange, parse_change
+    from ledger.application.errors import InvalidInput
+
+    sources = values.pop("sources") or []
+    if not sources:
+        fail("missing --source: a change needs at least one source (--source SOURCE_ID:LOCATOR)", 2)
+    data: dict[str, Any] = {
+        "change": kind,
+        "effective": values.pop("effective"),
+        "reason": values.pop("reason"),
+        "recorder": values.pop("by") or getpass.getuser(),
+        "sources": [_parse_source(s) for s in sources],
+        "status": "planned" if values.pop("planned") else "happened",
+    }
+    label = values.pop("id")
+    if label:
+        data["id"] = label
+    dry_run = values.pop("dry_run")
+    for f in fields:
+        value = values.get(f.name)
+        if f.name == "code":
+            value = _parse_codes(value or [])
+            if not value:
+                continue
+        if value is None or value is False or value == []:
+            continue
+        data[f.key] = value
+    with ledger(ctx) as led:
+        try:
+            request = parse_change(data)
+        except InvalidChange as exc:
+            raise InvalidInput(str(exc).replace("'from'", "--from")) from None
+        before = _snapshot(led, request) if dry_run else None
+        outcome, after = _record(led, request, dry_run)
+        typer.echo(outcome.summary())
+        if dry_run:
+            for label_, event_kind in outcome.events:
+                typer.echo(f"  would append {event_kind} to {label_}")
+            for line in _difference(before or {}, after or {}):
+                typer.echo(f"  {line}")
+            typer.echo("dry run: nothing was appended")
+
+
+def _snapshot(led: Ledger, request: Any, conn: Any = None) -> dict[str, Any]:
+    from ledger.adapters.queries import Axes, Queries
+
+    queries = Queries(led.app.engine, conn) if conn is not None else led.queries
+    data = queries.structure(Axes(on=request.effective.start))
+    return {o["id"]: o for o in data["organisations"]}
+
+
+def _record(led: Ledger, request: Any, dry_run: bool) -> tuple[Any, dict[str, Any] | None]:
+    if not dry_run:
+        return led.app.record(request), None
+    captured: dict[str, Any] = {}
+
+    def probe(conn: Any) -> None:
+        captured.update(_snapshot(led, request, conn))
+
+    outcome = led.app.record_many([request], dry_run=True, probe=probe)[0]
+    return outcome, captured
+
+
+def _difference(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What the structure on the effective date would gain, lose or change."""
+    lines = []
+    for key in after.keys() - before.keys():
+        lines.append(f"+ {after[key]['name']} ({after[key]['kind']}) would be in force")
+    for key in before.keys() - after.keys():
+        lines.append(f"- {before[key]['name']} would no longer be in force")
+    for key in sorted(before.keys() & after.keys(), key=lambda k: after[k]["name"]):
+        old, new = before[key], after[key]
+        for field in ("name", "kind", "member_of", "relationships", "posts", "facts"):
+            if field in ("name", "kind"):
+                if old[field] != new[field]:
+                    lines.append(f"~ {old['name']}: {field} {old[field]} -> {new[field]}")
+            elif old[field] != new[field]:
+                lines.append(f"~ {new['name']}: {field.replace('_', ' ')} changes")
+    if not lines:
+        lines.append("(no difference to the structure on the effective date)")
+    return lines
+
+
+def _make_record_command(kind: str, blurb: str, fields: list[Field], example: str) -> Callable[..., None]:
+    params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+    for f in fields:
+        if f.flag is None:
+            annotation: Any = Annotated[f.type, typer.Argument(help=f.help, show_default=False)]
+            default: Any = inspect.Parameter.empty
+        elif f.type is bool:
+            annotation = Annotated[bool, typer.Option(f.flag, help=f.help)]
+            default = False
+        elif f.many:
+            annotation = Annotated[list[str] | None, typer.Option(f.flag, help=f.help + (" Required." if f.required else ""))]
+            default = None
+        else:
+            typ = f.type if f.required else f.type | None
+            annotation = Annotated[typ, typer.Option(f.flag, help=f.help, show_default=False)]
+            default = inspect.Parameter.empty if f.required else None
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default))
+    common: list[tuple[str, Any, Any]] = [
+        ("effective", Annotated[str, typer.Option("--effective", "-e", help="When it took effect: 2019-04-01, 2015-04, 2018-Q2, 2017.", show_default=False)], inspect.Parameter.empty),
+        ("sources", Annotated[list[str] | None, typer.Option("--source", "-s", help="SOURCE_ID:LOCATOR, e.g. devon-pdeg-2017-09-15:'section 3' (repeatable; at least one).")], None),
+        ("reason", Annotated[str, typer.Option("--reason", "-r", help="Why this is recorded.", show_default=False)], inspect.Parameter.empty),
+        ("by", Annotated[str | None, typer.Option("--by", help="Who records it. Default: the OS user.")], None),
+        ("id", Annotated[str | None, typer.Option("--id", help="A stable label for the change (e.g. devon-ccg-merger).")], None),
+        ("planned", Annotated[bool, typer.Option("--planned", help="A plan: --effective is its target date.")], False),
+        ("dry_run", Annotated[bool, typer.Option("--dry-run", help="Show what would be appended and the difference it makes; append nothing.")], False),
+    ]
+    for name, annotation, default in common:
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default))
+    change_kind = kind.replace("-", "_")
+
+    def command(ctx: typer.Context, **values: Any) -> None:
+        _submit(ctx, change_kind, fields, values)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__doc__ = f"{blurb}\n\n\\b\nExample:\n  {example}\n"
+    command.__name__ = change_kind
+    return command
+
+
+for _kind, (_blurb, _fields, _example) in RECORD_KINDS.items():
+    _command = _make_record_command(_kind, _blurb, _fields, _example)
+    record_app.command(name=_kind)(_command)
+    if "-" in _kind:
+        record_app.command(name=_kind.replace("-", "_"), hidden=True)(_command)
+
+
+def run() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,111 @@
+"""Effective dates with a precision: a day, a month, a calendar quarter or a year.
+
+A change effective `2015-04` is in force from 2015-04-01; comparisons use the first day of the period,
+and the precision is kept so answers show `2015-04`, never an invented day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+Precision = Literal["day", "month", "quarter", "year"]
+
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
+_FY_QUARTER = re.compile(r"^(\d{4})/(\d{2})-Q([1-4])$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+class InvalidDate(ValueError):
+    """A date string that is not a real day, month, quarter or year."""
+
+
+@dataclass(frozen=True, order=False)
+class Effective:
+    """When a change took effect in the world: the first day of a period and the period's length."""
+
+    start: date
+    precision: Precision = "day"
+
+    @classmethod
+    def parse(cls, value: str | date | Effective) -> Effective:
+        if isinstance(value, Effective):
+            return value
+        if isinstance(value, date):
+            return cls(value, "day")
+        text = str(value).strip()
+        try:
+            if m := _DAY.match(text):
+                return cls(date(int(m[1]), int(m[2]), int(m[3])), "day")
+            if m := _MONTH.match(text):
+                return cls(date(int(m[1]), int(m[2]), 1), "month")
+            if m := _QUARTER.match(text):
+                return cls(date(int(m[1]), 3 * int(m[2]) - 2, 1), "quarter")
+            if m := _FY_QUARTER.match(text):
+                year, second, quarter = int(m[1]), int(m[2]), int(m[3])
+                if (year + 1) % 100 != second:
+                    raise InvalidDate(f"{text!r} is not a financial year (expected {year}/{(year + 1) % 100:02d})")
+                # Financial quarters start in April: FY Q1 is April-June, Q4 is January-March next year.
+                month = 3 * quarter + 1
+                return cls(date(year + (month > 12), (month - 1) % 12 + 1, 1), "quarter")
+            if m := _YEAR.match(text):
+                return cls(date(int(m[1]), 1, 1), "year")
+        except ValueError as exc:
+            if isinstance(exc, InvalidDate):
+                raise
+            raise InvalidDate(f"{text!r} is not a real date ({exc})") from None
+        raise InvalidDate(
+            f"{text!r} is not a date: use YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY/YY-Qn (financial) or YYYY"
+        )
+
+    @property
+    def approximate(self) -> bool:
+        return self.precision != "day"
+
+    def __str__(self) -> str:
+        d = self.start
+        if self.precision == "day":
+            return d.isoformat()
+        if self.precision == "month":
+            return f"{d.year:04d}-{d.month:02d}"
+        if self.precision == "quarter":
+            return f"{d.year:04d}-Q{(d.month - 1) // 3 + 1}"
+        return f"{d.year:04d}"
+
+    def __repr__(self) -> str:
+        return f"Effective({self})"
+
+    def __lt__(self, other: Effective) -> bool:
+        return (self.start, _RANK[self.precision]) < (other.start, _RANK[other.precision])
+
+    def __le__(self, other: Effective) -> bool:
+        return not other < self
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        def validate(value: Any) -> Effective:
+            if isinstance(value, (str, date, Effective)):
+                return cls.parse(value)
+            raise InvalidDate(f"{value!r} is not a date")
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+            json_schema_input_schema=core_schema.str_schema(),
+        )
+
+
+# Wider periods sort before narrower ones starting the same day ("2015" before "2015-01-01").
+_RANK: dict[str, int] = {"year": 0, "quarter": 1, "month": 2, "day": 3}
+
+
+def parse_day(value: str | date) -> date:
+    """A query date: a day, or a period meaning its first day."""
+    return Effective.parse(value).start
