@@ -22,6 +22,7 @@ class Ledger:
 
     def close(self) -> None:
         self.app.close()
+        self.app.engine.dispose()
 
 
 def database_url(explicit: str | None = None) -> str:

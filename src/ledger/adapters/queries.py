@@ -84,12 +84,19 @@ class World:
     first_seen: dict[str, Row] = field(default_factory=dict)
     names: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
     kinds: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
-    memberships: dict[tuple[str, str], list[tuple[Row, bool]]] = field(default_factory=lambda: defaultdict(list))
-    relations: dict[tuple[str, str, str], list[tuple[Row, bool]]] = field(default_factory=lambda: defaultdict(list))
+    memberships: dict[tuple[str, str], list[tuple[Row, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    relations: dict[tuple[str, str, str], list[tuple[Row, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     posts: dict[str, Row] = field(default_factory=dict)
     post_ends: dict[str, Row] = field(default_factory=dict)
-    appointments: dict[tuple[str, str], list[tuple[Row, bool]]] = field(default_factory=lambda: defaultdict(list))
+    appointments: dict[tuple[str, str], list[tuple[Row, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     facts: dict[tuple[str, str, str | None], Row] = field(default_factory=dict)
+    codes: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
 
     def __post_init__(self) -> None:
         for row in sorted(self.rows, key=lambda r: (r.eff, r.position)):
@@ -117,6 +124,8 @@ class World:
             elif a in ("appt_start", "appt_end"):
                 assert row.other is not None
                 self.appointments[(row.subject, row.other)].append((row, a == "appt_start"))
+            elif a == "code" and row.value is not None:
+                self.codes[row.subject][(row.extra or {}).get("scheme", "code")] = row.value
             elif a == "fact" and row.eff <= self.on:
                 function = (row.extra or {}).get("function")
                 self.facts[(row.subject, row.value or "", function)] = row
@@ -235,13 +244,18 @@ class Queries:
                 return int(text)
             row = conn.execute(
                 select(changes.c.position).where(
-                    or_(changes.c.label == text, changes.c.change_id.like(text.lower().replace("-", "") + "%"))
+                    or_(
+                        changes.c.label == text,
+                        changes.c.change_id.like(text.lower().replace("-", "") + "%"),
+                    )
                 )
             ).all()
             if len(row) == 1:
                 return int(row[0][0])
             if len(row) > 1:
-                raise Ambiguous(f"--known-at {text!r} matches {len(row)} changes; give more of the id")
+                raise Ambiguous(
+                    f"--known-at {text!r} matches {len(row)} changes; give more of the id"
+                )
             try:
                 moment = datetime.fromisoformat(text)
             except ValueError:
@@ -271,7 +285,9 @@ class Queries:
         conditions = [self._known(axes), *extra]
         if dated:
             # Names, kinds and first sightings are needed even when later than the date.
-            conditions.append(or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(("name", "kind"))))
+            conditions.append(
+                or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(("name", "kind", "code")))
+            )
         result = conn.execute(select(facts).where(*conditions))
         return [
             Row(
@@ -308,7 +324,9 @@ class Queries:
         """A post by id, by 'Title, Organisation' / 'Title @ Organisation', or by an unambiguous title."""
         with self.connect() as conn:
             posts = conn.execute(
-                select(entities.c.id, entities.c.name, entities.c.parent).where(entities.c.entity == "post")
+                select(entities.c.id, entities.c.name, entities.c.parent).where(
+                    entities.c.entity == "post"
+                )
             ).all()
             org_names: dict[str, set[str]] = defaultdict(set)
             for n in conn.execute(select(names.c.entity_id, names.c.folded)).all():
@@ -319,11 +337,16 @@ class Queries:
         if not matches:
             for separator in (" @ ", ", ", " - "):
                 if separator.strip() and separator in text:
-                    title, org = text.rsplit(separator.strip(), 1) if separator.strip() == "," else text.rsplit(separator, 1)
+                    title, org = (
+                        text.rsplit(separator.strip(), 1)
+                        if separator.strip() == ","
+                        else text.rsplit(separator, 1)
+                    )
                     matches = [
                         p
                         for p in posts
-                        if fold(p.name) == fold(title) and fold(org) in org_names.get(p.parent or "", set())
+                        if fold(p.name) == fold(title)
+                        and fold(org) in org_names.get(p.parent or "", set())
                     ]
                     if matches:
                         break
@@ -346,13 +369,10 @@ class Queries:
         raise NotFound(f"unknown post {text!r}{hint}")
 
     def entity_name(self, conn: Connection, entity_id: str) -> str:
-        return str(conn.execute(select(entities.c.name).where(entities.c.id == entity_id)).scalar() or entity_id)
-
-    def codes(self, conn: Connection) -> dict[str, dict[str, str]]:
-        found: dict[str, dict[str, str]] = defaultdict(dict)
-        for r in conn.execute(select(names.c.entity_id, names.c.scheme, names.c.name).where(names.c.scheme.is_not(None))):
-            found[r.entity_id][r.scheme] = r.name
-        return found
+        return str(
+            conn.execute(select(entities.c.name).where(entities.c.id == entity_id)).scalar()
+            or entity_id
+        )
 
     def sources_of(self, conn: Connection, change_ids: set[str]) -> dict[str, dict[str, Any]]:
         if not change_ids:
@@ -371,11 +391,18 @@ class Queries:
         return found
 
     # --- questions ------------------------------------------------------------------------------
-    def structure(self, axes: Axes, *, kind: str | None = None, only: str | None = None) -> dict[str, Any]:
+    def structure(
+        self, axes: Axes, *, kind: str | None = None, only: str | None = None
+    ) -> dict[str, Any]:
         with self.connect() as conn:
             world = self.world(axes, conn)
-            codes = self.codes(conn)
-            people = {r.id: r.name for r in conn.execute(select(entities.c.id, entities.c.name).where(entities.c.entity == "person"))}
+            codes = world.codes
+            people = {
+                r.id: r.name
+                for r in conn.execute(
+                    select(entities.c.id, entities.c.name).where(entities.c.entity == "person")
+                )
+            }
             orgs = [only] if only else world.organisations()
             result = []
             cited: dict[str, set[str]] = {}
@@ -396,13 +423,12 @@ class Queries:
     ) -> tuple[dict[str, Any], set[str]]:
         used: set[str] = set()
         start = world.start_of(org)
-        end = world.ends.get(org)
         name_row = world.latest(world.names.get(org, []))
         kind_row = world.latest(world.kinds.get(org, []))
         for row in (start, name_row, kind_row):
             if row is not None:
                 used.add(row.change)
-        member_of = []
+        member_of: list[dict[str, Any]] = []
         for body, period in world.member_of(org):
             used.add(period.start.change)
             member_of.append(
@@ -465,7 +491,6 @@ class Queries:
             "codes": codes.get(org, {}),
             "established": start.effective if start and start.aspect == "start" else None,
             "first_recorded": start.effective if start and start.aspect != "start" else None,
-            "closed": end.effective if end and end.eff > world.on else None,
             "member_of": sorted(member_of, key=lambda m: m["name"].casefold()),
             "relationships": relationships,
             "posts": posts,
@@ -478,14 +503,21 @@ class Queries:
         org = self.resolve(org_text)
         with self.connect() as conn:
             world = self.world(axes, conn)
-            codes = self.codes(conn)
-            people = {r.id: r.name for r in conn.execute(select(entities.c.id, entities.c.name).where(entities.c.entity == "person"))}
+            codes = world.codes
+            people = {
+                r.id: r.name
+                for r in conn.execute(
+                    select(entities.c.id, entities.c.name).where(entities.c.entity == "person")
+                )
+            }
             entry, used = self._organisation(world, org, codes, people)
             entry["in_force"] = world.in_force(org)
             members = []
             for member, period in world.members(org):
                 used.add(period.start.change)
-                members.append({"id": member, "name": world.name(member), "since": period.start.effective})
+                members.append(
+                    {"id": member, "name": world.name(member), "since": period.start.effective}
+                )
             entry["members"] = sorted(members, key=lambda m: m["name"].casefold())
             entry["sources"] = _citations(used, self.sources_of(conn, used))
         return {"on": axes.on.isoformat(), "known_at": axes.known_at, "organisation": entry}
@@ -494,7 +526,9 @@ class Queries:
         """Every change touching the organisation (or its posts), in effective order, with sources."""
         org = self.resolve(org_text)
         with self.connect() as conn:
-            post_ids = [r[0] for r in conn.execute(select(entities.c.id).where(entities.c.parent == org))]
+            post_ids = [
+                r[0] for r in conn.execute(select(entities.c.id).where(entities.c.parent == org))
+            ]
             known = self._known(Axes(axes.on, axes.known_at, include_planned=True))
             change_ids = {
                 r[0]
@@ -505,13 +539,17 @@ class Queries:
                 )
             }
             rows = conn.execute(
-                select(changes).where(changes.c.change_id.in_(sorted(change_ids))).order_by(changes.c.eff_start, changes.c.position)
+                select(changes)
+                .where(changes.c.change_id.in_(sorted(change_ids)))
+                .order_by(changes.c.eff_start, changes.c.position)
             ).all()
             corrected = {r.supersedes: r for r in rows if r.supersedes}
             supersedes = {}
             for r in rows:
                 if r.supersedes:
-                    old = conn.execute(select(changes).where(changes.c.change_id == r.supersedes)).first()
+                    old = conn.execute(
+                        select(changes).where(changes.c.change_id == r.supersedes)
+                    ).first()
                     if old is not None:
                         supersedes[r.change_id] = old
             entries = []
@@ -520,19 +558,32 @@ class Queries:
                 entry["summary"] = self._summary(conn, r)
                 if r.change_id in supersedes:
                     old = supersedes[r.change_id]
-                    entry["corrects"] = {"change": old.label or old.change_id[:8], "effective": old.effective, "position": old.position}
+                    entry["corrects"] = {
+                        "change": old.label or old.change_id[:8],
+                        "effective": old.effective,
+                        "position": old.position,
+                    }
                 if r.change_id in corrected:
-                    entry["corrected_by"] = corrected[r.change_id].label or corrected[r.change_id].change_id[:8]
+                    entry["corrected_by"] = (
+                        corrected[r.change_id].label or corrected[r.change_id].change_id[:8]
+                    )
                 entries.append(entry)
             name = self.entity_name(conn, org)
-        return {"organisation": {"id": org, "name": name}, "known_at": axes.known_at, "changes": entries}
+        return {
+            "organisation": {"id": org, "name": name},
+            "known_at": axes.known_at,
+            "changes": entries,
+        }
 
     def lineage(self, org_text: str, axes: Axes) -> dict[str, Any]:
         """All predecessors and successors, transitively, with the kind and date of each edge."""
         org = self.resolve(org_text)
         with self.connect() as conn:
             edges_rows = conn.execute(
-                select(facts).where(self._known(Axes(axes.on, axes.known_at, axes.include_planned)), facts.c.aspect == "edge")
+                select(facts).where(
+                    self._known(Axes(axes.on, axes.known_at, axes.include_planned)),
+                    facts.c.aspect == "edge",
+                )
             ).all()
             forward: dict[str, list[Any]] = defaultdict(list)
             backward: dict[str, list[Any]] = defaultdict(list)
@@ -566,13 +617,22 @@ class Queries:
                     }
                 )
             name = self.entity_name(conn, org)
-        return {"organisation": {"id": org, "name": name}, "known_at": axes.known_at, "edges": edges}
+        return {
+            "organisation": {"id": org, "name": name},
+            "known_at": axes.known_at,
+            "edges": edges,
+        }
 
     def holders(self, post_text: str, axes: Axes, *, all_time: bool = False) -> dict[str, Any]:
         post = self.resolve_post(post_text)
         with self.connect() as conn:
             world = self.world(axes, conn)
-            people = {r.id: r.name for r in conn.execute(select(entities.c.id, entities.c.name).where(entities.c.entity == "person"))}
+            people = {
+                r.id: r.name
+                for r in conn.execute(
+                    select(entities.c.id, entities.c.name).where(entities.c.entity == "person")
+                )
+            }
             org = world.posts[post].other if post in world.posts else None
             held = world.holders(post, all_time=all_time) if post in world.posts else []
             used = {p.start.change for _, p in held} | {p.end.change for _, p in held if p.end}
@@ -601,7 +661,9 @@ class Queries:
             "holders": holders,
         }
 
-    def log(self, *, limit: int | None = None, after: int | None = None, until: int | None = None) -> list[dict[str, Any]]:
+    def log(
+        self, *, limit: int | None = None, after: int | None = None, until: int | None = None
+    ) -> list[dict[str, Any]]:
         with self.connect() as conn:
             q = select(changes).order_by(changes.c.position)
             if after is not None:
@@ -619,7 +681,11 @@ class Queries:
 
     def _summary(self, conn: Connection, r: Any) -> str:
         details = json.loads(r.details)
-        return summarise(r.kind, details, lambda i: self.entity_name(conn, UUID(i).hex) if _is_uuid(i) else str(i))
+        return summarise(
+            r.kind,
+            details,
+            lambda i: self.entity_name(conn, UUID(i).hex) if _is_uuid(i) else str(i),
+        )
 
 
 def summarise(kind: str, d: dict[str, Any], name: Any) -> str:
@@ -627,7 +693,9 @@ def summarise(kind: str, d: dict[str, Any], name: Any) -> str:
     n = name
     match kind:
         case "established":
-            return f"{d['name']} established ({d['org_kind']})" + (" (on or before)" if d.get("on_or_before") else "")
+            return f"{d['name']} established ({d['org_kind']})" + (
+                " (on or before)" if d.get("on_or_before") else ""
+            )
         case "renamed":
             return f"{n(d['organisation'])} renamed {d['name']}"
         case "reclassified":
@@ -723,5 +791,7 @@ def _citations(used: set[str], sources: dict[str, dict[str, Any]]) -> list[dict[
             key = (s["source"], s["locator"])
             if key not in seen:
                 seen.add(key)
-                cited.append({"source": s["source"], "locator": s["locator"], "change": info["change"]})
+                cited.append(
+                    {"source": s["source"], "locator": s["locator"], "change": info["change"]}
+                )
     return cited

@@ -151,6 +151,7 @@ def assertions(event: ChangeEvent) -> list[FactRow]:
     for body in event.introduced:
         rows.append(FactRow(body.id, "name", value=body.name))
         rows.append(FactRow(body.id, "kind", value=body.kind))
+        rows.extend(_code_rows(body.id, body.codes))
     for party in event.parties():
         if party.entity == "organisation" and party.role in ("acts", "ends", "attests"):
             rows.append(FactRow(party.id, "mention"))
@@ -160,6 +161,7 @@ def assertions(event: ChangeEvent) -> list[FactRow]:
             rows.append(FactRow(org, "attest" if event.on_or_before else "start"))
             rows.append(FactRow(org, "name", value=event.name))
             rows.append(FactRow(org, "kind", value=event.org_kind))
+            rows.extend(_code_rows(org, event.codes))
         case Renamed():
             rows.append(FactRow(event.organisation, "name", value=event.name))
         case Reclassified():
@@ -180,13 +182,17 @@ def assertions(event: ChangeEvent) -> list[FactRow]:
                     rows.append(FactRow(s, "start"))
                 rows.append(FactRow(event.source, "edge", other=s, value="split"))
         case Succeeded():
-            rows.append(FactRow(event.predecessor, "edge", other=event.successor, value="succeeded"))
+            rows.append(
+                FactRow(event.predecessor, "edge", other=event.successor, value="succeeded")
+            )
         case Joined():
             rows.append(FactRow(event.member, "member_start", other=event.body, value=event.role))
         case Left():
             rows.append(FactRow(event.member, "member_end", other=event.body))
         case RelationshipStarted():
-            rows.append(FactRow(event.subject, "rel_start", other=event.object, value=event.relation))
+            rows.append(
+                FactRow(event.subject, "rel_start", other=event.object, value=event.relation)
+            )
         case RelationshipEnded():
             rows.append(FactRow(event.subject, "rel_end", other=event.object, value=event.relation))
         case FunctionMoved() | StaffTransferred():
@@ -200,13 +206,21 @@ def assertions(event: ChangeEvent) -> list[FactRow]:
                 )
             )
         case PostCreated():
-            rows.append(FactRow(event.post, "post_start", other=event.organisation, value=event.title))
+            rows.append(
+                FactRow(event.post, "post_start", other=event.organisation, value=event.title)
+            )
         case PostAbolished():
             rows.append(FactRow(event.post, "post_end", other=event.organisation))
         case Appointed():
             flags = {"interim": event.interim, "acting": event.acting, "shadow": event.shadow}
             rows.append(
-                FactRow(event.post, "appt_start", other=event.person, value=event.person_name, extra=flags)
+                FactRow(
+                    event.post,
+                    "appt_start",
+                    other=event.person,
+                    value=event.person_name,
+                    extra=flags,
+                )
             )
         case AppointmentEnded():
             rows.append(FactRow(event.post, "appt_end", other=event.person))
@@ -215,11 +229,22 @@ def assertions(event: ChangeEvent) -> list[FactRow]:
             rows.append(FactRow(event.subject, "fact", value=event.attribute, extra=extra))
         case DecisionRecorded():
             about = [a.hex for a in event.about]
-            rows.append(FactRow(event.body, "decision", value=event.decision, extra={"about": about}))
+            rows.append(
+                FactRow(event.body, "decision", value=event.decision, extra={"about": about})
+            )
     return rows
 
 
-def _entities(event: ChangeEvent) -> Iterable[tuple[UUID, str, str, UUID | None, list[tuple[str, str | None]]]]:
+def _code_rows(subject: UUID, codes: dict[str, str]) -> list[FactRow]:
+    return [
+        FactRow(subject, "code", value=code, extra={"scheme": scheme})
+        for scheme, code in sorted(codes.items())
+    ]
+
+
+def _entities(
+    event: ChangeEvent,
+) -> Iterable[tuple[UUID, str, str, UUID | None, list[tuple[str, str | None]]]]:
     """(id, entity type, display name, parent, [(name or code, scheme)]) for everything a change names."""
     for body in event.introduced:
         yield body.id, "organisation", body.name, None, [(body.name, None), *_codes(body.codes)]
@@ -239,7 +264,13 @@ def _entities(event: ChangeEvent) -> Iterable[tuple[UUID, str, str, UUID | None,
         case Appointed():
             yield event.person, "person", event.person_name, None, [(event.person_name, None)]
         case FunctionMoved() | StaffTransferred():
-            yield event.function, "function", event.function_name, None, [(event.function_name, None)]
+            yield (
+                event.function,
+                "function",
+                event.function_name,
+                None,
+                [(event.function_name, None)],
+            )
         case _:
             pass
 
@@ -264,7 +295,9 @@ class ReadModel:
 
     @staticmethod
     def position(conn: Connection) -> int:
-        found = conn.execute(select(tracking.c.position).where(tracking.c.name == "readmodel")).scalar()
+        found = conn.execute(
+            select(tracking.c.position).where(tracking.c.name == "readmodel")
+        ).scalar()
         return int(found or 0)
 
     @staticmethod
@@ -295,7 +328,9 @@ class ReadModel:
         return last
 
     @staticmethod
-    def _flush(conn: Connection, change_rows: list[dict[str, Any]], fact_rows: list[dict[str, Any]]) -> None:
+    def _flush(
+        conn: Connection, change_rows: list[dict[str, Any]], fact_rows: list[dict[str, Any]]
+    ) -> None:
         if change_rows:
             conn.execute(insert(changes), change_rows)
             change_rows.clear()
@@ -329,7 +364,9 @@ class ReadModel:
                 "change_id": key,
                 "position": position,
                 "label": event.label,
-                "kind": "cancelled" if isinstance(event, Retracted) and event.cancelled else event.kind,
+                "kind": "cancelled"
+                if isinstance(event, Retracted) and event.cancelled
+                else event.kind,
                 "effective": str(event.effective),
                 "eff_start": event.effective.start,
                 "status": event.status,
@@ -353,13 +390,17 @@ class ReadModel:
                     "aspect": row.aspect,
                     "other": row.other.hex if row.other else None,
                     "value": row.value,
-                    "extra": json.dumps(row.extra, sort_keys=True) if row.extra is not None else None,
+                    "extra": json.dumps(row.extra, sort_keys=True)
+                    if row.extra is not None
+                    else None,
                     "eff_start": event.effective.start,
                     "effective": str(event.effective),
                 }
             )
         for entity_id, entity, name, parent, labels in _entities(event):
-            exists = conn.execute(select(entities.c.id).where(entities.c.id == entity_id.hex)).first()
+            exists = conn.execute(
+                select(entities.c.id).where(entities.c.id == entity_id.hex)
+            ).first()
             if not exists:
                 conn.execute(
                     insert(entities).values(

@@ -28,7 +28,9 @@ def normalise_url(value: str | None) -> str:
         return value
     if "://" in value:
         scheme = value.split("://", 1)[0]
-        raise StoreError(f"unsupported database URL scheme {scheme!r}: use a file path, sqlite:// or postgresql://")
+        raise StoreError(
+            f"unsupported database URL scheme {scheme!r}: use a file path, sqlite:// or postgresql://"
+        )
     return "sqlite:///" + str(Path(value).expanduser())
 
 

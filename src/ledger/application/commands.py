@@ -9,8 +9,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 from ledger.domain.dates import Effective
 from ledger.domain.events import RELATIONS, SourceRef
 
-Name = Annotated[str, BeforeValidator(lambda v: str(v).strip() if v is not None else v), Field(min_length=1)]
-Text = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v), Field(min_length=1)]
+Name = Annotated[
+    str, BeforeValidator(lambda v: str(v).strip() if v is not None else v), Field(min_length=1)
+]
+Text = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v),
+    Field(min_length=1),
+]
 Relation = Literal["hosts", "commissions", "accountable_to", "part_of", "provides_for", "supports"]
 assert set(RELATIONS) == set(Relation.__args__)  # type: ignore[attr-defined]
 

@@ -7,6 +7,7 @@ class LedgerError(Exception):
     """Base class: the message is the whole story, in one line."""
 
     exit_code = 1
+    index: int | None = None  # which change of a batch, when it came from one
 
 
 class InvalidInput(LedgerError):

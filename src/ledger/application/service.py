@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import sqlalchemy.exc
@@ -133,11 +133,11 @@ class LedgerApp(Application[UUID]):
 
     def construct_factory(self, env: Any) -> Any:
         factory = super().construct_factory(env)
-        engine = factory.datastore.engine
+        engine = cast(Any, factory).datastore.engine
         if engine is not None and engine.dialect.name == "sqlite":
             configure_sqlite(engine)
             # WAL is switched on by our connect hook, outside any transaction.
-            factory.datastore._tried_init_sqlite_wal_mode = True
+            cast(Any, factory).datastore._tried_init_sqlite_wal_mode = True
         return factory
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -145,7 +145,7 @@ class LedgerApp(Application[UUID]):
             super().__init__(env)
         except (PersistenceError, sqlalchemy.exc.SQLAlchemyError) as exc:
             raise StoreUnavailable(f"cannot open the ledger store: {_first_line(exc)}") from None
-        self.datastore = self.factory.datastore
+        self.datastore = cast(Any, self.factory).datastore
         self.engine: Engine = self.datastore.engine
         self.readmodel = ReadModel(self.mapper.to_domain_event)  # type: ignore[arg-type]
         with self.engine.begin() as conn:
@@ -165,7 +165,9 @@ class LedgerApp(Application[UUID]):
                 f"({_first_line(exc)})"
             ) from None
         except (OperationalError, sqlalchemy.exc.OperationalError) as exc:
-            raise StoreUnavailable(f"the ledger store refused the write: {_first_line(exc)}") from None
+            raise StoreUnavailable(
+                f"the ledger store refused the write: {_first_line(exc)}"
+            ) from None
 
     # --- recording ------------------------------------------------------------------------
     def record(self, request: Any, *, dry_run: bool = False) -> Outcome:
@@ -192,7 +194,7 @@ class LedgerApp(Application[UUID]):
                         if probe is not None:
                             probe(conn)
                     except (Refused, NotFound, Ambiguous, InvalidInput) as exc:
-                        exc.index = index  # type: ignore[attr-defined]
+                        exc.index = index
                         raise
                 if dry_run:
                     raise _Rollback
@@ -215,7 +217,14 @@ class LedgerApp(Application[UUID]):
                     f"change {handle!r} is already recorded with different content "
                     f"(position {existing.position}); correct it instead of recording it again"
                 )
-            return Outcome(change_id, handle, existing.kind, existing.effective, "already recorded", existing.position)
+            return Outcome(
+                change_id,
+                handle,
+                existing.kind,
+                existing.effective,
+                "already recorded",
+                existing.position,
+            )
         event = self._build(conn, request, change_id, digest)
         aggregates = self._touch(event)
         for aggregate in aggregates:
@@ -270,7 +279,7 @@ class LedgerApp(Application[UUID]):
         find = Resolver(conn)
         match r:
             case cmd.Establish():
-                found = find.organisation(r.organisation, missing_ok=True)
+                found = find.maybe_organisation(r.organisation)
                 if found is None:
                     found = find.organisation_by_codes(r.codes)
                 target = found or org_id(r.organisation, r.codes)
@@ -283,9 +292,13 @@ class LedgerApp(Application[UUID]):
                     on_or_before=r.on_or_before,
                 )
             case cmd.Rename():
-                return Renamed(**common, organisation=find.organisation(r.organisation), name=r.name)
+                return Renamed(
+                    **common, organisation=find.organisation(r.organisation), name=r.name
+                )
             case cmd.Reclassify():
-                return Reclassified(**common, organisation=find.organisation(r.organisation), org_kind=r.kind)
+                return Reclassified(
+                    **common, organisation=find.organisation(r.organisation), org_kind=r.kind
+                )
             case cmd.Close():
                 return Closed(**common, organisation=find.organisation(r.organisation))
             case cmd.Merge():
@@ -299,9 +312,16 @@ class LedgerApp(Application[UUID]):
                     successor=find.organisation(r.successor),
                 )
             case cmd.Join():
-                return Joined(**common, member=find.organisation(r.member), body=find.organisation(r.body), role=r.role)
+                return Joined(
+                    **common,
+                    member=find.organisation(r.member),
+                    body=find.organisation(r.body),
+                    role=r.role,
+                )
             case cmd.Leave():
-                return Left(**common, member=find.organisation(r.member), body=find.organisation(r.body))
+                return Left(
+                    **common, member=find.organisation(r.member), body=find.organisation(r.body)
+                )
             case cmd.StartRelationship():
                 return RelationshipStarted(
                     **common,
@@ -336,10 +356,17 @@ class LedgerApp(Application[UUID]):
                 )
             case cmd.CreatePost():
                 organisation = find.organisation(r.organisation)
-                return PostCreated(**common, post=post_id(organisation, r.post), title=r.post, organisation=organisation)
+                return PostCreated(
+                    **common,
+                    post=post_id(organisation, r.post),
+                    title=r.post,
+                    organisation=organisation,
+                )
             case cmd.AbolishPost():
                 organisation = find.organisation(r.organisation)
-                return PostAbolished(**common, post=find.post(r.post, organisation), organisation=organisation)
+                return PostAbolished(
+                    **common, post=find.post(r.post, organisation), organisation=organisation
+                )
             case cmd.Appoint():
                 organisation = find.organisation(r.organisation)
                 person = find.person(r.person, missing_ok=True) or person_id(r.person)
@@ -355,10 +382,13 @@ class LedgerApp(Application[UUID]):
                 )
             case cmd.EndAppointment():
                 organisation = find.organisation(r.organisation)
-                person = find.person(r.person)
-                assert person is not None
+                holder = find.person(r.person)
+                assert holder is not None
                 return AppointmentEnded(
-                    **common, post=find.post(r.post, organisation), organisation=organisation, person=person
+                    **common,
+                    post=find.post(r.post, organisation),
+                    organisation=organisation,
+                    person=holder,
                 )
             case cmd.RecordFact():
                 return FactRecorded(
@@ -381,27 +411,35 @@ class LedgerApp(Application[UUID]):
 
     def _merge(self, find: Resolver, r: cmd.Merge, common: dict[str, Any]) -> ChangeEvent:
         introduced: list[IntroducedBody] = []
-        successor = find.organisation(r.successor, missing_ok=True)
+        successor: UUID | None = find.maybe_organisation(r.successor)
         if successor is None:
             successor = find.organisation_by_codes(r.codes)
         if r.into == "new" and successor is not None:
-            raise Refused(f"refused merged: the successor {r.successor!r} already exists; use into: existing")
+            raise Refused(
+                f"refused merged: the successor {r.successor!r} already exists; use into: existing"
+            )
         if r.into == "existing" and successor is None:
             raise NotFound(find.not_found_message(r.successor, "organisation"))
         into_new = successor is None
         successor_kind = r.kind or (find.kind_of(successor) if successor else None)
         if into_new:
             if not r.kind:
-                raise InvalidInput(f"merged: 'kind' is required because {r.successor!r} is a new body")
+                raise InvalidInput(
+                    f"merged: 'kind' is required because {r.successor!r} is a new body"
+                )
             successor = org_id(r.successor, r.codes)
-            introduced.append(IntroducedBody(id=successor, name=r.successor, kind=r.kind, codes=r.codes))
+            introduced.append(
+                IntroducedBody(id=successor, name=r.successor, kind=r.kind, codes=r.codes)
+            )
         assert successor is not None
         predecessors: list[UUID] = []
         for name in r.predecessors:
-            found = find.organisation(name, missing_ok=True, introducing=True)
+            found: UUID | None = find.maybe_organisation(name, introducing=True)
             if found is None:
                 found = org_id(name)
-                introduced.append(IntroducedBody(id=found, name=name, kind=successor_kind or "unknown"))
+                introduced.append(
+                    IntroducedBody(id=found, name=name, kind=successor_kind or "unknown")
+                )
             predecessors.append(found)
         if successor in predecessors:
             raise InvalidInput("merged: the successor cannot also be a predecessor")
@@ -420,14 +458,16 @@ class LedgerApp(Application[UUID]):
         new: list[UUID] = []
         introduced: list[IntroducedBody] = []
         for name in r.successors:
-            found = find.organisation(name, missing_ok=True, introducing=True)
+            found = find.maybe_organisation(name, introducing=True)
             if found is None:
                 found = org_id(name)
                 new.append(found)
                 introduced.append(IntroducedBody(id=found, name=name, kind=kind))
             successors.append(found)
         if source in successors:
-            raise InvalidInput("split: the source cannot also be a successor; use source_continues: true")
+            raise InvalidInput(
+                "split: the source cannot also be a successor; use source_continues: true"
+            )
         return Split(
             **common,
             source=source,
@@ -488,12 +528,16 @@ class Resolver:
             key = text.strip().lower().replace("-", "")
             if len(key) >= 6 and all(c in "0123456789abcdef" for c in key):
                 rows = self.conn.execute(
-                    select(entities.c.id).where(entities.c.id.like(key + "%"), entities.c.entity == entity)
+                    select(entities.c.id).where(
+                        entities.c.id.like(key + "%"), entities.c.entity == entity
+                    )
                 ).all()
                 found = [r[0] for r in rows]
         return found
 
-    def find(self, text: str, entity: str, *, missing_ok: bool = False, introducing: bool = False) -> UUID | None:
+    def find(
+        self, text: str, entity: str, *, missing_ok: bool = False, introducing: bool = False
+    ) -> UUID | None:
         found = self._candidates(text, entity)
         if len(found) == 1:
             return UUID(found[0])
@@ -511,8 +555,13 @@ class Resolver:
             return None
         raise NotFound(self.not_found_message(text, entity))
 
-    def organisation(self, text: str, *, missing_ok: bool = False, introducing: bool = False) -> UUID:
-        return self.find(text, "organisation", missing_ok=missing_ok, introducing=introducing)  # type: ignore[return-value]
+    def organisation(self, text: str) -> UUID:
+        found = self.find(text, "organisation")
+        assert found is not None
+        return found
+
+    def maybe_organisation(self, text: str, *, introducing: bool = False) -> UUID | None:
+        return self.find(text, "organisation", missing_ok=True, introducing=introducing)
 
     def organisation_by_codes(self, codes: dict[str, str]) -> UUID | None:
         for code in codes.values():
@@ -528,7 +577,9 @@ class Resolver:
         candidate = post_id(organisation, title)
         row = self.conn.execute(select(entities.c.id).where(entities.c.id == candidate.hex)).first()
         if row is None:
-            org_name = self.conn.execute(select(entities.c.name).where(entities.c.id == organisation.hex)).scalar()
+            org_name = self.conn.execute(
+                select(entities.c.name).where(entities.c.id == organisation.hex)
+            ).scalar()
             raise NotFound(f"no post {title!r} in {org_name}; record post_created first")
         return candidate
 
@@ -537,19 +588,27 @@ class Resolver:
 
         value = self.conn.execute(
             select(facts.c.value)
-            .where(facts.c.subject == organisation.hex, facts.c.aspect == "kind", facts.c.known_to.is_(None))
+            .where(
+                facts.c.subject == organisation.hex,
+                facts.c.aspect == "kind",
+                facts.c.known_to.is_(None),
+            )
             .order_by(facts.c.eff_start.desc(), facts.c.known_from.desc())
         ).scalar()
         return str(value) if value else None
 
     def describe(self, entity_id: str) -> str:
-        row = self.conn.execute(select(entities.c.name, entities.c.entity).where(entities.c.id == entity_id)).first()
+        row = self.conn.execute(
+            select(entities.c.name, entities.c.entity).where(entities.c.id == entity_id)
+        ).first()
         name = row.name if row else "?"
         return f"{name} [{entity_id[:8]}]"
 
     def suggestions(self, text: str, entity: str, cutoff: float = 0.6) -> list[str]:
         rows = self.conn.execute(
-            select(names.c.name).join(entities, entities.c.id == names.c.entity_id).where(entities.c.entity == entity)
+            select(names.c.name)
+            .join(entities, entities.c.id == names.c.entity_id)
+            .where(entities.c.entity == entity)
         ).all()
         by_fold = {fold(r[0]): r[0] for r in rows}
         close = difflib.get_close_matches(fold(text), list(by_fold), n=3, cutoff=cutoff)

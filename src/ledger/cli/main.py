@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,7 +38,9 @@ class LedgerGroup(TyperGroup):
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
             sys.exit(0)
         except click.UsageError as exc:
-            hint = f" (see 'ledger {exc.ctx.info_name if exc.ctx and exc.ctx.parent else ''} --help')".replace("  ", " ")
+            hint = f" (see 'ledger {exc.ctx.info_name if exc.ctx and exc.ctx.parent else ''} --help')".replace(
+                "  ", " "
+            )
             click.echo(f"ledger: error: {exc.format_message()}{hint if exc.ctx else ''}", err=True)
             sys.exit(2)
         except click.exceptions.Exit as exc:
@@ -54,7 +56,7 @@ class LedgerGroup(TyperGroup):
         return result
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -62,13 +64,28 @@ class Format(str, Enum):
     dot = "dot"
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format: table, json, csv, mermaid or dot.")]
-OnOpt = Annotated[str | None, typer.Option("--on", help="Valid date: YYYY-MM-DD (or a month, quarter or year). Default: today.")]
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format: table, json, csv, mermaid or dot.")
+]
+OnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--on", help="Valid date: YYYY-MM-DD (or a month, quarter or year). Default: today."
+    ),
+]
 KnownAtOpt = Annotated[
     str | None,
-    typer.Option("--known-at", help="What the ledger had recorded then: a log position, a change id or a timestamp."),
+    typer.Option(
+        "--known-at",
+        help="What the ledger had recorded then: a log position, a change id or a timestamp.",
+    ),
 ]
-PlannedOpt = Annotated[bool, typer.Option("--include-planned", help="Also show planned changes in force on the date, flagged.")]
+PlannedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--include-planned", help="Also show planned changes in force on the date, flagged."
+    ),
+]
 
 HELP = """\
 An event-sourced ledger of organisational change in health and care systems.
@@ -127,7 +144,10 @@ def main(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database: a file path, sqlite:///PATH or postgresql://... Default: $LEDGER_DATABASE_URL or ./ledger.db."),
+        typer.Option(
+            "--db",
+            help="Database: a file path, sqlite:///PATH or postgresql://... Default: $LEDGER_DATABASE_URL or ./ledger.db.",
+        ),
     ] = None,
     version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
 ) -> None:
@@ -213,9 +233,17 @@ def init(ctx: typer.Context) -> None:
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="YAML or JSON change files, or directories of them.")],
-    by: Annotated[str | None, typer.Option("--by", help="Recorder for entries that name none. Default: the OS user.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every change against the history; append nothing.")] = False,
+    files: Annotated[
+        list[Path], typer.Argument(help="YAML or JSON change files, or directories of them.")
+    ],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Recorder for entries that name none. Default: the OS user."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Check every change against the history; append nothing."),
+    ] = False,
 ) -> None:
     """Append change files: all-or-nothing per file, and idempotent (re-importing appends nothing).
 
@@ -248,10 +276,15 @@ def import_(
             total_new += new
             total_old += old
             verb = "would append" if dry_run else "appended"
-            typer.echo(f"{path}: {verb} {new} changes" + (f", {old} already recorded" if old else ""))
+            typer.echo(
+                f"{path}: {verb} {new} changes" + (f", {old} already recorded" if old else "")
+            )
         if len(paths) > 1:
             verb = "would append" if dry_run else "appended"
-            typer.echo(f"total: {verb} {total_new} changes from {len(paths)} files" + (f", {total_old} already recorded" if total_old else ""))
+            typer.echo(
+                f"total: {verb} {total_new} changes from {len(paths)} files"
+                + (f", {total_old} already recorded" if total_old else "")
+            )
         if total_new == 0 and not dry_run:
             typer.echo("nothing new: every change was already recorded")
 
@@ -278,7 +311,9 @@ def structure(
     on: OnOpt = None,
     known_at: KnownAtOpt = None,
     include_planned: PlannedOpt = False,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only organisations of this kind (e.g. ccg).")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only organisations of this kind (e.g. ccg).")
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Every body in force on a date: name on that date, kind, codes, memberships, posts and holders, facts, sources.
@@ -315,7 +350,9 @@ def show_(
     from ledger.cli.views import show_view
 
     with ledger(ctx) as led:
-        show(show_view(led.queries.show(organisation, axes(on, known_at, include_planned, led))), fmt)
+        show(
+            show_view(led.queries.show(organisation, axes(on, known_at, include_planned, led))), fmt
+        )
 
 
 @app.command()
@@ -363,10 +400,14 @@ def lineage(
 @app.command()
 def holders(
     ctx: typer.Context,
-    post: Annotated[str, typer.Argument(help="'Title, Organisation', an unambiguous title, or an id.")],
+    post: Annotated[
+        str, typer.Argument(help="'Title, Organisation', an unambiguous title, or an id.")
+    ],
     on: OnOpt = None,
     known_at: KnownAtOpt = None,
-    all_time: Annotated[bool, typer.Option("--all", help="Every holder over time, not just on the date.")] = False,
+    all_time: Annotated[
+        bool, typer.Option("--all", help="Every holder over time, not just on the date.")
+    ] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Who held a post on a date (or over time with --all), substantive, interim, acting or shadow.
@@ -379,14 +420,23 @@ def holders(
     from ledger.cli.views import holders_view
 
     with ledger(ctx) as led:
-        show(holders_view(led.queries.holders(post, axes(on, known_at, False, led), all_time=all_time)), fmt)
+        show(
+            holders_view(
+                led.queries.holders(post, axes(on, known_at, False, led), all_time=all_time)
+            ),
+            fmt,
+        )
 
 
 @app.command()
 def log(
     ctx: typer.Context,
-    limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many changes.")] = None,
-    after: Annotated[int | None, typer.Option("--after", help="Only changes after this log position.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Show at most this many changes.")
+    ] = None,
+    after: Annotated[
+        int | None, typer.Option("--after", help="Only changes after this log position.")
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Every recorded change in recorded order: position, recorded-at, recorder, change id, sources.
@@ -428,14 +478,30 @@ RECORD_KINDS: dict[str, tuple[str, list[Field], str]] = {
         [
             Field("organisation", None, "Name of the new body."),
             Field("kind", "--kind", "Kind of body: ccg, nhs_trust, partnership, board, ..."),
-            Field("code", "--code", "A code as SCHEME:CODE, e.g. ods:15N (repeatable).", required=False, many=True, target="codes"),
-            Field("on_or_before", "--on-or-before", "Known to exist on the date; founding date unknown.", bool, False),
+            Field(
+                "code",
+                "--code",
+                "A code as SCHEME:CODE, e.g. ods:15N (repeatable).",
+                required=False,
+                many=True,
+                target="codes",
+            ),
+            Field(
+                "on_or_before",
+                "--on-or-before",
+                "Known to exist on the date; founding date unknown.",
+                bool,
+                False,
+            ),
         ],
         'ledger record established "NHS Devon CCG" --kind ccg --code ods:15N --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "new CCG"',
     ),
     "renamed": (
         "A body takes a new name.",
-        [Field("organisation", None, "The body (any name it had)."), Field("name", "--name", "The new name.")],
+        [
+            Field("organisation", None, "The body (any name it had)."),
+            Field("name", "--name", "The new name."),
+        ],
         'ledger record renamed "Devon STP" --name "Devon ACS" --effective 2017-09 --source devon-pdeg-2017-09-15:"section 1" --reason "STP became an ACS"',
     ),
     "reclassified": (
@@ -451,11 +517,29 @@ RECORD_KINDS: dict[str, tuple[str, list[Field], str]] = {
     "merged": (
         "Several bodies merge into a new or an existing one.",
         [
-            Field("predecessor", "--predecessor", "A merging body (repeatable).", many=True, target="predecessors"),
+            Field(
+                "predecessor",
+                "--predecessor",
+                "A merging body (repeatable).",
+                many=True,
+                target="predecessors",
+            ),
             Field("successor", "--successor", "The body they become."),
             Field("kind", "--kind", "Kind of the successor, when it is new.", required=False),
-            Field("code", "--code", "A code of a new successor as SCHEME:CODE (repeatable).", required=False, many=True, target="codes"),
-            Field("into", "--into", "new or existing (default: existing if the successor is known).", required=False),
+            Field(
+                "code",
+                "--code",
+                "A code of a new successor as SCHEME:CODE (repeatable).",
+                required=False,
+                many=True,
+                target="codes",
+            ),
+            Field(
+                "into",
+                "--into",
+                "new or existing (default: existing if the successor is known).",
+                required=False,
+            ),
         ],
         'ledger record merged --predecessor "NEW Devon CCG" --predecessor "South Devon and Torbay CCG" --successor "NHS Devon CCG" --kind ccg --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "CCG merger"',
     ),
@@ -463,20 +547,41 @@ RECORD_KINDS: dict[str, tuple[str, list[Field], str]] = {
         "A body splits into several.",
         [
             Field("source", None, "The body that splits."),
-            Field("successor", "--successor", "A resulting body (repeatable).", many=True, target="successors"),
-            Field("kind", "--kind", "Kind of new successors (default: the source's).", required=False),
-            Field("source_continues", "--source-continues", "The source carries on after the split.", bool, False),
+            Field(
+                "successor",
+                "--successor",
+                "A resulting body (repeatable).",
+                many=True,
+                target="successors",
+            ),
+            Field(
+                "kind", "--kind", "Kind of new successors (default: the source's).", required=False
+            ),
+            Field(
+                "source_continues",
+                "--source-continues",
+                "The source carries on after the split.",
+                bool,
+                False,
+            ),
         ],
         'ledger record split "Old Trust" --successor "North Trust" --successor "South Trust" --effective 2020-04-01 --source board:"item 4" --reason "split"',
     ),
     "succeeded": (
         "A plain predecessor -> successor edge (ODS style); closes nothing.",
-        [Field("predecessor", None, "The predecessor."), Field("successor", None, "The successor.")],
+        [
+            Field("predecessor", None, "The predecessor."),
+            Field("successor", None, "The successor."),
+        ],
         'ledger record succeeded "Torbay and Southern Devon Health and Care NHS Trust" "Torbay and South Devon NHS Foundation Trust" --effective 2015-10-01 --source ods:"succ row 2" --reason "ODS succession"',
     ),
     "joined": (
         "A body joins a partnership, board or group.",
-        [Field("member", None, "The member."), Field("body", None, "The partnership or board."), Field("role", "--role", "Role in the body.", required=False)],
+        [
+            Field("member", None, "The member."),
+            Field("body", None, "The partnership or board."),
+            Field("role", "--role", "Role in the body.", required=False),
+        ],
         'ledger record joined "Plymouth City Council" "Devon STP" --effective 2016 --source devon-pdeg-2017-09-15:"Appendix 1" --reason "STP partner"',
     ),
     "left": (
@@ -486,12 +591,20 @@ RECORD_KINDS: dict[str, tuple[str, list[Field], str]] = {
     ),
     "relationship-started": (
         "A relationship between two bodies starts (hosts, commissions, accountable_to, part_of, provides_for, supports).",
-        [Field("subject", None, "The subject body."), Field("relation", None, "The relation."), Field("object", None, "The object body.")],
+        [
+            Field("subject", None, "The subject body."),
+            Field("relation", None, "The relation."),
+            Field("object", None, "The object body."),
+        ],
         'ledger record relationship-started "NHS Devon CCG" hosts "Devon ICS" --effective 2019-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "hosting"',
     ),
     "relationship-ended": (
         "A relationship between two bodies ends.",
-        [Field("subject", None, "The subject body."), Field("relation", None, "The relation."), Field("object", None, "The object body.")],
+        [
+            Field("subject", None, "The subject body."),
+            Field("relation", None, "The relation."),
+            Field("object", None, "The object body."),
+        ],
         'ledger record relationship-ended "NHS Devon CCG" hosts "Devon ICS" --effective 2022-07 --source minutes:"item 3" --reason "ended"',
     ),
     "function-moved": (
@@ -516,12 +629,18 @@ RECORD_KINDS: dict[str, tuple[str, list[Field], str]] = {
     ),
     "post-created": (
         "A post (a titled role) is created in an organisation.",
-        [Field("post", None, "The title."), Field("organisation", "--organisation", "The organisation.")],
+        [
+            Field("post", None, "The title."),
+            Field("organisation", "--organisation", "The organisation."),
+        ],
         'ledger record post-created "Chief Executive" --organisation "Devon STP" --effective 2017-10 --source devon-stp-update-2017-10-24:"section 1" --reason "new post"',
     ),
     "post-abolished": (
         "A post is abolished.",
-        [Field("post", None, "The title."), Field("organisation", "--organisation", "The organisation.")],
+        [
+            Field("post", None, "The title."),
+            Field("organisation", "--organisation", "The organisation."),
+        ],
         'ledger record post-abolished "Chief Executive" --organisation "Devon STP" --effective 2019 --source minutes:"item 5" --reason "abolished"',
     ),
     "appointed": (
@@ -552,7 +671,12 @@ RECORD_KINDS: dict[str, tuple[str, list[Field], str]] = {
             Field("attribute", None, "The attribute, e.g. budget."),
             Field("value", None, "The value."),
             Field("unit", "--unit", "Unit, e.g. GBP or people.", required=False),
-            Field("function", "--function", "The function it concerns (for a headcount).", required=False),
+            Field(
+                "function",
+                "--function",
+                "The function it concerns (for a headcount).",
+                required=False,
+            ),
         ],
         'ledger record fact-recorded "NHS Devon CCG" budget 1.8 --unit "GBP bn" --effective 2019-04 --source plymouth-hasc-2019-03-20:"section 2" --reason "budget"',
     ),
@@ -561,7 +685,13 @@ RECORD_KINDS: dict[str, tuple[str, list[Field], str]] = {
         [
             Field("body", None, "The deciding body."),
             Field("decision", None, "A short summary of the decision."),
-            Field("about", "--about", "An organisation it concerns (repeatable).", required=False, many=True),
+            Field(
+                "about",
+                "--about",
+                "An organisation it concerns (repeatable).",
+                required=False,
+                many=True,
+            ),
         ],
         'ledger record decision-recorded "Devon STP" "endorsed the OD next steps" --effective 2017-09-15 --source devon-pdeg-2017-09-15:"Recommendations" --reason "board decision"',
     ),
@@ -570,7 +700,10 @@ RECORD_KINDS: dict[str, tuple[str, list[Field], str]] = {
 
 def _parse_source(text: str) -> dict[str, str]:
     if ":" not in text:
-        fail(f"--source {text!r} must be SOURCE_ID:LOCATOR, e.g. devon-pdeg-2017-09-15:\"section 3\"", 2)
+        fail(
+            f'--source {text!r} must be SOURCE_ID:LOCATOR, e.g. devon-pdeg-2017-09-15:"section 3"',
+            2,
+        )
     source, locator = text.split(":", 1)
     return {"source": source.strip(), "locator": locator.strip()}
 
@@ -669,8 +802,12 @@ def _difference(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _make_record_command(kind: str, blurb: str, fields: list[Field], example: str) -> Callable[..., None]:
-    params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+def _make_record_command(
+    kind: str, blurb: str, fields: list[Field], example: str
+) -> Callable[..., None]:
+    params = [
+        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    ]
     for f in fields:
         if f.flag is None:
             annotation: Any = Annotated[f.type, typer.Argument(help=f.help, show_default=False)]
@@ -679,24 +816,94 @@ def _make_record_command(kind: str, blurb: str, fields: list[Field], example: st
             annotation = Annotated[bool, typer.Option(f.flag, help=f.help)]
             default = False
         elif f.many:
-            annotation = Annotated[list[str] | None, typer.Option(f.flag, help=f.help + (" Required." if f.required else ""))]
+            annotation = Annotated[
+                list[str] | None,
+                typer.Option(f.flag, help=f.help + (" Required." if f.required else "")),
+            ]
             default = None
         else:
             typ = f.type if f.required else f.type | None
             annotation = Annotated[typ, typer.Option(f.flag, help=f.help, show_default=False)]
             default = inspect.Parameter.empty if f.required else None
-        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default))
+        params.append(
+            inspect.Parameter(
+                f.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+            )
+        )
     common: list[tuple[str, Any, Any]] = [
-        ("effective", Annotated[str, typer.Option("--effective", "-e", help="When it took effect: 2019-04-01, 2015-04, 2018-Q2, 2017.", show_default=False)], inspect.Parameter.empty),
-        ("sources", Annotated[list[str] | None, typer.Option("--source", "-s", help="SOURCE_ID:LOCATOR, e.g. devon-pdeg-2017-09-15:'section 3' (repeatable; at least one).")], None),
-        ("reason", Annotated[str, typer.Option("--reason", "-r", help="Why this is recorded.", show_default=False)], inspect.Parameter.empty),
-        ("by", Annotated[str | None, typer.Option("--by", help="Who records it. Default: the OS user.")], None),
-        ("id", Annotated[str | None, typer.Option("--id", help="A stable label for the change (e.g. devon-ccg-merger).")], None),
-        ("planned", Annotated[bool, typer.Option("--planned", help="A plan: --effective is its target date.")], False),
-        ("dry_run", Annotated[bool, typer.Option("--dry-run", help="Show what would be appended and the difference it makes; append nothing.")], False),
+        (
+            "effective",
+            Annotated[
+                str,
+                typer.Option(
+                    "--effective",
+                    "-e",
+                    help="When it took effect: 2019-04-01, 2015-04, 2018-Q2, 2017.",
+                    show_default=False,
+                ),
+            ],
+            inspect.Parameter.empty,
+        ),
+        (
+            "sources",
+            Annotated[
+                list[str] | None,
+                typer.Option(
+                    "--source",
+                    "-s",
+                    help="SOURCE_ID:LOCATOR, e.g. devon-pdeg-2017-09-15:'section 3' (repeatable; at least one).",
+                ),
+            ],
+            None,
+        ),
+        (
+            "reason",
+            Annotated[
+                str,
+                typer.Option("--reason", "-r", help="Why this is recorded.", show_default=False),
+            ],
+            inspect.Parameter.empty,
+        ),
+        (
+            "by",
+            Annotated[
+                str | None, typer.Option("--by", help="Who records it. Default: the OS user.")
+            ],
+            None,
+        ),
+        (
+            "id",
+            Annotated[
+                str | None,
+                typer.Option("--id", help="A stable label for the change (e.g. devon-ccg-merger)."),
+            ],
+            None,
+        ),
+        (
+            "planned",
+            Annotated[
+                bool, typer.Option("--planned", help="A plan: --effective is its target date.")
+            ],
+            False,
+        ),
+        (
+            "dry_run",
+            Annotated[
+                bool,
+                typer.Option(
+                    "--dry-run",
+                    help="Show what would be appended and the difference it makes; append nothing.",
+                ),
+            ],
+            False,
+        ),
     ]
     for name, annotation, default in common:
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default))
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+            )
+        )
     change_kind = kind.replace("-", "_")
 
     def command(ctx: typer.Context, **values: Any) -> None:

@@ -37,7 +37,9 @@ def approx(effective: str | None) -> str:
     """Mark dates known only to the month, quarter or year."""
     if not effective:
         return ""
-    return effective if re.fullmatch(r"\d{4}-\d{2}-\d{2}", effective) else f"{effective} {APPROXIMATE}"
+    return (
+        effective if re.fullmatch(r"\d{4}-\d{2}-\d{2}", effective) else f"{effective} {APPROXIMATE}"
+    )
 
 
 def render(view: View, fmt: str) -> str:
@@ -45,7 +47,9 @@ def render(view: View, fmt: str) -> str:
         return json.dumps(view.data, indent=2, ensure_ascii=False, sort_keys=False)
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=view.columns, extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(
+            out, fieldnames=view.columns, extrasaction="ignore", lineterminator="\n"
+        )
         writer.writeheader()
         for row in view.rows:
             writer.writerow({k: _cell(row.get(k)) for k in view.columns})
@@ -75,10 +79,14 @@ def table(view: View) -> str:
         cells = [[_cell(row.get(c)) for c in view.columns] for row in view.rows]
         widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(view.columns)]
         widths = [min(w, 60) for w in widths]
-        lines.append("  ".join(c.ljust(w) for c, w in zip(view.columns, widths, strict=True)).rstrip())
+        lines.append(
+            "  ".join(c.ljust(w) for c, w in zip(view.columns, widths, strict=True)).rstrip()
+        )
         lines.append("  ".join("-" * w for w in widths))
         for r in cells:
-            lines.append("  ".join(_clip(v, w).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+            lines.append(
+                "  ".join(_clip(v, w).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
+            )
     if any(APPROXIMATE in _cell(v) for row in view.rows for v in row.values()):
         lines.append(f"{APPROXIMATE} approximate: known only to the month, quarter or year")
     lines.extend(view.notes)

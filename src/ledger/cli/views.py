@@ -26,8 +26,11 @@ def structure_view(data: dict[str, Any]) -> View:
         for post in org["posts"]:
             holders = ", ".join(_holder_text(h) for h in post["holders"]) or "vacant"
             posts.append(f"{post['title']}: {holders}")
-        facts = [f"{f['attribute']}{' (' + f['function'] + ')' if f.get('function') else ''}={f['value']}"
-                 f"{' ' + f['unit'] if f.get('unit') else ''} ({approx(f['effective'])})" for f in org["facts"]]
+        facts = [
+            f"{f['attribute']}{' (' + f['function'] + ')' if f.get('function') else ''}={f['value']}"
+            f"{' ' + f['unit'] if f.get('unit') else ''} ({approx(f['effective'])})"
+            for f in org["facts"]
+        ]
         rows.append(
             {
                 "name": org["name"] + (" [planned]" if org.get("planned") else ""),
@@ -50,7 +53,9 @@ def structure_view(data: dict[str, Any]) -> View:
         for r in org.get("relationships", []):
             if r["subject_id"] == org["id"] and r["object_id"] in shown:
                 graph.edges.append((r["subject_id"], r["object_id"], r["relation"]))
-    known = f" (as known at position {data['known_at']})" if data.get("known_at") is not None else ""
+    known = (
+        f" (as known at position {data['known_at']})" if data.get("known_at") is not None else ""
+    )
     return View(
         data=data,
         columns=["name", "kind", "codes", "established", "member of", "posts", "facts", "sources"],
@@ -68,7 +73,15 @@ def show_view(data: dict[str, Any]) -> View:
         {"field": "kind", "value": org["kind"]},
         {"field": "status", "value": state},
         {"field": "codes", "value": ", ".join(f"{k}:{v}" for k, v in org["codes"].items())},
-        {"field": "established", "value": approx(org["established"]) or (approx(org.get("first_recorded")) + " (first recorded)" if org.get("first_recorded") else "")},
+        {
+            "field": "established",
+            "value": approx(org["established"])
+            or (
+                approx(org.get("first_recorded")) + " (first recorded)"
+                if org.get("first_recorded")
+                else ""
+            ),
+        },
     ]
     if org.get("closed"):
         rows.append({"field": "closes", "value": approx(org["closed"])})
@@ -77,16 +90,28 @@ def show_view(data: dict[str, Any]) -> View:
     for m in org["members"]:
         rows.append({"field": "member", "value": f"{m['name']} since {approx(m['since'])}"})
     for r in org["relationships"]:
-        rows.append({"field": "relationship", "value": f"{r['subject']} {r['relation']} {r['object']} since {approx(r['since'])}"})
+        rows.append(
+            {
+                "field": "relationship",
+                "value": f"{r['subject']} {r['relation']} {r['object']} since {approx(r['since'])}",
+            }
+        )
     for p in org["posts"]:
         holders = ", ".join(_holder_text(h) for h in p["holders"]) or "vacant"
         rows.append({"field": "post", "value": f"{p['title']}: {holders}"})
     for f in org["facts"]:
         fn = f" ({f['function']})" if f.get("function") else ""
         unit = f" {f['unit']}" if f.get("unit") else ""
-        rows.append({"field": f"fact {f['attribute']}{fn}", "value": f"{f['value']}{unit} ({approx(f['effective'])})"})
+        rows.append(
+            {
+                "field": f"fact {f['attribute']}{fn}",
+                "value": f"{f['value']}{unit} ({approx(f['effective'])})",
+            }
+        )
     for s in org["sources"]:
-        rows.append({"field": "source", "value": f"{s['source']} ({s['locator']}) [change {s['change']}]"})
+        rows.append(
+            {"field": "source", "value": f"{s['source']} ({s['locator']}) [change {s['change']}]"}
+        )
     graph = Graph()
     graph.nodes[org["id"]] = org["name"]
     for m in org["member_of"]:
@@ -102,7 +127,13 @@ def show_view(data: dict[str, Any]) -> View:
     for p in org["posts"]:
         graph.nodes[p["id"]] = p["title"] + "".join(f"\n{h['person']}" for h in p["holders"])
         graph.edges.append((org["id"], p["id"], "post"))
-    return View(data=data, columns=["field", "value"], rows=rows, graph=graph, title=f"{org['name']} on {data['on']}")
+    return View(
+        data=data,
+        columns=["field", "value"],
+        rows=rows,
+        graph=graph,
+        title=f"{org['name']} on {data['on']}",
+    )
 
 
 def history_view(data: dict[str, Any]) -> View:
@@ -112,7 +143,9 @@ def history_view(data: dict[str, Any]) -> View:
     for c in data["changes"]:
         note = ""
         if c.get("corrects"):
-            note = f" (corrects {c['corrects']['change']}, was {approx(c['corrects']['effective'])})"
+            note = (
+                f" (corrects {c['corrects']['change']}, was {approx(c['corrects']['effective'])})"
+            )
         if c.get("corrected_by"):
             note += f" (corrected by {c['corrected_by']})"
         if c.get("superseded_at") is not None:
@@ -189,7 +222,13 @@ def holders_view(data: dict[str, Any]) -> View:
         )
         node = f"{post['id']}:{h['person']}:{h['from']}"
         graph.nodes[node] = h["person"]
-        graph.edges.append((post["id"], node, f"{h['from']} to {h['to'] or 'now'}" + (f" ({', '.join(flags)})" if flags else "")))
+        graph.edges.append(
+            (
+                post["id"],
+                node,
+                f"{h['from']} to {h['to'] or 'now'}" + (f" ({', '.join(flags)})" if flags else ""),
+            )
+        )
     when = f"on {data['on']}" if data.get("on") else "over time"
     return View(
         data=data,
@@ -225,7 +264,17 @@ def log_view(entries: list[dict[str, Any]]) -> View:
         previous = node
     return View(
         data={"changes": entries},
-        columns=["position", "recorded_at", "recorder", "change", "kind", "effective", "what", "reason", "sources"],
+        columns=[
+            "position",
+            "recorded_at",
+            "recorder",
+            "change",
+            "kind",
+            "effective",
+            "what",
+            "reason",
+            "sources",
+        ],
         rows=rows,
         graph=graph,
         title=f"Log: {len(rows)} changes in recorded order",

@@ -51,7 +51,9 @@ class Effective:
             if m := _FY_QUARTER.match(text):
                 year, second, quarter = int(m[1]), int(m[2]), int(m[3])
                 if (year + 1) % 100 != second:
-                    raise InvalidDate(f"{text!r} is not a financial year (expected {year}/{(year + 1) % 100:02d})")
+                    raise InvalidDate(
+                        f"{text!r} is not a financial year (expected {year}/{(year + 1) % 100:02d})"
+                    )
                 # Financial quarters start in April: FY Q1 is April-June, Q4 is January-March next year.
                 month = 3 * quarter + 1
                 return cls(date(year + (month > 12), (month - 1) % 12 + 1, 1), "quarter")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -17,8 +18,8 @@ from ledger.domain.events import (
     Appointed,
     AppointmentEnded,
     ChangeEvent,
-    Established,
     EntityType,
+    Established,
     FactRecorded,
     FunctionMoved,
     Joined,
@@ -134,7 +135,9 @@ class Entity:
             role = self.role_of(e)
             d = e.effective.start
             if role in ("acts", "ends", "attests") and start and d < start.effective.start:
-                yield _pair(self.label, e, start, f"{e.kind} on {e.effective} before it was established")
+                yield _pair(
+                    self.label, e, start, f"{e.kind} on {e.effective} before it was established"
+                )
             if role in ("acts", "attests") and end and d >= end.effective.start:
                 yield _pair(self.label, e, end, f"{e.kind} on {e.effective} after it closed")
             if role == "ends" and end and d > end.effective.start:
@@ -143,7 +146,9 @@ class Entity:
 
 def _involves(conflict: Conflict, change_id: UUID) -> bool:
     if isinstance(conflict, _PairConflict):
-        return any(c is not None and c.change_id == change_id for c in (conflict.this, conflict.other))
+        return any(
+            c is not None and c.change_id == change_id for c in (conflict.this, conflict.other)
+        )
     return True
 
 
@@ -197,9 +202,7 @@ class Organisation(Entity):
     def name(self) -> str:
         name = None
         for e in self.timeline():
-            if isinstance(e, Established) and e.organisation == self.id:
-                name = e.name
-            elif isinstance(e, Renamed):
+            if (isinstance(e, Established) and e.organisation == self.id) or isinstance(e, Renamed):
                 name = e.name
             else:
                 for body in e.introduced:
@@ -218,9 +221,7 @@ class Organisation(Entity):
     def org_kind(self) -> str | None:
         kind = None
         for e in self.timeline():
-            if isinstance(e, Established):
-                kind = e.org_kind
-            elif isinstance(e, Reclassified):
+            if isinstance(e, (Established, Reclassified)):
                 kind = e.org_kind
             for body in e.introduced:
                 if body.id == self.id:
@@ -324,7 +325,7 @@ class Post(Entity):
                         (start, start.effective.start, end.effective.start if end else None)
                     )
         substantive.sort(key=lambda p: p[1])
-        for (a, a_from, a_to), (b, b_from, _) in zip(substantive, substantive[1:], strict=False):
+        for (a, _, a_to), (b, b_from, _) in pairwise(substantive):
             if a_to is None or b_from < a_to:
                 holder = a.person_name if isinstance(a, Appointed) else "someone"
                 yield _pair(

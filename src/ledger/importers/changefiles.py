@@ -67,7 +67,9 @@ def load(path: Path, default_recorder: str) -> ChangeFile:
     except json.JSONDecodeError as exc:
         entry = _entry_at_line(text, exc.lineno - 1)
         where = f" (entry {entry})" if entry else ""
-        raise InvalidInput(f"{path}: JSON syntax error at line {exc.lineno}{where}: {exc.msg}") from None
+        raise InvalidInput(
+            f"{path}: JSON syntax error at line {exc.lineno}{where}: {exc.msg}"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -82,7 +84,9 @@ def load(path: Path, default_recorder: str) -> ChangeFile:
     if isinstance(data, dict):
         unknown = set(data) - {"changes", "recorder"}
         if unknown:
-            raise InvalidInput(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected 'changes'")
+            raise InvalidInput(
+                f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected 'changes'"
+            )
         if "recorder" in data:
             defaults["recorder"] = data["recorder"]
         entries = data.get("changes")

@@ -1,0 +1,128 @@
+"""Test fixtures: a real store per test (a SQLite file in tmp_path, or a PostgreSQL database of its own).
+
+Choose the engine with LEDGER_TEST_DB=sqlite (default) or LEDGER_TEST_DB=postgresql; the PostgreSQL
+server is the local one (127.0.0.1:5432, trust auth) unless LEDGER_TEST_PG_URL says otherwise.
+Each test gets a fresh database, created before and dropped after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import Result
+from typer.testing import CliRunner
+
+from ledger.bootstrap import Ledger, open_ledger
+from ledger.cli.main import app
+
+ENGINE = os.environ.get("LEDGER_TEST_DB", "sqlite").lower()
+PG_ADMIN_URL = os.environ.get(
+    "LEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def pytest_report_header() -> list[str]:
+    return [f"ledger test engine: {ENGINE}"]
+
+
+def _pg_admin() -> sa.Engine:
+    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty store that exists only for this test."""
+    if ENGINE == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    if ENGINE not in ("postgresql", "postgres"):
+        raise pytest.UsageError(f"LEDGER_TEST_DB={ENGINE!r}: use sqlite or postgresql")
+    name = f"ledger_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def ledger(db_url: str) -> Iterator[Ledger]:
+    opened = open_ledger(db_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@dataclass
+class Cli:
+    """Runs `ledger --db URL ...` in-process, as a user would type it."""
+
+    url: str
+    cwd: Path
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(app, ["--db", self.url, *args], input=input, catch_exceptions=False)
+
+    def ok(self, *args: str) -> str:
+        result = self(*args)
+        assert result.exit_code == 0, (
+            f"ledger {' '.join(args)} failed ({result.exit_code}): {result.stderr}"
+        )
+        return result.stdout
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path) -> Cli:
+    return Cli(db_url, tmp_path)
+
+
+def fingerprint(url: str) -> tuple[int, str, int]:
+    """(number of stored events, hash of the last stored row, number of read-model changes)."""
+    from ledger.adapters.store import normalise_url
+
+    engine = sa.create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            if not inspector.has_table("ledger_events"):
+                return (0, "", 0)
+            rows = conn.execute(
+                sa.text(
+                    "SELECT id, originator_id, originator_version, topic, state FROM ledger_events ORDER BY id"
+                )
+            ).all()
+            last = hashlib.sha256(repr(tuple(rows[-1])).encode()).hexdigest() if rows else ""
+            changes = conn.execute(sa.text("SELECT count(*) FROM ledger_changes")).scalar() or 0
+            return (len(rows), last, int(changes))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def store_fingerprint(db_url: str) -> Callable[[], tuple[int, str, int]]:
+    return lambda: fingerprint(db_url)
+
+
+SOURCE = ["--source", "test-paper:section 1", "--reason", "test"]
+
+
+def one_line_error(result: Result) -> str:
+    """The refusal contract: non-zero exit, nothing on stdout, exactly one line on stderr."""
+    assert result.exit_code != 0, f"expected a refusal, got exit 0: {result.stdout}"
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got: {result.stderr!r}"
+    assert "Traceback" not in result.stderr
+    return lines[0]

@@ -1,0 +1,214 @@
+"""Random histories for tests: many changes of every kind, often recorded out of effective order.
+
+Changes are proposed at random and sent through the application; the ledger refuses the ones that
+contradict what is already recorded, exactly as it would a user's, so what remains is a valid history.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Any
+
+from ledger.application.commands import parse_change
+from ledger.application.errors import LedgerError
+from ledger.bootstrap import Ledger
+from ledger.domain.events import ChangeEvent
+
+KINDS = ["ccg", "nhs_trust", "partnership", "board", "local_authority"]
+FUNCTIONS = ["adult social care", "finance", "HR"]
+
+
+def random_effective(rng: random.Random, start: date = date(2010, 1, 1), days: int = 4000) -> str:
+    day = start + timedelta(days=rng.randrange(days))
+    precision = rng.choices(["day", "month", "quarter", "year"], weights=[6, 2, 1, 1])[0]
+    if precision == "day":
+        return day.isoformat()
+    if precision == "month":
+        return f"{day.year}-{day.month:02d}"
+    if precision == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return str(day.year)
+
+
+def propose(
+    rng: random.Random, bodies: list[str], posts: list[tuple[str, str]], people: list[str], n: int
+) -> dict[str, Any]:
+    """One random change as a change-file entry."""
+    eff = random_effective(rng)
+    common = {
+        "effective": eff,
+        "recorder": rng.choice(["ana", "ben"]),
+        "reason": f"random {n}",
+        "sources": [{"source": "random", "locator": f"item {n}"}],
+    }
+    name = f"Body {len(bodies) + 1}"
+    choice = rng.choices(
+        [
+            "established",
+            "renamed",
+            "reclassified",
+            "closed",
+            "merged",
+            "split",
+            "succeeded",
+            "joined",
+            "left",
+            "relationship_started",
+            "relationship_ended",
+            "staff_transferred",
+            "function_moved",
+            "post_created",
+            "appointed",
+            "appointment_ended",
+            "fact_recorded",
+            "decision_recorded",
+        ],
+        weights=[10, 3, 1, 2, 2, 1, 1, 6, 3, 2, 1, 2, 1, 3, 5, 2, 3, 1],
+    )[0]
+    if choice == "established" or len(bodies) < 3:
+        return {
+            "change": "established",
+            "organisation": name,
+            "kind": rng.choice(KINDS),
+            "on_or_before": rng.random() < 0.1,
+            **common,
+        }
+    a, b = rng.sample(bodies, 2)
+    if choice == "renamed":
+        return {"change": "renamed", "organisation": a, "name": f"{a} ({n})", **common}
+    if choice == "reclassified":
+        return {"change": "reclassified", "organisation": a, "kind": rng.choice(KINDS), **common}
+    if choice == "closed":
+        return {"change": "closed", "organisation": a, **common}
+    if choice == "merged":
+        into_new = rng.random() < 0.6
+        successor = name if into_new else b
+        extra = {"kind": rng.choice(KINDS)} if into_new else {}
+        preds = [a] if into_new else [a]
+        if len(bodies) > 4 and rng.random() < 0.5:
+            preds.append(rng.choice([x for x in bodies if x not in (a, b)]))
+        return {
+            "change": "merged",
+            "predecessors": preds,
+            "successor": successor,
+            **extra,
+            **common,
+        }
+    if choice == "split":
+        return {
+            "change": "split",
+            "source": a,
+            "successors": [name, f"Body {len(bodies) + 2}"],
+            "source_continues": rng.random() < 0.3,
+            **common,
+        }
+    if choice == "succeeded":
+        return {"change": "succeeded", "predecessor": a, "successor": b, **common}
+    if choice in ("joined", "left"):
+        return {"change": choice, "member": a, "body": b, **common}
+    if choice in ("relationship_started", "relationship_ended"):
+        return {
+            "change": choice,
+            "subject": a,
+            "relation": rng.choice(["hosts", "part_of"]),
+            "object": b,
+            **common,
+        }
+    if choice == "staff_transferred":
+        return {
+            "change": choice,
+            "function": rng.choice(FUNCTIONS),
+            "from": a,
+            "to": b,
+            "headcount": rng.randrange(1, 50),
+            **common,
+        }
+    if choice == "function_moved":
+        return {"change": choice, "function": rng.choice(FUNCTIONS), "from": a, "to": b, **common}
+    if choice == "post_created":
+        return {
+            "change": choice,
+            "post": rng.choice(["Chief Executive", "Chair", "Director"]),
+            "organisation": a,
+            **common,
+        }
+    if choice == "fact_recorded":
+        attribute = rng.choice(["budget", "population_served", "headcount"])
+        fn = {"function": rng.choice(FUNCTIONS)} if attribute == "headcount" else {}
+        return {
+            "change": choice,
+            "subject": a,
+            "attribute": attribute,
+            "value": str(rng.randrange(10, 500)),
+            **fn,
+            **common,
+        }
+    if choice == "decision_recorded":
+        return {"change": choice, "body": a, "decision": f"decision {n}", **common}
+    if not posts:
+        return {"change": "post_created", "post": "Chief Executive", "organisation": a, **common}
+    title, org = rng.choice(posts)
+    person = rng.choice(people) if people and rng.random() < 0.7 else f"Person {len(people) + 1}"
+    if choice == "appointed":
+        flag = rng.choice([None, None, "interim", "acting"])
+        return {
+            "change": "appointed",
+            "person": person,
+            "post": title,
+            "organisation": org,
+            **({flag: True} if flag else {}),
+            **common,
+        }
+    return {
+        "change": "appointment_ended",
+        "person": person,
+        "post": title,
+        "organisation": org,
+        **common,
+    }
+
+
+def build_history(ledger: Ledger, seed: int, attempts: int) -> int:
+    """Propose `attempts` random changes; return how many the ledger accepted."""
+    rng = random.Random(seed)
+    bodies: list[str] = []
+    posts: list[tuple[str, str]] = []
+    people: list[str] = []
+    accepted = 0
+    for n in range(attempts):
+        data = propose(rng, bodies, posts, people, n)
+        try:
+            outcome = ledger.app.record(parse_change(data))
+        except LedgerError:
+            continue
+        if outcome.status != "recorded":
+            continue
+        accepted += 1
+        kind = data["change"]
+        if kind == "established":
+            bodies.append(data["organisation"])
+        elif kind == "merged" and data["successor"] not in bodies:
+            bodies.append(data["successor"])
+        elif kind == "split":
+            bodies.extend(s for s in data["successors"] if s not in bodies)
+        elif kind == "post_created":
+            posts.append((data["post"], data["organisation"]))
+        elif kind == "appointed" and data["person"] not in people:
+            people.append(data["person"])
+    return accepted
+
+
+def stored_log(ledger: Ledger) -> list[tuple[int, ChangeEvent]]:
+    """Every stored event with its log position, read straight from the notification log."""
+    events: list[tuple[int, ChangeEvent]] = []
+    start = 0
+    while True:
+        batch = ledger.app.recorder.select_notifications(
+            start=start, limit=1000, inclusive_of_start=False
+        )
+        if not batch:
+            return events
+        for n in batch:
+            events.append((n.id, ledger.app.mapper.to_domain_event(n)))  # type: ignore[arg-type]
+        start = batch[-1].id
