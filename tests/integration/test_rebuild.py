@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import date, timedelta
+from itertools import pairwise
 
 from ledger.adapters.queries import Axes
 from ledger.bootstrap import Ledger
@@ -18,9 +19,7 @@ def test_rebuild_and_replay_agree_on_a_random_history(ledger: Ledger, cli) -> No
     assert accepted >= 300, accepted
     log = stored_log(ledger)
     effective = [e.effective.start for _, e in log]
-    assert any(b < a for a, b in zip(effective, effective[1:])), (
-        "history should contain back-dated records"
-    )
+    assert any(b < a for a, b in pairwise(effective)), "history should contain back-dated records"
 
     rng = random.Random(11)
     dates = [date(2010, 1, 1) + timedelta(days=rng.randrange(4200)) for _ in range(20)]

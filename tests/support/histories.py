@@ -85,7 +85,7 @@ def propose(
         into_new = rng.random() < 0.6
         successor = name if into_new else b
         extra = {"kind": rng.choice(KINDS)} if into_new else {}
-        preds = [a] if into_new else [a]
+        preds = [a]
         if len(bodies) > 4 and rng.random() < 0.5:
             preds.append(rng.choice([x for x in bodies if x not in (a, b)]))
         return {

@@ -601,7 +601,12 @@ class Queries:
                         if target not in seen:
                             seen.add(target)
                             stack.append(target)
-            sources = self.sources_of(conn, {r.change_id for r in found.values()})
+            # Show whole changes: a merger found through one predecessor brings all its edges.
+            found_changes = {r.change_id for r in found.values()}
+            for r in edges_rows:
+                if r.change_id in found_changes:
+                    found[(r.subject, r.other, r.change_id)] = r
+            sources = self.sources_of(conn, found_changes)
             edges = []
             for r in sorted(found.values(), key=lambda r: (r.eff_start, r.known_from)):
                 edges.append(
@@ -781,16 +786,16 @@ def _change_entry(r: Any) -> dict[str, Any]:
 
 
 def _citations(used: set[str], sources: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[tuple[str, str]] = set()
+    """Each source of each change an answer rests on, in recorded order."""
     cited = []
     for change in sorted(used, key=lambda c: sources.get(c, {}).get("position", 0)):
         info = sources.get(change)
         if not info:
             continue
+        seen: set[tuple[str, str]] = set()
         for s in info["sources"]:
-            key = (s["source"], s["locator"])
-            if key not in seen:
-                seen.add(key)
+            if (s["source"], s["locator"]) not in seen:
+                seen.add((s["source"], s["locator"]))
                 cited.append(
                     {"source": s["source"], "locator": s["locator"], "change": info["change"]}
                 )

@@ -83,7 +83,7 @@ def _pair(
     marks: list[tuple[date, bool, int, ChangeEvent]],
 ) -> list[tuple[tuple[int, ChangeEvent], tuple[int, ChangeEvent] | None]]:
     """Opening and closing changes into periods; on the same date a closing applies first."""
-    periods = []
+    periods: list[tuple[tuple[int, ChangeEvent], tuple[int, ChangeEvent] | None]] = []
     current: tuple[int, ChangeEvent] | None = None
     for _, opening, position, event in sorted(marks, key=lambda m: (m[0], m[1], m[2])):
         if opening and current is None:
@@ -122,10 +122,10 @@ def replay_structure(
     # Names, kinds and codes are known whatever the date (a body's earliest name names it before then).
     for position, event in changes:
         day = event.effective.start
-        for body in event.introduced:
-            orgs[body.id].names.append((day, position, body.name, event))
-            orgs[body.id].kinds.append((day, position, body.kind, event))
-            orgs[body.id].codes.update(body.codes)
+        for introduced in event.introduced:
+            orgs[introduced.id].names.append((day, position, introduced.name, event))
+            orgs[introduced.id].kinds.append((day, position, introduced.kind, event))
+            orgs[introduced.id].codes.update(introduced.codes)
         if isinstance(event, Established):
             org = orgs[event.organisation]
             org.names.append((day, position, event.name, event))
@@ -191,7 +191,7 @@ def replay_structure(
     ) -> list[tuple[int, ChangeEvent]]:
         return [start for start, end in _pair(marks) if end is None]
 
-    result = []
+    result: list[dict[str, Any]] = []
     for org_id in [o for o in list(orgs) if in_force(o)]:
         org = orgs[org_id]
         used: set[tuple[int, UUID]] = set()
@@ -203,7 +203,7 @@ def replay_structure(
         for found in (name_found, kind_found):
             if found:
                 used.add((_position_of(changes, found[1]), found[1].change_id))
-        member_of = []
+        member_of: list[dict[str, Any]] = []
         for (member, body), marks in memberships.items():
             if member != org_id or not in_force(body):
                 continue

@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine:
+#   make demo   - install, import the bundled Devon and Cornwall ledger, show the structure on a date
+#   make test   - install, run the whole test suite on SQLite and on PostgreSQL
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ON ?= 2019-04-01
+DB ?= ledger.db
+
+.PHONY: demo test test-sqlite test-postgresql lint reference clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ledger --db $(DB) import events/
+	$(BIN)/ledger --db $(DB) structure --on $(ON)
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+	LEDGER_TEST_DB=sqlite $(BIN)/pytest -q
+	LEDGER_TEST_DB=postgresql $(BIN)/pytest -q
+
+test-sqlite: $(STAMP)
+	LEDGER_TEST_DB=sqlite $(BIN)/pytest -q
+
+test-postgresql: $(STAMP)
+	LEDGER_TEST_DB=postgresql $(BIN)/pytest -q
+
+reference: $(STAMP)
+	$(BIN)/python -m ledger.cli.reference --write README.md
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm
