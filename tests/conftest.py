@@ -126,3 +126,16 @@ def one_line_error(result: Result) -> str:
     assert len(lines) == 1, f"expected one line on stderr, got: {result.stderr!r}"
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI the PostgreSQL run must really run: no skipped test, and at least one test."""
+    if ENGINE not in ("postgresql", "postgres") or not os.environ.get("CI"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    stats = getattr(reporter, "stats", {}) if reporter else {}
+    skipped = len(stats.get("skipped", []))
+    passed = len(stats.get("passed", []))
+    if skipped or not passed:
+        print(f"\nCI: the PostgreSQL run must not skip tests (passed {passed}, skipped {skipped})")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
