@@ -678,11 +678,57 @@ class Queries:
             if limit is not None:
                 q = q.limit(limit)
             rows = conn.execute(q).all()
-            return [_change_entry(r) | {"summary": self._summary(conn, r)} for r in rows]
+            return [self._entry(conn, r) for r in rows]
+
+    def plans(self, known_at: int | None = None) -> list[dict[str, Any]]:
+        """Plans recorded by `known_at` and not yet confirmed, corrected or cancelled then."""
+        with self.connect() as conn:
+            q = select(changes).where(
+                changes.c.status == "planned", changes.c.kind.not_in(("retracted", "cancelled"))
+            )
+            if known_at is not None:
+                q = q.where(
+                    changes.c.position <= known_at,
+                    or_(changes.c.superseded_at.is_(None), changes.c.superseded_at > known_at),
+                )
+            else:
+                q = q.where(changes.c.superseded_at.is_(None))
+            rows = conn.execute(q.order_by(changes.c.eff_start, changes.c.position)).all()
+            return [self._entry(conn, r) for r in rows]
 
     def count_changes(self) -> int:
         with self.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
+
+    def _entry(self, conn: Connection, r: Any) -> dict[str, Any]:
+        """A change as the log shows it, with what it corrects, retracts or confirms."""
+        entry = _change_entry(r) | {"summary": self._summary(conn, r)}
+        if r.supersedes:
+            old = conn.execute(select(changes).where(changes.c.change_id == r.supersedes)).first()
+            if old is not None:
+                verb = (
+                    r.kind
+                    if r.kind in ("retracted", "cancelled")
+                    else (
+                        "confirms"
+                        if old.status == "planned" and r.status == "happened"
+                        else "corrects"
+                    )
+                )
+                entry["supersedes"] = {
+                    "change": old.label or old.change_id[:8],
+                    "position": old.position,
+                    "as": verb,
+                }
+                if r.kind not in ("retracted", "cancelled"):
+                    entry["summary"] += (
+                        f" ({verb} {entry['supersedes']['change']}, was {old.effective})"
+                    )
+                else:
+                    entry["summary"] = (
+                        f"{r.kind} {entry['supersedes']['change']}: " + self._summary(conn, old)
+                    )
+        return entry
 
     def _summary(self, conn: Connection, r: Any) -> str:
         details = json.loads(r.details)

@@ -50,12 +50,14 @@ from ledger.domain.events import (
     Joined,
     Left,
     Merged,
+    Party,
     PostAbolished,
     PostCreated,
     Reclassified,
     RelationshipEnded,
     RelationshipStarted,
     Renamed,
+    Retracted,
     Split,
     StaffTransferred,
     Succeeded,
@@ -226,18 +228,24 @@ class LedgerApp(Application[UUID]):
                 existing.position,
             )
         event = self._build(conn, request, change_id, digest)
-        aggregates = self._touch(event)
+        return self._append(conn, event, dry_run=dry_run)
+
+    def _append(
+        self, conn: Connection, event: ChangeEvent, *, dry_run: bool, also: Sequence[Party] = ()
+    ) -> Outcome:
+        """Check the change on every aggregate it touches (and `also`), then save them together."""
+        aggregates = self._touch(event, also)
         for aggregate in aggregates:
             try:
-                aggregate.check(change_id)
+                aggregate.check(event.change_id)
             except Conflict as conflict:
                 raise Refused(f"refused {event.kind} {event.effective}: {conflict}") from None
         pending = [(agg, ev) for agg in aggregates for ev in agg.collect_events()]
         recordings = self.save(*(ev for _, ev in pending))
         self.catch_up(conn)
         position = min((r.notification.id for r in recordings), default=None)
-        outcome = Outcome(
-            change_id,
+        return Outcome(
+            event.change_id,
             event.handle,
             event.kind,
             str(event.effective),
@@ -246,12 +254,11 @@ class LedgerApp(Application[UUID]):
             events=[(_label(agg), ev.kind) for agg, ev in pending],
             introduced=[b.name for b in event.introduced if not _is_named_new(event, b.id)],
         )
-        return outcome
 
-    def _touch(self, event: ChangeEvent) -> list[Entity]:
+    def _touch(self, event: ChangeEvent, also: Sequence[Party] = ()) -> list[Entity]:
         aggregates: list[Entity] = []
         seen: set[UUID] = set()
-        for party in event.parties():
+        for party in [*event.parties(), *also]:
             if party.id in seen:
                 continue
             seen.add(party.id)
@@ -262,6 +269,134 @@ class LedgerApp(Application[UUID]):
             aggregate.record(event)
             aggregates.append(aggregate)
         return aggregates
+
+    # --- corrections, retractions and plans -------------------------------------------------
+    def find_change(self, conn: Connection, text: str) -> tuple[Any, ChangeEvent]:
+        """A recorded change by label or id (a prefix of 6+ hex digits will do), with its event."""
+        key = text.strip()
+        rows = conn.execute(select(changes).where(changes.c.label == key)).all()
+        hexkey = key.lower().replace("-", "")
+        if not rows and len(hexkey) >= 6 and all(c in "0123456789abcdef" for c in hexkey):
+            rows = conn.execute(select(changes).where(changes.c.change_id.like(hexkey + "%"))).all()
+        if not rows:
+            raise NotFound(f"unknown change {text!r} (give its label or id, as `ledger log` shows)")
+        if len(rows) > 1:
+            listing = ", ".join(r.change_id[:12] for r in rows[:5])
+            raise Ambiguous(f"change {text!r} is ambiguous: {listing}")
+        row = rows[0]
+        notification = self.recorder.select_notifications(start=row.position, limit=1)[0]
+        return row, cast(ChangeEvent, self.mapper.to_domain_event(notification))
+
+    def _current(self, conn: Connection, text: str) -> ChangeEvent:
+        row, event = self.find_change(conn, text)
+        if row.superseded_at is not None:
+            later = conn.execute(
+                select(changes.c.label, changes.c.change_id, changes.c.kind).where(
+                    changes.c.position == row.superseded_at
+                )
+            ).first()
+            by = (later.label or later.change_id[:8]) if later else "?"
+            what = later.kind if later else "superseded"
+            raise Refused(
+                f"change {text!r} was already superseded ({what} by change {by!r} at position "
+                f"{row.superseded_at}); act on that change instead"
+            )
+        if row.kind in ("retracted", "cancelled"):
+            raise Refused(f"change {text!r} is itself a {row.kind}; it cannot be changed")
+        return event
+
+    def _envelope(
+        self, recorder: str, reason: str, sources: Sequence[Any], label: str | None
+    ) -> dict[str, Any]:
+        if not reason.strip():
+            raise InvalidInput("a reason is required (--reason)")
+        return {
+            "timestamp": datetime.now(UTC),
+            "change_id": uuid.uuid4(),
+            "label": label,
+            "recorder": recorder,
+            "reason": reason,
+            **({"sources": tuple(sources)} if sources else {}),
+            "digest": None,
+        }
+
+    def correct(
+        self,
+        target: str,
+        *,
+        recorder: str,
+        reason: str,
+        sources: Sequence[Any] = (),
+        label: str | None = None,
+        updates: dict[str, Any] | None = None,
+        confirm: bool = False,
+        dry_run: bool = False,
+    ) -> Outcome:
+        """Supersede a change with a corrected copy (or confirm a plan); the original stays in the log."""
+        with self._transaction(dry_run) as conn:
+            old = self._current(conn, target)
+            if confirm and not old.planned:
+                raise Refused(f"change {target!r} is not a plan; nothing to confirm")
+            fields = dict(updates or {})
+            allowed = set(type(old).model_fields) - set(ChangeEvent.model_fields) | {"effective"}
+            unknown = set(fields) - allowed
+            if unknown:
+                raise InvalidInput(
+                    f"cannot correct {', '.join(sorted(unknown))} of a {old.kind} change "
+                    f"(correctable: {', '.join(sorted(allowed))})"
+                )
+            if not fields and not confirm:
+                raise InvalidInput("nothing to correct: give --effective or another field")
+            data = old.model_dump()
+            data.update(self._envelope(recorder, reason, sources, label))
+            data.update(fields)
+            data.update(
+                supersedes=old.change_id, originator_id=old.originator_id, originator_version=0
+            )
+            if confirm:
+                data["status"] = "happened"
+            try:
+                event = type(old).model_validate(data)
+            except ValueError as exc:
+                raise InvalidInput(_first_line(exc)) from None
+            return self._append(conn, event, dry_run=dry_run, also=old.parties())
+
+    def retract(
+        self,
+        target: str,
+        *,
+        recorder: str,
+        reason: str,
+        sources: Sequence[Any] = (),
+        label: str | None = None,
+        cancel: bool = False,
+        dry_run: bool = False,
+    ) -> Outcome:
+        """Withdraw a change (or cancel a plan); queries stop showing it, the log keeps both."""
+        with self._transaction(dry_run) as conn:
+            old = self._current(conn, target)
+            if cancel and not old.planned:
+                raise Refused(f"change {target!r} is not a plan; retract it instead of cancelling")
+            envelope = self._envelope(recorder, reason, sources or old.sources, label)
+            event = Retracted(
+                **envelope,
+                effective=old.effective,
+                status=old.status,
+                retracts=old.change_id,
+                cancelled=cancel,
+                touched=tuple(old.parties()),
+            )
+            return self._append(conn, event, dry_run=dry_run)
+
+    @contextmanager
+    def _transaction(self, dry_run: bool) -> Iterator[Connection]:
+        try:
+            with self.writing() as session:
+                yield session.connection()
+                if dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
 
     # --- building events from requests -----------------------------------------------------
     def _build(self, conn: Connection, r: Any, change_id: UUID, digest: str) -> ChangeEvent:

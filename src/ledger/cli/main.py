@@ -452,6 +452,201 @@ def log(
         show(log_view(led.queries.log(limit=limit, after=after)), fmt)
 
 
+# --- corrections and plans --------------------------------------------------------------------
+
+ChangeArg = Annotated[
+    str, typer.Argument(help="The change: its label or id (as `ledger log` shows).")
+]
+ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="Why.", show_default=False)]
+SourcesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--source",
+        "-s",
+        help="SOURCE_ID:LOCATOR backing this (repeatable; default: the original's).",
+    ),
+]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who records it. Default: the OS user.")]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Check it and show what would happen; append nothing.")
+]
+
+
+def _done(outcome: Any, dry_run: bool) -> None:
+    typer.echo(outcome.summary())
+    if dry_run:
+        typer.echo("dry run: nothing was appended")
+
+
+@app.command()
+def correct(
+    ctx: typer.Context,
+    change: ChangeArg,
+    reason: ReasonOpt,
+    effective: Annotated[
+        str | None, typer.Option("--effective", "-e", help="The corrected effective date.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Corrected name (renamed, established).")
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Corrected kind of body.")] = None,
+    headcount: Annotated[
+        int | None, typer.Option("--headcount", help="Corrected headcount.")
+    ] = None,
+    value: Annotated[str | None, typer.Option("--value", help="Corrected value of a fact.")] = None,
+    sources: SourcesOpt = None,
+    by: ByOpt = None,
+    change_id: Annotated[
+        str | None, typer.Option("--id", help="A label for the correction.")
+    ] = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Correct a recorded change: a new change supersedes it; the original stays in the log.
+
+    Queries show the corrected version; `--known-at` before the correction shows the old one.
+    The correction is checked against the history like any change.
+
+    \b
+    Example:
+      ledger correct devon-ccgs-merge --effective 2019-04-01 --reason "date mistyped"
+      ledger correct 3f2a9b1c --headcount 173 --reason "figure from the scrutiny report"
+    """
+    updates: dict[str, Any] = {}
+    if effective is not None:
+        updates["effective"] = effective
+    if name is not None:
+        updates["name"] = name
+    if kind is not None:
+        updates["org_kind"] = kind
+    if headcount is not None:
+        updates["headcount"] = headcount
+    if value is not None:
+        updates["value"] = value
+    with ledger(ctx) as led:
+        outcome = led.app.correct(
+            change,
+            recorder=by or getpass.getuser(),
+            reason=reason,
+            sources=[_parse_source(s) for s in sources or []],
+            label=change_id,
+            updates=updates,
+            dry_run=dry_run,
+        )
+        _done(outcome, dry_run)
+
+
+@app.command()
+def retract(
+    ctx: typer.Context,
+    change: ChangeArg,
+    reason: ReasonOpt,
+    sources: SourcesOpt = None,
+    by: ByOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Withdraw a recorded change (recorded in error); the original stays in the log.
+
+    \b
+    Example:
+      ledger retract 3f2a9b1c --reason "recorded against the wrong body"
+    """
+    with ledger(ctx) as led:
+        outcome = led.app.retract(
+            change,
+            recorder=by or getpass.getuser(),
+            reason=reason,
+            sources=[_parse_source(s) for s in sources or []],
+            dry_run=dry_run,
+        )
+        _done(outcome, dry_run)
+
+
+@app.command()
+def confirm(
+    ctx: typer.Context,
+    change: ChangeArg,
+    reason: ReasonOpt,
+    effective: Annotated[
+        str | None,
+        typer.Option(
+            "--effective", "-e", help="When it actually happened (default: the target date)."
+        ),
+    ] = None,
+    sources: SourcesOpt = None,
+    by: ByOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Confirm that a planned change happened (on its target date, or on --effective).
+
+    \b
+    Example:
+      ledger confirm cornwall-shadow-acs --effective 2018-04 --reason "shadow working began" \\
+          --source cios-transformation-2017-12-19:"Milestones"
+    """
+    with ledger(ctx) as led:
+        outcome = led.app.correct(
+            change,
+            recorder=by or getpass.getuser(),
+            reason=reason,
+            sources=[_parse_source(s) for s in sources or []],
+            updates={"effective": effective} if effective else {},
+            confirm=True,
+            dry_run=dry_run,
+        )
+        _done(outcome, dry_run)
+
+
+@app.command()
+def cancel(
+    ctx: typer.Context,
+    change: ChangeArg,
+    reason: ReasonOpt,
+    sources: SourcesOpt = None,
+    by: ByOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Cancel a planned change that did not happen; the plan stays in the log.
+
+    \b
+    Example:
+      ledger cancel devon-new-org-form-2019 --reason "plan dropped"
+    """
+    with ledger(ctx) as led:
+        outcome = led.app.retract(
+            change,
+            recorder=by or getpass.getuser(),
+            reason=reason,
+            sources=[_parse_source(s) for s in sources or []],
+            cancel=True,
+            dry_run=dry_run,
+        )
+        _done(outcome, dry_run)
+
+
+@app.command()
+def plans(
+    ctx: typer.Context,
+    known_at: KnownAtOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Planned changes as the ledger knew them: not yet confirmed or cancelled at --known-at.
+
+    \b
+    Example:
+      ledger plans
+      ledger plans --known-at 2017-12-31T23:59
+    """
+    from ledger.cli.views import log_view
+
+    with ledger(ctx) as led:
+        entries = led.queries.plans(led.queries.known_at(known_at))
+        view = log_view(entries)
+        view.title = f"Plans: {len(entries)} planned changes" + (
+            f" as known at {known_at}" if known_at else ""
+        )
+        show(view, fmt)
+
+
 # --- record: one subcommand per kind of change ------------------------------------------------
 
 
