@@ -680,6 +680,33 @@ class Queries:
             rows = conn.execute(q).all()
             return [self._entry(conn, r) for r in rows]
 
+    def diff(
+        self, start: date, end: date, known_at: int | None = None, include_planned: bool = False
+    ) -> dict[str, Any]:
+        """The changes that took effect after `start` up to and including `end`, as known at `known_at`."""
+        axes = Axes(on=end, known_at=known_at, include_planned=include_planned)
+        with self.connect() as conn:
+            ids = {
+                r[0]
+                for r in conn.execute(
+                    select(facts.c.change_id).where(
+                        self._known(axes), facts.c.eff_start > start, facts.c.eff_start <= end
+                    )
+                )
+            }
+            rows = conn.execute(
+                select(changes)
+                .where(changes.c.change_id.in_(sorted(ids)))
+                .order_by(changes.c.eff_start, changes.c.position)
+            ).all()
+            entries = [self._entry(conn, r) for r in rows]
+        return {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "known_at": known_at,
+            "changes": entries,
+        }
+
     def plans(self, known_at: int | None = None) -> list[dict[str, Any]]:
         """Plans recorded by `known_at` and not yet confirmed, corrected or cancelled then."""
         with self.connect() as conn:

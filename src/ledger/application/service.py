@@ -235,7 +235,8 @@ class LedgerApp(Application[UUID]):
     ) -> Outcome:
         """Check the change on every aggregate it touches (and `also`), then save them together."""
         aggregates = self._touch(event, also)
-        for aggregate in aggregates:
+        # Organisations first: "the body had closed" explains more than what follows from it.
+        for aggregate in sorted(aggregates, key=lambda a: a.entity_type != "organisation"):
             try:
                 aggregate.check(event.change_id)
             except Conflict as conflict:

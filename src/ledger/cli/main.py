@@ -452,6 +452,141 @@ def log(
         show(log_view(led.queries.log(limit=limit, after=after)), fmt)
 
 
+@app.command()
+def project(
+    ctx: typer.Context,
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory to write the snapshots into.")
+    ] = Path("projections"),
+    on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--on", help="A milestone date (repeatable; default: the standard milestones)."
+        ),
+    ] = None,
+) -> None:
+    """Write the structure at milestone dates as Markdown (with a Mermaid diagram) and JSON.
+
+    The default milestones are 2015-04-01, 2017-09-15, 2017-12-19, 2018-04-01,
+    2019-03-31, 2019-04-01 and "current" (today).
+
+    \b
+    Example:
+      ledger project --out projections/
+      ledger project --out /tmp/snapshots --on 2016-04-01 --on current
+    """
+    from ledger.cli.projections import MILESTONES, write_projections
+    from ledger.domain.dates import parse_day
+
+    milestones = list(on or MILESTONES)
+    for milestone in milestones:
+        if milestone != "current":
+            with handled():
+                parse_day(milestone)
+    with ledger(ctx) as led:
+        written = write_projections(
+            led.queries, out, milestones, "ledger project --out projections/", date.today()
+        )
+        typer.echo(f"wrote {len(written)} files to {out}")
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    start: Annotated[str, typer.Argument(help="The earlier date.")],
+    end: Annotated[str, typer.Argument(help="The later date.")],
+    known_at: KnownAtOpt = None,
+    include_planned: PlannedOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """What changed in the structure between two dates: every change effective after the first
+    date up to and including the second, with its change id and sources.
+
+    \b
+    Example:
+      ledger diff 2019-03-31 2019-04-01
+      ledger diff 2017-01-01 2017-12-31 --known-at 2018-01-01T00:00 --format json
+    """
+    from ledger.cli.views import log_view
+    from ledger.domain.dates import parse_day
+
+    with ledger(ctx) as led:
+        d1, d2 = parse_day(start), parse_day(end)
+        if d2 < d1:
+            fail(f"the second date ({end}) is before the first ({start})", 2)
+        data = led.queries.diff(d1, d2, led.queries.known_at(known_at), include_planned)
+        view = log_view(data["changes"])
+        view.data = data
+        view.title = (
+            f"Changes effective after {data['from']} up to {data['to']}: {len(data['changes'])}"
+        )
+        show(view, fmt)
+
+
+@app.command()
+def replay(
+    ctx: typer.Context,
+    until: Annotated[
+        int | None, typer.Option("--until", help="Stop after this log position.")
+    ] = None,
+    show_structure_on: Annotated[
+        str | None,
+        typer.Option(
+            "--show-structure-on",
+            help="After each step, the structure on this date as it then stood.",
+        ),
+    ] = None,
+    at: Annotated[
+        list[int] | None,
+        typer.Option("--at", help="Only show the structure after these positions (repeatable)."),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The auditor's view: every change in recorded order with position, recorded-at, recorder,
+    reason and sources; optionally the structure on a date as it stood after each step.
+
+    \b
+    Example:
+      ledger replay --until 40
+      ledger replay --show-structure-on 2019-04-01 --at 12 --at 30
+    """
+    from ledger.adapters.queries import Axes
+    from ledger.cli.render import render
+    from ledger.cli.views import log_view, structure_view
+    from ledger.domain.dates import parse_day
+
+    with ledger(ctx) as led:
+        entries = led.queries.log(until=until)
+        if not show_structure_on:
+            show(log_view(entries), fmt)
+            return
+        on = parse_day(show_structure_on)
+        chosen = set(at or [])
+        steps: list[dict[str, Any]] = []
+        for entry in entries:
+            step: dict[str, Any] = {"change": entry}
+            if not chosen or entry["position"] in chosen:
+                step["structure"] = led.queries.structure(Axes(on=on, known_at=entry["position"]))
+            steps.append(step)
+        if fmt == Format.json:
+            import json
+
+            typer.echo(
+                json.dumps({"on": on.isoformat(), "steps": steps}, indent=2, ensure_ascii=False)
+            )
+            return
+        for step in steps:
+            typer.echo(
+                render(
+                    log_view([step["change"]]),
+                    "table" if fmt in (Format.mermaid, Format.dot) else fmt.value,
+                ).split("\n", 1)[1]
+            )
+            if "structure" in step:
+                typer.echo(render(structure_view(step["structure"]), fmt.value))
+            typer.echo("")
+
+
 # --- corrections and plans --------------------------------------------------------------------
 
 ChangeArg = Annotated[
