@@ -38,10 +38,8 @@ class LedgerGroup(TyperGroup):
             click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
             sys.exit(0)
         except click.UsageError as exc:
-            hint = f" (see 'ledger {exc.ctx.info_name if exc.ctx and exc.ctx.parent else ''} --help')".replace(
-                "  ", " "
-            )
-            click.echo(f"ledger: error: {exc.format_message()}{hint if exc.ctx else ''}", err=True)
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"ledger: error: {exc.format_message()}{hint}", err=True)
             sys.exit(2)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)

@@ -181,9 +181,10 @@ def _periods(
             current = e
         else:
             if current is None:
-                later = [o for o in opens if o.effective.start > e.effective.start]
+                later = [o for o in opens if o.effective.start >= e.effective.start]
                 if later:
-                    problem = f"{what} cannot end on {e.effective} before it starts on {later[0].effective}"
+                    when = "the day" if later[0].effective.start == e.effective.start else "before"
+                    problem = f"{what} cannot end on {e.effective}, {when} it starts on {later[0].effective}"
                     conflicts.append(_pair(subject, e, later[0], problem))
                 else:
                     conflicts.append(Conflict(subject, f"no {what} to end on {e.effective}", None))
