@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,39 +20,18 @@ from typer.testing import CliRunner
 
 from ledger.bootstrap import Ledger, open_ledger
 from ledger.cli.main import app
-
-ENGINE = os.environ.get("LEDGER_TEST_DB", "sqlite").lower()
-PG_ADMIN_URL = os.environ.get(
-    "LEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from tests.support.stores import ENGINE, fresh_store
 
 
 def pytest_report_header() -> list[str]:
     return [f"ledger test engine: {ENGINE}"]
 
 
-def _pg_admin() -> sa.Engine:
-    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-
-
 @pytest.fixture
-def db_url(tmp_path: Path) -> Iterator[str]:
+def db_url() -> Iterator[str]:
     """A URL of an empty store that exists only for this test."""
-    if ENGINE == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    if ENGINE not in ("postgresql", "postgres"):
-        raise pytest.UsageError(f"LEDGER_TEST_DB={ENGINE!r}: use sqlite or postgresql")
-    name = f"ledger_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_store() as url:
+        yield url
 
 
 @pytest.fixture

@@ -212,3 +212,68 @@ def stored_log(ledger: Ledger) -> list[tuple[int, ChangeEvent]]:
         for n in batch:
             events.append((n.id, ledger.app.mapper.to_domain_event(n)))  # type: ignore[arg-type]
         start = batch[-1].id
+
+
+def build_bitemporal_history(ledger: Ledger, seed: int, attempts: int) -> int:
+    """Like build_history, with plans, confirmations, cancellations, corrections and retractions."""
+    rng = random.Random(seed)
+    bodies: list[str] = []
+    posts: list[tuple[str, str]] = []
+    people: list[str] = []
+    recorded: list[str] = []  # handles of changes that may be corrected or retracted
+    planned: list[str] = []
+    accepted = 0
+    for n in range(attempts):
+        roll = rng.random()
+        try:
+            if roll < 0.06 and recorded:
+                target = rng.choice(recorded)
+                ledger.app.correct(
+                    target,
+                    recorder="ana",
+                    reason=f"correction {n}",
+                    updates={"effective": random_effective(rng)},
+                )
+                recorded.remove(target)
+            elif roll < 0.09 and recorded:
+                target = rng.choice(recorded)
+                ledger.app.retract(target, recorder="ben", reason=f"retraction {n}")
+                recorded.remove(target)
+            elif roll < 0.13 and planned:
+                target = rng.choice(planned)
+                if rng.random() < 0.7:
+                    updates = {"effective": random_effective(rng)} if rng.random() < 0.5 else {}
+                    ledger.app.correct(
+                        target,
+                        recorder="ana",
+                        reason=f"confirmed {n}",
+                        updates=updates,
+                        confirm=True,
+                    )
+                else:
+                    ledger.app.retract(target, recorder="ana", reason=f"cancelled {n}", cancel=True)
+                planned.remove(target)
+            else:
+                data = propose(rng, bodies, posts, people, n)
+                is_plan = rng.random() < 0.1
+                if is_plan:
+                    data["status"] = "planned"
+                outcome = ledger.app.record(parse_change(data))
+                if outcome.status != "recorded":
+                    continue
+                (planned if is_plan else recorded).append(outcome.handle)
+                kind = data["change"]
+                if kind == "established":
+                    bodies.append(data["organisation"])
+                elif kind == "merged" and data["successor"] not in bodies:
+                    bodies.append(data["successor"])
+                elif kind == "split":
+                    bodies.extend(s for s in data["successors"] if s not in bodies)
+                elif kind == "post_created":
+                    posts.append((data["post"], data["organisation"]))
+                elif kind == "appointed" and data["person"] not in people:
+                    people.append(data["person"])
+        except LedgerError:
+            continue
+        accepted += 1
+    return accepted

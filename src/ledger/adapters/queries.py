@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -267,7 +267,11 @@ class Queries:
 
                 moment = moment.replace(tzinfo=UTC)
             stamps = conn.execute(select(changes.c.position, changes.c.recorded_at)).all()
-            before = [p for p, at in stamps if _aware(at) <= moment]
+            if moment.microsecond == 0:
+                # A timestamp copied from the log (shown to the second) covers that whole second.
+                before = [p for p, at in stamps if _aware(at) < moment + timedelta(seconds=1)]
+            else:
+                before = [p for p, at in stamps if _aware(at) <= moment]
             return max(before, default=0)
 
     def _known(self, axes: Axes) -> Any:
@@ -559,6 +563,9 @@ class Queries:
                 if r.change_id in supersedes:
                     old = supersedes[r.change_id]
                     entry["corrects"] = {
+                        "as": "confirms"
+                        if old.status == "planned" and r.status == "happened"
+                        else "corrects",
                         "change": old.label or old.change_id[:8],
                         "effective": old.effective,
                         "position": old.position,

@@ -21,6 +21,7 @@ from uuid import UUID
 import sqlalchemy.exc
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, OperationalError, PersistenceError
+from eventsourcing_sqlalchemy.datastore import transactions
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -157,9 +158,11 @@ class LedgerApp(Application[UUID]):
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One write transaction: on SQLite it takes the write lock before anything is read."""
+        nested = _in_transaction()
         try:
             with self.datastore.transaction(commit=True) as session:
-                session.connection(execution_options={"ledger_write": True})
+                if not nested:
+                    session.connection(execution_options={"ledger_write": True})
                 yield session
         except (IntegrityError, sqlalchemy.exc.IntegrityError) as exc:
             raise ConcurrentChange(
@@ -248,7 +251,7 @@ class LedgerApp(Application[UUID]):
         return Outcome(
             event.change_id,
             event.handle,
-            event.kind,
+            "cancelled" if isinstance(event, Retracted) and event.cancelled else event.kind,
             str(event.effective),
             "would record" if dry_run else "recorded",
             position,
@@ -382,12 +385,21 @@ class LedgerApp(Application[UUID]):
             event = Retracted(
                 **envelope,
                 effective=old.effective,
-                status=old.status,
                 retracts=old.change_id,
                 cancelled=cancel,
                 touched=tuple(old.parties()),
             )
             return self._append(conn, event, dry_run=dry_run)
+
+    @contextmanager
+    def rehearsal(self) -> Iterator[None]:
+        """Everything inside is checked and written, then rolled back (a dry run of several batches)."""
+        try:
+            with self.writing():
+                yield
+                raise _Rollback
+        except _Rollback:
+            pass
 
     @contextmanager
     def _transaction(self, dry_run: bool) -> Iterator[Connection]:
@@ -763,6 +775,15 @@ def _label(aggregate: Entity) -> str:
 def _is_named_new(event: ChangeEvent, body_id: UUID) -> bool:
     """The new successor of a merger is the point of the change, not an introduction."""
     return isinstance(event, Merged) and event.into_new and event.successor == body_id
+
+
+def _in_transaction() -> bool:
+    """Whether this context is already inside a ledger transaction (which then does the writing)."""
+    try:
+        transactions.get()
+    except LookupError:
+        return False
+    return True
 
 
 def _first_line(exc: BaseException) -> str:

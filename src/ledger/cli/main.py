@@ -11,7 +11,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -75,7 +75,7 @@ KnownAtOpt = Annotated[
     str | None,
     typer.Option(
         "--known-at",
-        help="What the ledger had recorded then: a log position, a change id or a timestamp.",
+        help="What the ledger had recorded then: a log position, a change id or label, or a timestamp (one shown to the second covers that second).",
     ),
 ]
 PlannedOpt = Annotated[
@@ -258,25 +258,27 @@ def import_(
         if not paths:
             fail("no change files found (looked for *.yaml, *.yml, *.json)", 2)
         total_new = total_old = 0
-        for path in paths:
-            loaded = load(path, recorder)
-            try:
-                outcomes = led.app.record_many(loaded.requests, dry_run=dry_run)
-            except Exception as exc:
-                index = getattr(exc, "index", None)
-                if index is not None:
-                    label = loaded.labels[index]
-                    where = f"entry {index + 1}" + (f" ({label})" if label else "")
-                    exc.args = (f"{path}: {where}: {exc}",)
-                raise
-            new = sum(1 for o in outcomes if o.status != "already recorded")
-            old = len(outcomes) - new
-            total_new += new
-            total_old += old
-            verb = "would append" if dry_run else "appended"
-            typer.echo(
-                f"{path}: {verb} {new} changes" + (f", {old} already recorded" if old else "")
-            )
+        # A dry run rehearses every file in one transaction, so later files see earlier ones.
+        with led.app.rehearsal() if dry_run else nullcontext():
+            for path in paths:
+                loaded = load(path, recorder)
+                try:
+                    outcomes = led.app.record_many(loaded.requests)
+                except Exception as exc:
+                    index = getattr(exc, "index", None)
+                    if index is not None:
+                        label = loaded.labels[index]
+                        where = f"entry {index + 1}" + (f" ({label})" if label else "")
+                        exc.args = (f"{path}: {where}: {exc}",)
+                    raise
+                new = sum(1 for o in outcomes if o.status != "already recorded")
+                old = len(outcomes) - new
+                total_new += new
+                total_old += old
+                verb = "would append" if dry_run else "appended"
+                typer.echo(
+                    f"{path}: {verb} {new} changes" + (f", {old} already recorded" if old else "")
+                )
         if len(paths) > 1:
             verb = "would append" if dry_run else "appended"
             typer.echo(
@@ -412,7 +414,7 @@ def holders(
 
     \b
     Example:
-      ledger holders "Interim Lead Chief Executive, Devon STP" --on 2017-10-24
+      ledger holders "Chief Executive, Devon STP" --on 2017-10-24
       ledger holders "Independent Chair, Devon STP" --all --format json
     """
     from ledger.cli.views import holders_view
@@ -772,8 +774,10 @@ def plans(
     from ledger.cli.views import log_view
 
     with ledger(ctx) as led:
-        entries = led.queries.plans(led.queries.known_at(known_at))
+        position = led.queries.known_at(known_at)
+        entries = led.queries.plans(position)
         view = log_view(entries)
+        view.data = {"known_at": position, "changes": entries}
         view.title = f"Plans: {len(entries)} planned changes" + (
             f" as known at {known_at}" if known_at else ""
         )

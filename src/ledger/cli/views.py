@@ -36,7 +36,8 @@ def structure_view(data: dict[str, Any]) -> View:
                 "name": org["name"] + (" [planned]" if org.get("planned") else ""),
                 "kind": org["kind"],
                 "codes": ", ".join(f"{k}:{v}" for k, v in org["codes"].items()),
-                "established": approx(org["established"] or org.get("first_recorded")),
+                "established": approx(org["established"])
+                or (f"by {approx(org['first_recorded'])}" if org.get("first_recorded") else ""),
                 "member of": [m["name"] for m in org["member_of"]],
                 "posts": posts,
                 "facts": facts,
