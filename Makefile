@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 ON ?= 2019-04-01
 DB ?= ledger.db
 
-.PHONY: demo test test-sqlite test-postgresql lint reference clean
+.PHONY: demo test test-sqlite test-postgresql reference projections clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test-postgresql: $(STAMP)
 
 reference: $(STAMP)
 	$(BIN)/python -m ledger.cli.reference --write README.md
+
+projections: $(STAMP)
+	rm -f .projections.db*
+	$(BIN)/ledger --db .projections.db import events/ > /dev/null
+	$(BIN)/ledger --db .projections.db project --out projections/
+	rm -f .projections.db*
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm
