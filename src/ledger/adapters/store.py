@@ -51,3 +51,55 @@ def configure_sqlite(engine: Engine) -> None:
     def _begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get("ledger_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+EVENTS_TABLE = "ledger_events"
+
+_SQLITE_GUARDS = [
+    f"""CREATE TRIGGER IF NOT EXISTS {EVENTS_TABLE}_no_update BEFORE UPDATE ON {EVENTS_TABLE}
+    BEGIN SELECT RAISE(ABORT, '{EVENTS_TABLE} is append-only: record a correction instead'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {EVENTS_TABLE}_no_delete BEFORE DELETE ON {EVENTS_TABLE}
+    BEGIN SELECT RAISE(ABORT, '{EVENTS_TABLE} is append-only: record a retraction instead'); END""",
+]
+
+_PG_FUNCTION = """CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only: record a correction or retraction instead', TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END $$"""
+
+
+def guard_events(conn: Any) -> None:
+    """Make the stored events append-only by construction: UPDATE, DELETE (and TRUNCATE) fail for
+    everyone, the owner included. Created once; a reader never needs to (and cannot) create it."""
+    from sqlalchemy import text
+
+    if conn.dialect.name == "sqlite":
+        for statement in _SQLITE_GUARDS:
+            conn.execute(text(statement))
+        return
+    if conn.dialect.name != "postgresql":
+        return
+    present = conn.execute(
+        text(
+            "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relname = :table AND c.relnamespace = to_regnamespace(current_schema()) "
+            "AND t.tgname LIKE 'ledger_append_only%'"
+        ),
+        {"table": EVENTS_TABLE},
+    ).scalar()
+    if present:
+        return
+    conn.execute(text(_PG_FUNCTION))
+    conn.execute(
+        text(
+            f"CREATE TRIGGER ledger_append_only_rows BEFORE UPDATE OR DELETE ON {EVENTS_TABLE} "
+            "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"
+        )
+    )
+    conn.execute(
+        text(
+            f"CREATE TRIGGER ledger_append_only_truncate BEFORE TRUNCATE ON {EVENTS_TABLE} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()"
+        )
+    )

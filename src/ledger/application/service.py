@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ReadModel, changes, entities, fold, names
-from ledger.adapters.store import configure_sqlite
+from ledger.adapters.store import configure_sqlite, guard_events
 from ledger.application import commands as cmd
 from ledger.application.errors import (
     Ambiguous,
@@ -153,6 +153,7 @@ class LedgerApp(Application[UUID]):
         self.readmodel = ReadModel(self.mapper.to_domain_event)  # type: ignore[arg-type]
         with self.engine.begin() as conn:
             ReadModel.create(conn)
+            guard_events(conn)
 
     # --- transactions ----------------------------------------------------------------------
     @contextmanager
