@@ -32,6 +32,9 @@ def database_url(explicit: str | None = None) -> str:
 def open_ledger(url: str | None = None) -> Ledger:
     """Open (and on first use create) the ledger at URL, a path, or $LEDGER_DATABASE_URL, or ./ledger.db."""
     resolved = database_url(url)
-    env = {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": resolved}
+    env = {
+        "PERSISTENCE_MODULE": "ledger.adapters.recorder:LedgerFactory",
+        "SQLALCHEMY_URL": resolved,
+    }
     app = LedgerApp(env)
     return Ledger(app=app, queries=Queries(app.engine), url=resolved)

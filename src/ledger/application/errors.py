@@ -44,3 +44,9 @@ class StoreUnavailable(LedgerError):
     """The database cannot be opened, reached or written."""
 
     exit_code = 6
+
+
+class PermissionDenied(LedgerError):
+    """The database user lacks the right (a reader trying to record, say)."""
+
+    exit_code = 7

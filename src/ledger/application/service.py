@@ -20,7 +20,13 @@ from uuid import UUID
 
 import sqlalchemy.exc
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper, OperationalError, PersistenceError
+from eventsourcing.persistence import (
+    IntegrityError,
+    Mapper,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+)
 from eventsourcing_sqlalchemy.datastore import transactions
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
@@ -28,13 +34,14 @@ from sqlalchemy.orm import Session
 
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ReadModel, changes, entities, fold, names
-from ledger.adapters.store import configure_sqlite, guard_events
+from ledger.adapters.store import guard_events
 from ledger.application import commands as cmd
 from ledger.application.errors import (
     Ambiguous,
     ConcurrentChange,
     InvalidInput,
     NotFound,
+    PermissionDenied,
     Refused,
     StoreUnavailable,
 )
@@ -134,15 +141,6 @@ class LedgerApp(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper()
 
-    def construct_factory(self, env: Any) -> Any:
-        factory = super().construct_factory(env)
-        engine = cast(Any, factory).datastore.engine
-        if engine is not None and engine.dialect.name == "sqlite":
-            configure_sqlite(engine)
-            # WAL is switched on by our connect hook, outside any transaction.
-            cast(Any, factory).datastore._tried_init_sqlite_wal_mode = True
-        return factory
-
     def __init__(self, env: dict[str, str] | None = None) -> None:
         try:
             super().__init__(env)
@@ -170,6 +168,12 @@ class LedgerApp(Application[UUID]):
                 "another writer changed the same records at the same time; nothing was appended "
                 f"({_first_line(exc)})"
             ) from None
+        except (ProgrammingError, sqlalchemy.exc.ProgrammingError) as exc:
+            if "permission denied" in str(exc) or "insufficient" in str(exc).lower():
+                raise PermissionDenied(
+                    f"permission denied: this database user may not record changes ({_first_line(exc)})"
+                ) from None
+            raise
         except (OperationalError, sqlalchemy.exc.OperationalError) as exc:
             raise StoreUnavailable(
                 f"the ledger store refused the write: {_first_line(exc)}"

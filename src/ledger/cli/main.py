@@ -587,6 +587,43 @@ def replay(
             typer.echo("")
 
 
+class Role(StrEnum):
+    reader = "reader"
+    recorder = "recorder"
+
+
+@app.command()
+def grant(
+    ctx: typer.Context,
+    role: Annotated[
+        Role, typer.Argument(help="reader (queries only) or recorder (queries and appends).")
+    ],
+    name: Annotated[str, typer.Argument(help="The PostgreSQL login role to create or extend.")],
+) -> None:
+    """Create a PostgreSQL login role that can only read the ledger, or read and append to it.
+
+    Nobody, the owner included, can UPDATE or DELETE a stored event: a trigger refuses it.
+    Run it as the owner of the ledger's tables.
+
+    \b
+    Example:
+      ledger --db postgresql://owner@db.example/ledger grant reader historian
+      ledger --db postgresql://owner@db.example/ledger grant recorder pmo
+    """
+    from ledger.adapters.roles import RoleError
+    from ledger.adapters.roles import grant as grant_role
+
+    with ledger(ctx) as led:
+        try:
+            with led.app.engine.begin() as conn:
+                statements = grant_role(conn, role.value, name)
+        except RoleError as exc:
+            fail(str(exc), 2)
+        for statement in statements:
+            typer.echo(statement + ";")
+        typer.echo(f"granted {role.value} to {name}")
+
+
 # --- corrections and plans --------------------------------------------------------------------
 
 ChangeArg = Annotated[
