@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,12 +30,13 @@ from eventsourcing.persistence import (
     ProgrammingError,
 )
 from eventsourcing_sqlalchemy.datastore import transactions
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ReadModel, changes, entities, fold, names
+from ledger.adapters.recorder import APPEND_LOCK
 from ledger.adapters.store import guard_events
 from ledger.application import commands as cmd
 from ledger.application.errors import (
@@ -148,6 +151,7 @@ class LedgerApp(Application[UUID]):
             raise StoreUnavailable(f"cannot open the ledger store: {_first_line(exc)}") from None
         self.datastore = cast(Any, self.factory).datastore
         self.engine: Engine = self.datastore.engine
+        self._touched: list[str] = []
         self.readmodel = ReadModel(self.mapper.to_domain_event)  # type: ignore[arg-type]
         with self.engine.begin() as conn:
             ReadModel.create(conn)
@@ -155,13 +159,19 @@ class LedgerApp(Application[UUID]):
 
     # --- transactions ----------------------------------------------------------------------
     @contextmanager
-    def writing(self) -> Iterator[Session]:
-        """One write transaction: on SQLite it takes the write lock before anything is read."""
+    def writing(self, *, lock_first: bool = False) -> Iterator[Session]:
+        """One write transaction. On SQLite it takes the write lock before anything is read; on
+        PostgreSQL it validates optimistically and queues on the append lock only to insert, unless
+        `lock_first` (used on a retry, so a hot body cannot make a writer lose again)."""
         nested = _in_transaction()
         try:
             with self.datastore.transaction(commit=True) as session:
                 if not nested:
-                    session.connection(execution_options={"ledger_write": True})
+                    conn = session.connection(execution_options={"ledger_write": True})
+                    if lock_first and conn.dialect.name == "postgresql":
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK}
+                        )
                 yield session
         except (IntegrityError, sqlalchemy.exc.IntegrityError) as exc:
             raise ConcurrentChange(
@@ -180,8 +190,8 @@ class LedgerApp(Application[UUID]):
             ) from None
 
     # --- recording ------------------------------------------------------------------------
-    def record(self, request: Any, *, dry_run: bool = False) -> Outcome:
-        return self.record_many([request], dry_run=dry_run)[0]
+    def record(self, request: Any, *, dry_run: bool = False, retries: int = 3) -> Outcome:
+        return self.record_many([request], dry_run=dry_run, retries=retries)[0]
 
     def record_many(
         self,
@@ -189,14 +199,42 @@ class LedgerApp(Application[UUID]):
         *,
         dry_run: bool = False,
         probe: Callable[[Connection], None] | None = None,
+        retries: int = 3,
     ) -> list[Outcome]:
         """Record changes in order, all in one transaction: all are appended, or none.
 
         With dry_run the transaction is rolled back at the end; `probe` sees the store inside it.
+        If another writer changes the same aggregates first, the batch is checked again against
+        the new history and retried (up to `retries` times); then the conflict is reported.
         """
+        attempt = 0
+        while True:
+            self._touched = []
+            try:
+                return self._record_many_once(
+                    requests, dry_run=dry_run, probe=probe, lock_first=attempt > 0
+                )
+            except ConcurrentChange as exc:
+                if attempt >= retries or _in_transaction():
+                    names = ", ".join(dict.fromkeys(self._touched)) or "the same records"
+                    raise ConcurrentChange(
+                        f"another writer changed {names} at the same time; nothing was appended"
+                        + (f" (gave up after {attempt + 1} attempts)" if attempt else "")
+                    ) from exc
+                attempt += 1
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+
+    def _record_many_once(
+        self,
+        requests: Sequence[Any],
+        *,
+        dry_run: bool,
+        probe: Callable[[Connection], None] | None,
+        lock_first: bool = False,
+    ) -> list[Outcome]:
         outcomes: list[Outcome] = []
         try:
-            with self.writing() as session:
+            with self.writing(lock_first=lock_first) as session:
                 conn = session.connection()
                 for index, request in enumerate(requests):
                     try:
@@ -243,6 +281,7 @@ class LedgerApp(Application[UUID]):
     ) -> Outcome:
         """Check the change on every aggregate it touches (and `also`), then save them together."""
         aggregates = self._touch(event, also)
+        self._touched.extend(a.label for a in aggregates if a.entity_type == "organisation")
         # Organisations first: "the body had closed" explains more than what follows from it.
         for aggregate in sorted(aggregates, key=lambda a: a.entity_type != "organisation"):
             try:

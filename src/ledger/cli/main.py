@@ -242,6 +242,12 @@ def import_(
         bool,
         typer.Option("--dry-run", help="Check every change against the history; append nothing."),
     ] = False,
+    no_retry: Annotated[
+        bool,
+        typer.Option(
+            "--no-retry", help="Fail on a concurrent writer instead of checking again and retrying."
+        ),
+    ] = False,
 ) -> None:
     """Append change files: all-or-nothing per file, and idempotent (re-importing appends nothing).
 
@@ -263,7 +269,7 @@ def import_(
             for path in paths:
                 loaded = load(path, recorder)
                 try:
-                    outcomes = led.app.record_many(loaded.requests)
+                    outcomes = led.app.record_many(loaded.requests, retries=0 if no_retry else 3)
                 except Exception as exc:
                     index = getattr(exc, "index", None)
                     if index is not None:
@@ -1106,6 +1112,7 @@ def _submit(ctx: typer.Context, kind: str, fields: list[Field], values: dict[str
     if label:
         data["id"] = label
     dry_run = values.pop("dry_run")
+    retries = 0 if values.pop("no_retry") else 3
     for f in fields:
         value = values.get(f.name)
         if f.name == "code":
@@ -1121,7 +1128,7 @@ def _submit(ctx: typer.Context, kind: str, fields: list[Field], values: dict[str
         except InvalidChange as exc:
             raise InvalidInput(str(exc).replace("'from'", "--from")) from None
         before = _snapshot(led, request) if dry_run else None
-        outcome, after = _record(led, request, dry_run)
+        outcome, after = _record(led, request, dry_run, retries)
         typer.echo(outcome.summary())
         if dry_run:
             for label_, event_kind in outcome.events:
@@ -1139,9 +1146,11 @@ def _snapshot(led: Ledger, request: Any, conn: Any = None) -> dict[str, Any]:
     return {o["id"]: o for o in data["organisations"]}
 
 
-def _record(led: Ledger, request: Any, dry_run: bool) -> tuple[Any, dict[str, Any] | None]:
+def _record(
+    led: Ledger, request: Any, dry_run: bool, retries: int
+) -> tuple[Any, dict[str, Any] | None]:
     if not dry_run:
-        return led.app.record(request), None
+        return led.app.record(request, retries=retries), None
     captured: dict[str, Any] = {}
 
     def probe(conn: Any) -> None:
@@ -1262,6 +1271,17 @@ def _make_record_command(
                 typer.Option(
                     "--dry-run",
                     help="Show what would be appended and the difference it makes; append nothing.",
+                ),
+            ],
+            False,
+        ),
+        (
+            "no_retry",
+            Annotated[
+                bool,
+                typer.Option(
+                    "--no-retry",
+                    help="If another writer changes the same bodies first, fail instead of checking again and retrying.",
                 ),
             ],
             False,
