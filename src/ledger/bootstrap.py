@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from ledger.adapters.queries import Queries
-from ledger.adapters.store import normalise_url
+from ledger.adapters.store import normalise_url, split_schema
 from ledger.application.service import LedgerApp
 
 DATABASE_ENV = "LEDGER_DATABASE_URL"
@@ -31,10 +31,14 @@ def database_url(explicit: str | None = None) -> str:
 
 def open_ledger(url: str | None = None) -> Ledger:
     """Open (and on first use create) the ledger at URL, a path, or $LEDGER_DATABASE_URL, or ./ledger.db."""
-    resolved = database_url(url)
+    resolved, schema = split_schema(database_url(url))
     env = {
         "PERSISTENCE_MODULE": "ledger.adapters.recorder:LedgerFactory",
         "SQLALCHEMY_URL": resolved,
     }
+    if schema:
+        env["LEDGER_SCHEMA"] = (
+            schema  # a PostgreSQL schema of its own: postgresql://.../db?schema=NAME
+        )
     app = LedgerApp(env)
     return Ledger(app=app, queries=Queries(app.engine), url=resolved)

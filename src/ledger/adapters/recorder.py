@@ -16,7 +16,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from ledger.adapters.store import configure_sqlite
+from ledger.adapters.store import configure_schema, configure_sqlite
 
 APPEND_LOCK = 0x1ED6E4  # the advisory lock key every ledger writer queues on
 
@@ -34,6 +34,9 @@ class LedgerFactory(SQLAlchemyFactory):
     def __init__(self, env: Any) -> None:
         super().__init__(env)
         engine = self.datastore.engine
+        schema = env.get("LEDGER_SCHEMA")
+        if isinstance(engine, Engine) and schema and engine.dialect.name == "postgresql":
+            configure_schema(engine, schema)
         if isinstance(engine, Engine) and engine.dialect.name == "sqlite":
             configure_sqlite(engine)
             # WAL is switched on by the connect hook, outside any transaction.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 DEFAULT_DATABASE = "ledger.db"
+SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class StoreError(Exception):
@@ -32,6 +34,37 @@ def normalise_url(value: str | None) -> str:
             f"unsupported database URL scheme {scheme!r}: use a file path, sqlite:// or postgresql://"
         )
     return "sqlite:///" + str(Path(value).expanduser())
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """Take a `schema=NAME` query parameter off a PostgreSQL URL: the ledger lives in that schema."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if not url.startswith("postgresql"):
+        return url, None
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    if schema is None:
+        return url, None
+    if not SCHEMA_NAME.match(schema):
+        raise StoreError(
+            f"schema {schema!r} is not a plain name (lower-case letters, digits and _)"
+        )
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
+
+
+def configure_schema(engine: Engine, schema: str) -> None:
+    """Every connection works in the named schema, created on first use."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        cursor.execute(f'SET search_path TO "{schema}"')
+        cursor.close()
+        dbapi_connection.commit()
 
 
 def configure_sqlite(engine: Engine) -> None:
