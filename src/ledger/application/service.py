@@ -164,6 +164,8 @@ class LedgerApp(Application[UUID]):
         PostgreSQL it validates optimistically and queues on the append lock only to insert, unless
         `lock_first` (used on a retry, so a hot body cannot make a writer lose again)."""
         nested = _in_transaction()
+        if not nested:
+            self._touched = []
         try:
             with self.datastore.transaction(commit=True) as session:
                 if not nested:
@@ -173,10 +175,10 @@ class LedgerApp(Application[UUID]):
                             text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK}
                         )
                 yield session
-        except (IntegrityError, sqlalchemy.exc.IntegrityError) as exc:
+        except (IntegrityError, sqlalchemy.exc.IntegrityError):
+            names = ", ".join(dict.fromkeys(self._touched)) or "the same records"
             raise ConcurrentChange(
-                "another writer changed the same records at the same time; nothing was appended "
-                f"({_first_line(exc)})"
+                f"another writer changed {names} at the same time; nothing was appended"
             ) from None
         except (ProgrammingError, sqlalchemy.exc.ProgrammingError) as exc:
             if "permission denied" in str(exc) or "insufficient" in str(exc).lower():
@@ -216,11 +218,11 @@ class LedgerApp(Application[UUID]):
                 )
             except ConcurrentChange as exc:
                 if attempt >= retries or _in_transaction():
-                    names = ", ".join(dict.fromkeys(self._touched)) or "the same records"
-                    raise ConcurrentChange(
-                        f"another writer changed {names} at the same time; nothing was appended"
-                        + (f" (gave up after {attempt + 1} attempts)" if attempt else "")
-                    ) from exc
+                    if attempt:
+                        raise ConcurrentChange(
+                            f"{exc} (gave up after {attempt + 1} attempts)"
+                        ) from exc
+                    raise
                 attempt += 1
                 time.sleep(random.uniform(0.005, 0.05) * attempt)
 
@@ -281,7 +283,6 @@ class LedgerApp(Application[UUID]):
     ) -> Outcome:
         """Check the change on every aggregate it touches (and `also`), then save them together."""
         aggregates = self._touch(event, also)
-        self._touched.extend(a.label for a in aggregates if a.entity_type == "organisation")
         # Organisations first: "the body had closed" explains more than what follows from it.
         for aggregate in sorted(aggregates, key=lambda a: a.entity_type != "organisation"):
             try:
@@ -314,7 +315,10 @@ class LedgerApp(Application[UUID]):
                 aggregate: Entity = self.repository.get(party.id)
             except AggregateNotFoundError:
                 aggregate = new_entity(party.entity, party.id)
+            known_as = aggregate.label if aggregate.version else None  # the name before this change
             aggregate.record(event)
+            if party.entity == "organisation":
+                self._touched.append(known_as or aggregate.label)
             aggregates.append(aggregate)
         return aggregates
 
