@@ -238,6 +238,12 @@ def test_lineage_history_and_holders(devon: Cli) -> None:
         ("Jane Doe", "2017-10-01", "2018-03-31", True),
         ("John Roe", "2018-01-15", None, False),
     ]
+    # Over time means over all time, whatever --on says; the post is named as on that date.
+    early = json.loads(
+        devon.ok("holders", "Chief Executive", "--all", "--on", "2017-07-01", "--format", "json")
+    )
+    assert [h["person"] for h in early["holders"]] == ["Jane Doe", "John Roe"]
+    assert early["post"]["organisation"] == "Devon STP"
     on = json.loads(
         devon.ok("holders", "Chief Executive", "--on", "2017-12-01", "--format", "json")
     )

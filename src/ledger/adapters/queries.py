@@ -638,14 +638,17 @@ class Queries:
     def holders(self, post_text: str, axes: Axes, *, all_time: bool = False) -> dict[str, Any]:
         post = self.resolve_post(post_text)
         with self.connect() as conn:
-            world = self.world(axes, conn)
+            # Over time: everything recorded (as known at the position), whatever its date.
+            span = Axes(date.max, axes.known_at, axes.include_planned) if all_time else axes
+            world = self.world(span, conn)
+            named = self.world(axes, conn) if all_time else world
             people = {
                 r.id: r.name
                 for r in conn.execute(
                     select(entities.c.id, entities.c.name).where(entities.c.entity == "person")
                 )
             }
-            org = world.posts[post].other if post in world.posts else None
+            org = conn.execute(select(entities.c.parent).where(entities.c.id == post)).scalar()
             held = world.holders(post, all_time=all_time) if post in world.posts else []
             used = {p.start.change for _, p in held} | {p.end.change for _, p in held if p.end}
             sources = self.sources_of(conn, used)
@@ -665,7 +668,7 @@ class Queries:
                     }
                 )
             title = self.entity_name(conn, post)
-            org_name = self.entity_name(conn, org) if org else None
+            org_name = named.name(org) if org else None
         return {
             "post": {"id": post, "title": title, "organisation": org_name},
             "on": None if all_time else axes.on.isoformat(),
