@@ -1311,6 +1311,9 @@ for _kind, (_blurb, _fields, _example) in RECORD_KINDS.items():
         record_app.command(name=_kind.replace("-", "_"), hidden=True)(_command)
 
 
+from ledger.cli import ods as _ods  # noqa: F401,E402
+
+
 def run() -> None:
     app()
 
