@@ -169,6 +169,23 @@ def propose(
     }
 
 
+def remember(
+    data: dict[str, Any], bodies: list[str], posts: list[tuple[str, str]], people: list[str]
+) -> None:
+    """Note the bodies, posts and people an accepted change brought in, for later proposals."""
+    kind = data["change"]
+    if kind == "established":
+        bodies.append(data["organisation"])
+    elif kind == "merged" and data["successor"] not in bodies:
+        bodies.append(data["successor"])
+    elif kind == "split":
+        bodies.extend(s for s in data["successors"] if s not in bodies)
+    elif kind == "post_created":
+        posts.append((data["post"], data["organisation"]))
+    elif kind == "appointed" and data["person"] not in people:
+        people.append(data["person"])
+
+
 def build_history(ledger: Ledger, seed: int, attempts: int) -> int:
     """Propose `attempts` random changes; return how many the ledger accepted."""
     rng = random.Random(seed)
@@ -185,17 +202,7 @@ def build_history(ledger: Ledger, seed: int, attempts: int) -> int:
         if outcome.status != "recorded":
             continue
         accepted += 1
-        kind = data["change"]
-        if kind == "established":
-            bodies.append(data["organisation"])
-        elif kind == "merged" and data["successor"] not in bodies:
-            bodies.append(data["successor"])
-        elif kind == "split":
-            bodies.extend(s for s in data["successors"] if s not in bodies)
-        elif kind == "post_created":
-            posts.append((data["post"], data["organisation"]))
-        elif kind == "appointed" and data["person"] not in people:
-            people.append(data["person"])
+        remember(data, bodies, posts, people)
     return accepted
 
 
@@ -262,17 +269,7 @@ def build_bitemporal_history(ledger: Ledger, seed: int, attempts: int) -> int:
                 if outcome.status != "recorded":
                     continue
                 (planned if is_plan else recorded).append(outcome.handle)
-                kind = data["change"]
-                if kind == "established":
-                    bodies.append(data["organisation"])
-                elif kind == "merged" and data["successor"] not in bodies:
-                    bodies.append(data["successor"])
-                elif kind == "split":
-                    bodies.extend(s for s in data["successors"] if s not in bodies)
-                elif kind == "post_created":
-                    posts.append((data["post"], data["organisation"]))
-                elif kind == "appointed" and data["person"] not in people:
-                    people.append(data["person"])
+                remember(data, bodies, posts, people)
         except LedgerError:
             continue
         accepted += 1

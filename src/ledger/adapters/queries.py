@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -263,8 +263,6 @@ class Queries:
                     f"--known-at {text!r} is not a position, a change id or a timestamp (e.g. 2019-01-01T00:00)"
                 ) from None
             if moment.tzinfo is None:
-                from datetime import UTC
-
                 moment = moment.replace(tzinfo=UTC)
             stamps = conn.execute(select(changes.c.position, changes.c.recorded_at)).all()
             if moment.microsecond == 0:
@@ -845,8 +843,6 @@ def _aware(value: Any) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        from datetime import UTC
-
         value = value.replace(tzinfo=UTC)
     return value  # type: ignore[no-any-return]
 

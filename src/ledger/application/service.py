@@ -211,7 +211,7 @@ class LedgerApp(Application[UUID]):
         """
         attempt = 0
         while True:
-            self._touched = []
+            self._touched = []  # also when nested in an outer transaction, which does not reset it
             try:
                 return self._record_many_once(
                     requests, dry_run=dry_run, probe=probe, lock_first=attempt > 0

@@ -650,6 +650,15 @@ DryRunOpt = Annotated[
 ]
 
 
+def _authorship(by: str | None, reason: str, sources: list[str] | None) -> dict[str, Any]:
+    """Who records a correction or retraction, why, and on what evidence."""
+    return {
+        "recorder": by or getpass.getuser(),
+        "reason": reason,
+        "sources": [_parse_source(s) for s in sources or []],
+    }
+
+
 def _done(outcome: Any, dry_run: bool) -> None:
     typer.echo(outcome.summary())
     if dry_run:
@@ -703,9 +712,7 @@ def correct(
     with ledger(ctx) as led:
         outcome = led.app.correct(
             change,
-            recorder=by or getpass.getuser(),
-            reason=reason,
-            sources=[_parse_source(s) for s in sources or []],
+            **_authorship(by, reason, sources),
             label=change_id,
             updates=updates,
             dry_run=dry_run,
@@ -731,9 +738,7 @@ def retract(
     with ledger(ctx) as led:
         outcome = led.app.retract(
             change,
-            recorder=by or getpass.getuser(),
-            reason=reason,
-            sources=[_parse_source(s) for s in sources or []],
+            **_authorship(by, reason, sources),
             dry_run=dry_run,
         )
         _done(outcome, dry_run)
@@ -764,9 +769,7 @@ def confirm(
     with ledger(ctx) as led:
         outcome = led.app.correct(
             change,
-            recorder=by or getpass.getuser(),
-            reason=reason,
-            sources=[_parse_source(s) for s in sources or []],
+            **_authorship(by, reason, sources),
             updates={"effective": effective} if effective else {},
             confirm=True,
             dry_run=dry_run,
@@ -792,9 +795,7 @@ def cancel(
     with ledger(ctx) as led:
         outcome = led.app.retract(
             change,
-            recorder=by or getpass.getuser(),
-            reason=reason,
-            sources=[_parse_source(s) for s in sources or []],
+            **_authorship(by, reason, sources),
             cancel=True,
             dry_run=dry_run,
         )
