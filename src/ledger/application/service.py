@@ -291,7 +291,7 @@ class LedgerApp(Application[UUID]):
                 raise Refused(f"refused {event.kind} {event.effective}: {conflict}") from None
         pending = [(agg, ev) for agg in aggregates for ev in agg.collect_events()]
         recordings = self.save(*(ev for _, ev in pending))
-        self.catch_up(conn)
+        self.follow(conn)
         position = min((r.notification.id for r in recordings), default=None)
         return Outcome(
             event.change_id,
@@ -672,6 +672,11 @@ class LedgerApp(Application[UUID]):
             source_continues=r.source_continues,
             introduced=tuple(introduced),
         )
+
+    # --- following the log -------------------------------------------------------------------
+    def follow(self, conn: Connection) -> None:
+        """Everything that follows the log inside a write transaction, once its events are saved."""
+        self.catch_up(conn)
 
     # --- the read model ---------------------------------------------------------------------
     def catch_up(self, conn: Connection, batch: int = 2000) -> int:
