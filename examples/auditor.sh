@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The auditor's walkthrough: the log in recorded order, a correction that supersedes a change
 # (the original stays in the log), answers as they stood before the correction (--known-at),
-# a replay of the log, and the plans as the ledger knew them at an earlier point.
+# a replay of the log, the plans as the ledger knew them at an earlier point, and tamper
+# evidence: a signed checkpoint, `ledger verify`, an inclusion proof checked offline, and an
+# export verified without the database.
 #
 # Run from the repository root, with `ledger` on PATH (e.g. after `. .venv/bin/activate`):
 #   LEDGER_DATABASE_URL=/tmp/x.db bash examples/auditor.sh
@@ -13,6 +15,9 @@ set -euo pipefail
 
 : "${LEDGER_DATABASE_URL:?set LEDGER_DATABASE_URL to the store to use, e.g. /tmp/x.db}"
 export LEDGER_DATABASE_URL
+# The auditor's own files (key, checkpoints, proof, export) go in a folder of their own.
+AUDIT_DIR=$(mktemp -d)
+trap 'rm -rf "$AUDIT_DIR"' EXIT
 
 echo "# Import the bundled ledger (events/); a second import appends nothing"
 ledger import events/
@@ -59,3 +64,26 @@ echo
 echo "# Plans as the ledger knew them just after its last Cornwall change (04-cornwall-2017.yaml; files"
 echo "# are imported in name order), before 05-plymouth-devon-2019.yaml: its April 2019 plans are not there yet"
 ledger plans --known-at cios-acs-new-form-planned-2019-04-01
+
+echo
+echo "# Tamper evidence: make a signing key, and take a signed checkpoint of the whole log"
+ledger keygen --out "$AUDIT_DIR/board.key"
+ledger checkpoint --sign "$AUDIT_DIR/board.key" --out "$AUDIT_DIR/checkpoint.txt"
+
+echo
+echo "# Verify: the chain, the checkpoint and its signature, and the read model against a rebuild"
+ledger verify --checkpoint "$AUDIT_DIR/checkpoint.txt" --key "$AUDIT_DIR/board.key.pub"
+
+echo
+echo "# Prove that the Devon CCG merger is in the checkpointed log, and check the proof offline"
+ledger prove devon-ccgs-merge-2019-04 --checkpoint "$AUDIT_DIR/checkpoint.txt" --out "$AUDIT_DIR/merger.proof.json"
+ledger verify-proof "$AUDIT_DIR/merger.proof.json" --checkpoint "$AUDIT_DIR/checkpoint.txt" --key "$AUDIT_DIR/board.key.pub"
+
+echo
+echo "# Export every stored event with its hashes, and verify the export without the database"
+ledger export --format jsonl --out "$AUDIT_DIR/ledger.jsonl"
+ledger verify --from-export "$AUDIT_DIR/ledger.jsonl" --checkpoint "$AUDIT_DIR/checkpoint.txt" --key "$AUDIT_DIR/board.key.pub"
+
+echo
+echo "# Replay the first ten changes, checking the chain as it goes"
+ledger replay --verify --until 10 --format csv

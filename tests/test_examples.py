@@ -233,6 +233,23 @@ def test_auditor(db_url: str, cli: Cli) -> None:
     assert chair_from() == ["2027-04-01"]
     assert chair_from("--known-at", "example-chair-appointment") == ["2028-04-01"]
 
+    # Tamper evidence, with the commands of the README's "For auditors" section.
+    signed = answer(out, "take a signed checkpoint")
+    assert "ledger checkpoint v1" in signed and "\nsignature: " in signed
+    size = int(re.search(r"^size: (\d+)$", signed, re.M).group(1))  # type: ignore[union-attr]
+    verified = answer(out, "Verify: the chain")
+    assert verified.strip().startswith(f"verified {size} events (positions 1-{size})"), verified
+    assert "signed by ed25519:" in verified and "the read model equals a rebuild" in verified
+    proof = answer(out, "check the proof offline")
+    assert "proof holds: change 'devon-ccgs-merge-2019-04' (merged 2019-04-01)" in proof
+    exported = answer(out, "verify the export without the database")
+    assert f"exported {size} events" in exported and f"verified {size} events" in exported
+    replayed = answer(out, "checking the chain as it goes")
+    assert "the hash chain holds up to position 10" in replayed
+    assert [line.split(",", 1)[0] for line in replayed.splitlines()[1:11]] == [
+        str(p) for p in range(1, 11)
+    ]
+
 
 # --- all three on one store ---------------------------------------------------------------------
 
@@ -255,3 +272,23 @@ def test_the_walkthroughs_share_one_store(db_url: str, cli: Cli) -> None:
     assert "nothing new" in answer(again, "Import the bundled ledger")
     assert table_names(answer(again, "on 2019-04-01")) == {"NHS Devon CCG", "NHS Kernow CCG"}
     assert "Mairead McAlinden" in answer(again, "Who led the Devon STP in October 2017?")
+
+
+def test_the_readme_auditor_commands_are_the_ones_the_example_runs() -> None:
+    # The README's "For auditors" commands are run by examples/auditor.sh (and so by the test
+    # above): each README line is, with the example's folder for the auditor's files taken off,
+    # the start of a command the example runs.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## For auditors", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    documented = [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+    script = (EXAMPLES / "auditor.sh").read_text(encoding="utf-8")
+    run = [
+        line.strip().replace('"$AUDIT_DIR/', "").replace('"', "")
+        for line in script.splitlines()
+        if line.strip().startswith("ledger ")
+    ]
+    assert len(documented) >= 8
+    for command in documented:
+        assert any(line.startswith(command) for line in run), (
+            f"not in examples/auditor.sh: {command}"
+        )

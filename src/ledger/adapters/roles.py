@@ -11,6 +11,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from ledger.adapters.audit import AUDIT_TABLES
 from ledger.adapters.readmodel import READ_MODEL_TABLES
 from ledger.adapters.store import EVENTS_TABLE
 
@@ -38,14 +39,15 @@ def grant(conn: Connection, role: str, name: str) -> list[str]:
     if not exists:
         statements.append(f'CREATE ROLE "{name}" LOGIN')
     read_model = ", ".join(t.name for t in READ_MODEL_TABLES)
+    audit = ", ".join(t.name for t in AUDIT_TABLES)
     statements += [
         f'GRANT CONNECT ON DATABASE "{database}" TO "{name}"',
         f'GRANT USAGE ON SCHEMA "{schema}" TO "{name}"',
-        f'GRANT SELECT ON {EVENTS_TABLE}, {read_model} TO "{name}"',
+        f'GRANT SELECT ON {EVENTS_TABLE}, {read_model}, {audit} TO "{name}"',
     ]
     if role == "recorder":
         statements += [
-            f'GRANT INSERT ON {EVENTS_TABLE} TO "{name}"',
+            f'GRANT INSERT ON {EVENTS_TABLE}, {audit} TO "{name}"',
             f'GRANT INSERT, UPDATE ON {read_model} TO "{name}"',
             f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{name}"',
         ]

@@ -87,13 +87,18 @@ def configure_sqlite(engine: Engine) -> None:
 
 
 EVENTS_TABLE = "ledger_events"
+# The stored events and the audit chain over them; nobody may rewrite either.
+APPEND_ONLY_TABLES = (EVENTS_TABLE, "ledger_chain", "ledger_checkpoints")
 
-_SQLITE_GUARDS = [
-    f"""CREATE TRIGGER IF NOT EXISTS {EVENTS_TABLE}_no_update BEFORE UPDATE ON {EVENTS_TABLE}
-    BEGIN SELECT RAISE(ABORT, '{EVENTS_TABLE} is append-only: record a correction instead'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS {EVENTS_TABLE}_no_delete BEFORE DELETE ON {EVENTS_TABLE}
-    BEGIN SELECT RAISE(ABORT, '{EVENTS_TABLE} is append-only: record a retraction instead'); END""",
-]
+
+def _sqlite_guards(table: str) -> list[str]:
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
+    BEGIN SELECT RAISE(ABORT, '{table} is append-only: record a correction instead'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+    BEGIN SELECT RAISE(ABORT, '{table} is append-only: record a retraction instead'); END""",
+    ]
+
 
 _PG_FUNCTION = """CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -103,36 +108,42 @@ END $$"""
 
 
 def guard_events(conn: Any) -> None:
-    """Make the stored events append-only by construction: UPDATE, DELETE (and TRUNCATE) fail for
-    everyone, the owner included. Created once; a reader never needs to (and cannot) create it."""
+    """Make the stored events and their chain append-only by construction: UPDATE, DELETE (and
+    TRUNCATE) fail for everyone, the owner included. Created once; a reader never needs to (and
+    cannot) create them."""
     from sqlalchemy import text
 
-    if conn.dialect.name == "sqlite":
-        for statement in _SQLITE_GUARDS:
-            conn.execute(text(statement))
-        return
-    if conn.dialect.name != "postgresql":
-        return
+    for table in APPEND_ONLY_TABLES:
+        if conn.dialect.name == "sqlite":
+            for statement in _sqlite_guards(table):
+                conn.execute(text(statement))
+        elif conn.dialect.name == "postgresql":
+            _guard_postgresql(conn, table)
+
+
+def _guard_postgresql(conn: Any, table: str) -> None:
+    from sqlalchemy import text
+
     present = conn.execute(
         text(
             "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
             "WHERE c.relname = :table AND c.relnamespace = to_regnamespace(current_schema()) "
             "AND t.tgname LIKE 'ledger_append_only%'"
         ),
-        {"table": EVENTS_TABLE},
+        {"table": table},
     ).scalar()
     if present:
         return
     conn.execute(text(_PG_FUNCTION))
     conn.execute(
         text(
-            f"CREATE TRIGGER ledger_append_only_rows BEFORE UPDATE OR DELETE ON {EVENTS_TABLE} "
+            f"CREATE TRIGGER ledger_append_only_rows BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"
         )
     )
     conn.execute(
         text(
-            f"CREATE TRIGGER ledger_append_only_truncate BEFORE TRUNCATE ON {EVENTS_TABLE} "
+            f"CREATE TRIGGER ledger_append_only_truncate BEFORE TRUNCATE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()"
         )
     )

@@ -50,3 +50,9 @@ class PermissionDenied(LedgerError):
     """The database user lacks the right (a reader trying to record, say)."""
 
     exit_code = 7
+
+
+class VerificationFailed(LedgerError):
+    """The stored events, the chain, a checkpoint, a proof or the read model do not hold."""
+
+    exit_code = 8

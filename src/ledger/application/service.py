@@ -34,6 +34,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from ledger.adapters import audit as audit_tables
+from ledger.adapters.audit import seal_log
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ReadModel, changes, entities, fold, names
 from ledger.adapters.recorder import APPEND_LOCK
@@ -155,6 +157,7 @@ class LedgerApp(Application[UUID]):
         self.readmodel = ReadModel(self.mapper.to_domain_event)  # type: ignore[arg-type]
         with self.engine.begin() as conn:
             ReadModel.create(conn)
+            audit_tables.create(conn)
             guard_events(conn)
 
     # --- transactions ----------------------------------------------------------------------
@@ -675,7 +678,9 @@ class LedgerApp(Application[UUID]):
 
     # --- following the log -------------------------------------------------------------------
     def follow(self, conn: Connection) -> None:
-        """Everything that follows the log inside a write transaction, once its events are saved."""
+        """Everything that follows the log inside a write transaction, once its events are saved:
+        the audit chain seals them, then the read model projects them."""
+        seal_log(conn)
         self.catch_up(conn)
 
     # --- the read model ---------------------------------------------------------------------

@@ -170,6 +170,7 @@ def handled() -> Iterator[None]:
     """Turn every error a user can cause into one line on stderr and its exit code."""
     from ledger.adapters.store import StoreError
     from ledger.application.errors import LedgerError
+    from ledger.domain.checkpoint import CheckpointError
     from ledger.domain.dates import InvalidDate
 
     try:
@@ -178,7 +179,7 @@ def handled() -> Iterator[None]:
         raise
     except LedgerError as exc:
         fail(str(exc), exc.exit_code)
-    except (InvalidDate, StoreError) as exc:
+    except (InvalidDate, StoreError, CheckpointError) as exc:
         fail(str(exc), 2)
     except Exception as exc:  # a bug, but still no traceback for the user
         if os.environ.get("LEDGER_DEBUG"):
@@ -546,6 +547,13 @@ def replay(
         list[int] | None,
         typer.Option("--at", help="Only show the structure after these positions (repeatable)."),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Check the hash chain as it goes: stop at the first event that fails, exit 8.",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """The auditor's view: every change in recorded order with position, recorded-at, recorder,
@@ -554,43 +562,62 @@ def replay(
     \b
     Example:
       ledger replay --until 40
+      ledger replay --verify
       ledger replay --show-structure-on 2019-04-01 --at 12 --at 30
     """
-    from ledger.adapters.queries import Axes
-    from ledger.cli.render import render
-    from ledger.cli.views import log_view, structure_view
+    from ledger.cli.views import log_view
     from ledger.domain.dates import parse_day
 
     with ledger(ctx) as led:
-        entries = led.queries.log(until=until)
-        if not show_structure_on:
-            show(log_view(entries), fmt)
-            return
-        on = parse_day(show_structure_on)
-        chosen = set(at or [])
-        steps: list[dict[str, Any]] = []
-        for entry in entries:
-            step: dict[str, Any] = {"change": entry}
-            if not chosen or entry["position"] in chosen:
-                step["structure"] = led.queries.structure(Axes(on=on, known_at=entry["position"]))
-            steps.append(step)
-        if fmt == Format.json:
-            import json
+        fault, checked = None, 0
+        if verify:
+            from ledger.application.audit import Audit
 
-            typer.echo(
-                json.dumps({"on": on.isoformat(), "steps": steps}, indent=2, ensure_ascii=False)
-            )
-            return
-        for step in steps:
-            typer.echo(
-                render(
-                    log_view([step["change"]]),
-                    "table" if fmt in (Format.mermaid, Format.dot) else fmt.value,
-                ).split("\n", 1)[1]
-            )
-            if "structure" in step:
-                typer.echo(render(structure_view(step["structure"]), fmt.value))
-            typer.echo("")
+            fault, checked = Audit(led.app).first_fault(until)
+            if fault is not None and fault.position is not None:
+                until = fault.position - 1  # everything before the fault is shown, then it
+        entries = led.queries.log(until=until)
+        if show_structure_on:
+            _replay_structure(led, entries, parse_day(show_structure_on), set(at or []), fmt)
+        else:
+            show(log_view(entries), fmt)
+        if fault is not None:
+            from ledger.application.errors import VerificationFailed
+
+            raise VerificationFailed(f"replay stopped: the chain fails at {fault.line()}")
+        if verify:
+            typer.echo(f"the hash chain holds up to position {checked}", err=True)
+
+
+def _replay_structure(
+    led: Ledger, entries: list[dict[str, Any]], on: date, chosen: set[int], fmt: Format
+) -> None:
+    """Each step of a replay with the structure on a date as it stood after it."""
+    from ledger.adapters.queries import Axes
+    from ledger.cli.render import render
+    from ledger.cli.views import log_view, structure_view
+
+    steps: list[dict[str, Any]] = []
+    for entry in entries:
+        step: dict[str, Any] = {"change": entry}
+        if not chosen or entry["position"] in chosen:
+            step["structure"] = led.queries.structure(Axes(on=on, known_at=entry["position"]))
+        steps.append(step)
+    if fmt == Format.json:
+        import json
+
+        typer.echo(json.dumps({"on": on.isoformat(), "steps": steps}, indent=2, ensure_ascii=False))
+        return
+    for step in steps:
+        typer.echo(
+            render(
+                log_view([step["change"]]),
+                "table" if fmt in (Format.mermaid, Format.dot) else fmt.value,
+            ).split("\n", 1)[1]
+        )
+        if "structure" in step:
+            typer.echo(render(structure_view(step["structure"]), fmt.value))
+        typer.echo("")
 
 
 class Role(StrEnum):
@@ -1312,6 +1339,7 @@ for _kind, (_blurb, _fields, _example) in RECORD_KINDS.items():
         record_app.command(name=_kind.replace("-", "_"), hidden=True)(_command)
 
 
+from ledger.cli import audit as _audit  # noqa: F401,E402
 from ledger.cli import ods as _ods  # noqa: F401,E402
 
 

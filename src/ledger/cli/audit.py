@@ -1,0 +1,307 @@
+"""The auditor's commands, registered on the main app: keygen, checkpoint, verify, export, prove,
+verify-proof. `verify --from-export` and `verify-proof` never open a database."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ledger.cli.main import app, fail, handled, ledger
+
+if TYPE_CHECKING:
+    from ledger.application.audit import Report
+    from ledger.domain.checkpoint import Checkpoint
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+
+
+CheckpointsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--checkpoint",
+        "-c",
+        help="A checkpoint file (from ledger checkpoint) the log must still match; repeatable.",
+    ),
+]
+KeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key", help="Public key file (KEY.pub from ledger keygen) that must have signed."
+    ),
+]
+
+
+def _checkpoints(paths: list[Path] | None) -> list[tuple[str, Checkpoint]]:
+    from ledger.domain.checkpoint import read
+
+    return [(str(path), read(path)) for path in paths or []]
+
+
+def _key(path: Path | None) -> str | None:
+    from ledger.domain.checkpoint import read_public_key
+
+    return read_public_key(path) if path else None
+
+
+def _conclude(report: Report, fmt: ReportFormat) -> None:
+    """Print the report; a failure is one line on stderr (and exit 8), whatever the format."""
+    from ledger.application.errors import VerificationFailed
+
+    if fmt == ReportFormat.json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    elif report.ok:
+        typer.echo(report.summary())
+    if not report.ok:
+        raise VerificationFailed(report.summary())
+
+
+@app.command()
+def keygen(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Private key file to write; KEY.pub is written beside it."
+        ),
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing key files.")] = False,
+) -> None:
+    """Make an Ed25519 key pair for signing checkpoints: KEY (private, keep it safe) and KEY.pub.
+
+    \b
+    Example:
+      ledger keygen --out board.key
+      ledger checkpoint --sign board.key --out checkpoint-2026-11.txt
+    """
+    from ledger.domain.checkpoint import fingerprint, new_key_pair
+
+    public_path = out.with_name(out.name + ".pub")
+    with handled():
+        for path in (out, public_path):
+            if path.exists() and not force:
+                fail(f"{path} exists; give --force to overwrite it", 2)
+        pem, public = new_key_pair()
+        try:
+            descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(pem)
+            public_path.write_text(public + "\n", encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write the key: {exc}", 2)
+        typer.echo(f"wrote {out} (private) and {public_path} (public, {fingerprint(public)})")
+
+
+@app.command()
+def checkpoint(
+    ctx: typer.Context,
+    sign: Annotated[
+        Path | None, typer.Option("--sign", help="Sign with this private key (from ledger keygen).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write the checkpoint to this file.")
+    ] = None,
+) -> None:
+    """Check the chain and record a checkpoint of the whole log: size, position, chain hash,
+    Merkle root and time, optionally signed. Paste it into minutes or commit it to git; later,
+    `ledger verify --checkpoint FILE` shows the log still extends it.
+
+    \b
+    Example:
+      ledger checkpoint --out checkpoint.txt
+      ledger checkpoint --sign board.key --out checkpoint-2026-11.txt
+    """
+    from ledger.application.audit import Audit
+
+    with ledger(ctx) as led:
+        key = None
+        if sign is not None:
+            try:
+                key = sign.read_bytes()
+            except OSError as exc:
+                fail(f"cannot read the signing key: {exc}", 2)
+        cp, sealed = Audit(led.app).checkpoint(key)
+        if sealed and sealed != cp.size:
+            typer.echo(f"sealed {sealed} events recorded before the chain existed", err=True)
+        if out is not None:
+            try:
+                out.write_text(cp.text(), encoding="utf-8")
+            except OSError as exc:
+                fail(f"cannot write {out}: {exc}", 2)
+        typer.echo(cp.text(), nl=False)
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    checkpoints: CheckpointsOpt = None,
+    key: KeyOpt = None,
+    from_export: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-export", help="Verify this export (ledger export) instead of the database."
+        ),
+    ] = None,
+    skip_read_model: Annotated[
+        bool,
+        typer.Option("--skip-read-model", help="Do not rebuild and compare the read model."),
+    ] = False,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="text (a summary line) or json.")
+    ] = ReportFormat.text,
+) -> None:
+    """Recompute everything from the stored events: the hash chain, each checkpoint's Merkle root
+    (and signature), their consistency, and that the read model equals a rebuild. Exit 0 with a
+    one-line summary when all holds; otherwise exit 8 naming the first position that fails.
+
+    \b
+    Example:
+      ledger verify --checkpoint checkpoint-2026-10.txt --checkpoint checkpoint-2026-11.txt --key board.key.pub
+      ledger verify --from-export ledger.jsonl --checkpoint checkpoint-2026-11.txt
+    """
+    from ledger.application.audit import Audit, verify_export
+
+    if from_export is not None:
+        with handled():
+            given = _checkpoints(checkpoints)
+            expected = _key(key)
+            try:
+                with from_export.open(encoding="utf-8") as lines:
+                    report = verify_export(lines, given, expected, str(from_export))
+            except (OSError, UnicodeDecodeError) as exc:
+                fail(f"cannot read {from_export}: {exc}", 2)
+            _conclude(report, fmt)
+        return
+    with ledger(ctx) as led:
+        report = Audit(led.app).verify(
+            _checkpoints(checkpoints), _key(key), read_model=not skip_read_model
+        )
+        _conclude(report, fmt)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="jsonl: one stored event a line.")
+    ] = ExportFormat.jsonl,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.")
+    ] = None,
+) -> None:
+    """Every stored event with its hashes, for auditors: a header line, then one JSON object per
+    event (position, aggregate, version, type, the stored payload, and its chain entry).
+
+    \b
+    Example:
+      ledger export --format jsonl --out ledger.jsonl
+      ledger verify --from-export ledger.jsonl --checkpoint checkpoint.txt
+    """
+    from ledger.application.audit import Audit
+
+    with ledger(ctx) as led:
+        if out is None:
+            Audit(led.app).export(sys.stdout)
+            return
+        partial = out.with_name(out.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8") as handle:
+                count = Audit(led.app).export(handle)
+            partial.replace(out)  # never leave half an export under the real name
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            fail(f"cannot write {out}: {exc}", 2)
+        typer.echo(f"exported {count} events to {out}", err=True)
+
+
+@app.command()
+def prove(
+    ctx: typer.Context,
+    change: Annotated[
+        str, typer.Argument(help="The change: its label or id (as ledger log shows).")
+    ],
+    checkpoint_file: Annotated[
+        Path, typer.Option("--checkpoint", "-c", help="The checkpoint the proof leads to.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the proof here instead of stdout.")
+    ] = None,
+) -> None:
+    """An inclusion proof that a change's stored events are in the log a checkpoint attests;
+    `ledger verify-proof` checks it without the database.
+
+    \b
+    Example:
+      ledger prove devon-ccg-merger --checkpoint checkpoint.txt --out merger.proof.json
+      ledger verify-proof merger.proof.json --checkpoint checkpoint.txt
+    """
+    from ledger.application.audit import Audit
+
+    with ledger(ctx) as led:
+        proof = Audit(led.app).prove(change, _checkpoints([checkpoint_file])[0][1])
+        text = json.dumps(proof, indent=2, ensure_ascii=False) + "\n"
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc}", 2)
+        typer.echo(f"wrote the proof of {change!r} to {out}", err=True)
+
+
+@app.command("verify-proof")
+def verify_proof(
+    proof_file: Annotated[Path, typer.Argument(help="A proof from ledger prove.")],
+    checkpoint_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            "-c",
+            help="Your own copy of the checkpoint (default: the one inside the proof).",
+        ),
+    ] = None,
+    key: KeyOpt = None,
+) -> None:
+    """Check an inclusion proof offline (no database): the change's events hash to leaves whose
+    audit paths lead to the checkpoint's Merkle root, and the checkpoint's signature holds.
+
+    \b
+    Example:
+      ledger verify-proof merger.proof.json --checkpoint checkpoint.txt --key board.key.pub
+    """
+    from ledger.application.audit import verify_proof as check
+    from ledger.application.errors import VerificationFailed
+    from ledger.domain.checkpoint import CheckpointError, parse
+
+    with handled():
+        try:
+            proof: Any = json.loads(proof_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            fail(f"cannot read the proof {proof_file}: {exc}", 2)
+        if checkpoint_file is not None:
+            cp = _checkpoints([checkpoint_file])[0][1]
+        elif isinstance(proof, dict) and isinstance(proof.get("checkpoint"), str):
+            cp = parse(proof["checkpoint"], f"{proof_file} (its checkpoint)")
+            typer.echo(
+                "note: checked against the checkpoint inside the proof; give --checkpoint with "
+                "your own copy",
+                err=True,
+            )
+        else:
+            fail(f"{proof_file} carries no checkpoint; give --checkpoint", 2)
+        try:
+            typer.echo(check(proof, cp, _key(key)))
+        except CheckpointError as exc:
+            raise VerificationFailed(f"proof fails: {exc}") from None

@@ -1,0 +1,279 @@
+"""Tamper evidence: whatever a database administrator rewrites behind the ledger's back, `ledger verify`
+with a checkpoint taken before the tampering exits non-zero and names the first bad position.
+
+Each test tampers with a real store (a SQLite file, or a PostgreSQL database of its own) as an
+administrator could: the append-only triggers are dropped first, then rows are rewritten by SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+import sqlalchemy as sa
+
+from ledger.adapters.store import normalise_url
+from ledger.domain.chain import StoredRecord, seal
+from tests.conftest import SOURCE, Cli, one_line_error
+
+BODIES = Path(__file__).resolve().parents[2] / "events" / "01-bodies.yaml"
+
+
+@pytest.fixture
+def admin(cli: Cli) -> Iterator[sa.Engine]:
+    """A connection with the rights of the tables' owner, and without the append-only triggers."""
+    engine = sa.create_engine(normalise_url(cli.url))
+    yield engine
+    engine.dispose()
+
+
+def drop_guards(conn: sa.Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.execute(sa.text("DROP TRIGGER ledger_events_no_update"))
+        conn.execute(sa.text("DROP TRIGGER ledger_events_no_delete"))
+    else:
+        conn.execute(sa.text("DROP TRIGGER ledger_append_only_rows ON ledger_events"))
+
+
+@pytest.fixture
+def checkpointed(cli: Cli, tmp_path: Path) -> tuple[Path, int]:
+    """The bundled bodies imported and a checkpoint of them taken: (checkpoint file, last position)."""
+    cli.ok("import", str(BODIES))
+    checkpoint = tmp_path / "checkpoint.txt"
+    text = cli.ok("checkpoint", "--out", str(checkpoint))
+    assert text == checkpoint.read_text()
+    last = int(next(line for line in text.splitlines() if line.startswith("position:")).split()[1])
+    assert last > 40
+    return checkpoint, last
+
+
+def state_at(conn: sa.Connection, position: int) -> bytes:
+    return bytes(
+        conn.execute(
+            sa.text("SELECT state FROM ledger_events WHERE id = :p"), {"p": position}
+        ).scalar_one()
+    )
+
+
+def set_state(conn: sa.Connection, position: int, state: bytes) -> None:
+    conn.execute(
+        sa.text("UPDATE ledger_events SET state = :s WHERE id = :p"), {"s": state, "p": position}
+    )
+
+
+def verify_fails_at(cli: Cli, checkpoint: Path, position: int) -> str:
+    line = one_line_error(cli("verify", "--checkpoint", str(checkpoint)))
+    assert line.startswith(f"ledger: error: verify failed at position {position}:"), line
+    return line
+
+
+def test_an_untouched_ledger_verifies(cli: Cli, checkpointed: tuple[Path, int]) -> None:
+    checkpoint, last = checkpointed
+    out = cli.ok("verify", "--checkpoint", str(checkpoint))
+    assert out.startswith(f"verified {last} events (positions 1-{last}): the hash chain holds;")
+    assert "checkpoint" in out and "holds" in out and "the read model equals a rebuild" in out
+    # Appending more keeps the old checkpoint valid: the later log extends it.
+    cli.ok(
+        "record",
+        "renamed",
+        "Plymouth City Council",
+        "--name",
+        "Plymouth Council",
+        "-e",
+        "2020",
+        *SOURCE,
+    )
+    assert cli.ok("verify", "--checkpoint", str(checkpoint)).startswith(
+        f"verified {last + 1} events"
+    )
+
+
+def test_one_changed_byte_of_a_payload_is_found(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    checkpoint, _ = checkpointed
+    with admin.begin() as conn:
+        drop_guards(conn)
+        state = bytearray(state_at(conn, 17))
+        at = state.index(b'"reason":"') + len(b'"reason":"')
+        state[at] = ord("X") if state[at] != ord("X") else ord("Y")
+        set_state(conn, 17, bytes(state))
+    line = verify_fails_at(cli, checkpoint, 17)
+    assert "payload differs from the one sealed" in line
+
+
+def test_a_changed_effective_date_is_found(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    checkpoint, _ = checkpointed
+    with admin.begin() as conn:
+        drop_guards(conn)
+        state = json.loads(state_at(conn, 9))
+        assert state["effective"] != "1999-01-01"
+        state["effective"] = "1999-01-01"
+        set_state(conn, 9, json.dumps(state, separators=(",", ":"), sort_keys=True).encode())
+    verify_fails_at(cli, checkpoint, 9)
+
+
+def test_a_deleted_row_is_found(cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]) -> None:
+    checkpoint, _ = checkpointed
+    with admin.begin() as conn:
+        drop_guards(conn)
+        conn.execute(sa.text("DELETE FROM ledger_events WHERE id = 23"))
+    line = verify_fails_at(cli, checkpoint, 23)
+    assert "the stored event is missing" in line
+
+
+def test_two_swapped_positions_are_found(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    checkpoint, _ = checkpointed
+    with admin.begin() as conn:
+        drop_guards(conn)
+        conn.execute(sa.text("UPDATE ledger_events SET id = -1 WHERE id = 12"))
+        conn.execute(sa.text("UPDATE ledger_events SET id = 12 WHERE id = 30"))
+        conn.execute(sa.text("UPDATE ledger_events SET id = 30 WHERE id = -1"))
+    verify_fails_at(cli, checkpoint, 12)
+
+
+def test_a_forged_row_with_a_recomputed_chain_is_found(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    checkpoint, last = checkpointed
+    with admin.begin() as conn:
+        # The forger copies a real event, makes it say something else, and seals it properly.
+        row = conn.execute(
+            sa.text("SELECT originator_id, topic, state FROM ledger_events WHERE id = 5")
+        ).one()
+        state = json.loads(bytes(row.state))
+        state["reason"] = "forged"
+        forged = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
+        originator = row.originator_id
+        version = conn.execute(
+            sa.text("SELECT max(originator_version) FROM ledger_events WHERE originator_id = :o"),
+            {"o": originator},
+        ).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO ledger_events (id, originator_id, originator_version, topic, state) "
+                "VALUES (:id, :o, :v, :t, :s)"
+            ),
+            {"id": last + 1, "o": originator, "v": version + 1, "t": row.topic, "s": forged},
+        )
+        head = conn.execute(
+            sa.text("SELECT seq, hash FROM ledger_chain ORDER BY seq DESC LIMIT 1")
+        ).one()
+        uid = originator if isinstance(originator, UUID) else UUID(bytes=bytes(originator))
+        entry = seal(StoredRecord(last + 1, uid.hex, version + 1, row.topic, forged), head.hash)
+        conn.execute(
+            sa.text(
+                "INSERT INTO ledger_chain (seq, position, payload_hash, content_hash, hash) "
+                "VALUES (:seq, :p, :ph, :ch, :h)"
+            ),
+            {
+                "seq": head.seq + 1,
+                "p": last + 1,
+                "ph": entry.payload_hash,
+                "ch": entry.content_hash,
+                "h": entry.hash,
+            },
+        )
+    line = verify_fails_at(cli, checkpoint, last + 1)
+    assert "the read model has not projected this event" in line
+
+
+def test_a_rewrite_with_a_recomputed_chain_breaks_the_checkpoint(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    # A forger who rewrites an event and then the whole chain to match still cannot match
+    # a checkpoint taken before: verify names the checkpoint's range.
+    checkpoint, last = checkpointed
+    with admin.begin() as conn:
+        drop_guards(conn)
+        conn.execute(
+            sa.text(
+                "DROP TRIGGER ledger_chain_no_delete"
+                if conn.dialect.name == "sqlite"
+                else "DROP TRIGGER ledger_append_only_rows ON ledger_chain"
+            )
+        )
+        conn.execute(sa.text("DELETE FROM ledger_chain"))
+        conn.execute(
+            sa.text(
+                f"UPDATE ledger_events SET originator_version = originator_version + 1000 WHERE id = {last}"
+            )
+        )
+        rows = conn.execute(
+            sa.text(
+                "SELECT id, originator_id, originator_version, topic, state FROM ledger_events ORDER BY id"
+            )
+        ).all()
+        previous = "0" * 64
+        for seq, r in enumerate(rows, start=1):
+            uid = (
+                r.originator_id
+                if isinstance(r.originator_id, UUID)
+                else UUID(bytes=bytes(r.originator_id))
+            )
+            entry = seal(
+                StoredRecord(r.id, uid.hex, r.originator_version, r.topic, bytes(r.state)), previous
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO ledger_chain (seq, position, payload_hash, content_hash, hash) "
+                    "VALUES (:seq, :p, :ph, :ch, :h)"
+                ),
+                {
+                    "seq": seq,
+                    "p": r.id,
+                    "ph": entry.payload_hash,
+                    "ch": entry.content_hash,
+                    "h": entry.hash,
+                },
+            )
+            previous = entry.hash
+    line = one_line_error(cli("verify", "--checkpoint", str(checkpoint), "--skip-read-model"))
+    assert f"up to position {last}: the log no longer matches checkpoint" in line
+    assert "the Merkle root differs" in line
+
+
+def test_replay_verify_stops_at_the_first_bad_event(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    with admin.begin() as conn:
+        drop_guards(conn)
+        set_state(conn, 7, state_at(conn, 7).replace(b'"reason":"', b'"reason":"!', 1))
+    result = cli("replay", "--verify", "--format", "csv")
+    assert result.exit_code == 8
+    positions = [line.split(",", 1)[0] for line in result.stdout.splitlines()[1:]]
+    assert positions == [str(p) for p in range(1, 7)]
+    assert one_line_error(result) == (
+        "ledger: error: replay stopped: the chain fails at position 7: "
+        "the stored payload differs from the one sealed"
+    )
+
+
+def test_export_verifies_offline_and_a_tampered_export_does_not(
+    cli: Cli, checkpointed: tuple[Path, int], tmp_path: Path
+) -> None:
+    checkpoint, last = checkpointed
+    export = tmp_path / "ledger.jsonl"
+    cli.ok("export", "--format", "jsonl", "--out", str(export))
+    lines = export.read_text().splitlines()
+    assert json.loads(lines[0])["format"] == "ledger-export/1"
+    assert len(lines) == last + 1
+    offline = Cli("sqlite:////nonexistent/never-opened.db", tmp_path)
+    assert offline.ok(
+        "verify", "--from-export", str(export), "--checkpoint", str(checkpoint)
+    ).startswith(f"verified {last} events")
+    row = json.loads(lines[20])
+    row["state"] = row["state"].replace('"reason":"', '"reason":"edited ', 1)
+    lines[20] = json.dumps(row)
+    export.write_text("\n".join(lines) + "\n")
+    line = one_line_error(
+        offline("verify", "--from-export", str(export), "--checkpoint", str(checkpoint))
+    )
+    assert line.startswith(f"ledger: error: verify failed at position {row['position']}:")
