@@ -59,6 +59,8 @@ def test_a_reader_queries_but_cannot_record(
     assert "NEW Devon CCG" in reader.ok("structure", "--on", "2014-01-01")
     assert "est" in reader.ok("log")
     reader.ok("history", "NEW Devon CCG")
+    # An auditor with a reader's rights verifies the whole ledger.
+    assert reader.ok("verify").startswith("verified 1 events")
     before = store_fingerprint()
     # Recording, importing and retracting fail with a permission error, and write nothing.
     line = one_line_error(
@@ -90,12 +92,18 @@ def test_a_recorder_appends_but_cannot_rewrite(cli: Cli, roles: dict[str, str]) 
     )
     engine = sa.create_engine(normalise_url(recorder_url))
     try:
-        for statement in ("UPDATE ledger_events SET topic = 'x'", "DELETE FROM ledger_events"):
+        for statement in (
+            "UPDATE ledger_events SET topic = 'x'",
+            "DELETE FROM ledger_events",
+            "UPDATE ledger_chain SET hash = 'x'",
+            "DELETE FROM ledger_chain",
+        ):
             with pytest.raises(sa.exc.DatabaseError), engine.begin() as conn:
                 conn.execute(sa.text(statement))
     finally:
         engine.dispose()
     assert "NEW Devon CCG (renamed)" in cli.ok("structure", "--on", "2015-01-01")
+    assert cli.ok("verify").startswith("verified 2 events")
 
 
 def test_roles_need_postgresql_and_a_plain_name(cli: Cli) -> None:

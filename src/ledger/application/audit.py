@@ -36,7 +36,7 @@ from ledger.domain.chain import (
     payload_hash,
     root_from_path,
 )
-from ledger.domain.checkpoint import Checkpoint, CheckpointError
+from ledger.domain.checkpoint import Checkpoint, CheckpointError, parse
 
 EXPORT_FORMAT = "ledger-export/1"
 PROOF_FORMAT = "ledger-proof/1"
@@ -221,14 +221,14 @@ class ChainCheck:
                 self.expected_seq = entry.seq + 1
             self._step(record, content)
 
-    def check_checkpoints(
-        self, checkpoints: Sequence[tuple[str, Checkpoint]], key: str | None, report: Report
-    ) -> None:
+    def check_checkpoints(self, checkpoints: Sequence[Given], report: Report) -> None:
         """Compare each checkpoint with the log as recomputed; earlier ones narrow a fault down."""
         holding: list[int] = []
-        for name, cp in sorted(checkpoints, key=lambda c: c[1].size):
+        stored_holding = 0
+        for given in sorted(checkpoints, key=lambda g: g.checkpoint.size):
+            cp, name = given.checkpoint, given.name
             try:
-                cp.check_signature(key)
+                cp.check_signature(given.key)
             except CheckpointError as exc:
                 report.findings.append(Finding(f"checkpoint {name}: {exc}"))
                 continue
@@ -245,6 +245,9 @@ class ChainCheck:
                 problem = "the chain hash differs"
             if problem is None:
                 holding.append(cp.position)
+                if given.stored:
+                    stored_holding += 1
+                    continue
                 signed = f", signed by {cp.signer}" if cp.signer else ""
                 report.held.append(f"checkpoint {name} holds (size {cp.size}{signed})")
                 continue
@@ -256,15 +259,25 @@ class ChainCheck:
                     exact=False,
                 )
             )
-        sizes = {cp.size: cp.root for _, cp in checkpoints}
-        if len(holding) > 1:
+        if stored_holding:
+            many = stored_holding > 1
             report.held.append(
-                f"{len(holding)} checkpoints are consistent (each later log extends the earlier)"
+                f"{stored_holding} checkpoint{'s' if many else ''} stored in the ledger "
+                f"hold{'' if many else 's'}"
             )
-        elif len(sizes) < len({(cp.size, cp.root) for _, cp in checkpoints}):
-            report.findings.append(
-                Finding("two checkpoints of the same size disagree: the log was rewritten")
-            )
+        if len(holding) > 1:
+            report.held.append("each checkpoint's log extends the one before")
+
+
+@dataclass(frozen=True)
+class Given:
+    """A checkpoint to verify against: from a file (with the key that must have signed it) or
+    one the ledger stored when it was taken (an attacker could rewrite those; files are the anchor)."""
+
+    name: str
+    checkpoint: Checkpoint
+    key: str | None = None
+    stored: bool = False
 
 
 def _pairs(
@@ -463,13 +476,16 @@ class Audit:
     ) -> Report:
         report = Report()
         rebuild = ScratchRebuild(self.app.mapper.to_domain_event) if read_model else None
-        check = ChainCheck(
-            (cp.size for _, cp in checkpoints), rebuild.add if rebuild is not None else None
-        )
         try:
             with self.app.engine.connect() as conn:
+                given = [Given(name, cp, key) for name, cp in checkpoints]
+                given += _stored_checkpoints(conn, report)
+                check = ChainCheck(
+                    (g.checkpoint.size for g in given),
+                    rebuild.add if rebuild is not None else None,
+                )
                 check.run(_pairs(store.stored_records(conn), store.chain_rows(conn)))
-                _conclude(check, checkpoints, key, report)
+                _conclude(check, given, report)
                 if rebuild is not None:
                     rebuild.flush()
                     report.findings.extend(rebuild.errors)
@@ -585,12 +601,7 @@ class Audit:
         }
 
 
-def _conclude(
-    check: ChainCheck,
-    checkpoints: Sequence[tuple[str, Checkpoint]],
-    key: str | None,
-    report: Report,
-) -> None:
+def _conclude(check: ChainCheck, checkpoints: Sequence[Given], report: Report) -> None:
     report.events = check.merkle.count
     report.first_position = check.first_position
     report.last_position = check.last_position
@@ -598,7 +609,17 @@ def _conclude(
         report.findings.append(check.fault)
     else:
         report.held.append("the hash chain holds")
-    check.check_checkpoints(checkpoints, key, report)
+    check.check_checkpoints(checkpoints, report)
+
+
+def _stored_checkpoints(conn: Connection, report: Report) -> list[Given]:
+    found = []
+    for row in conn.execute(select(store.checkpoints.c.id, store.checkpoints.c.text)).all():
+        try:
+            found.append(Given(f"#{row.id} (stored)", parse(row.text), stored=True))
+        except CheckpointError as exc:
+            report.findings.append(Finding(f"stored checkpoint #{row.id} is unreadable: {exc}"))
+    return found
 
 
 def _change_of(record: StoredRecord) -> UUID | None:
@@ -687,9 +708,10 @@ def verify_export(
                 ) from None
             yield record, entry
 
-    check = ChainCheck(cp.size for _, cp in checkpoints)
+    given = [Given(name, cp, key) for name, cp in checkpoints]
+    check = ChainCheck(g.checkpoint.size for g in given)
     check.run(pairs())
-    _conclude(check, checkpoints, key, report)
+    _conclude(check, given, report)
     return report
 
 
