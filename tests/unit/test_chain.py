@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from ledger.application.audit import MerkleAccumulator
+from ledger.application.verification import MerkleAccumulator
 from ledger.domain.chain import (
     GENESIS,
     StoredRecord,

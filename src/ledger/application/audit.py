@@ -2,16 +2,15 @@
 
 Verification recomputes everything from the stored events, never trusting what the ledger wrote
 about them: the chain from the first event, the Merkle root at each checkpoint's size, and the read
-model, rebuilt in a scratch file and compared row by row. The same checker reads a database or an export,
-so an auditor can verify offline what they were handed.
+model, rebuilt in a scratch file and compared row by row (application/verification.py holds the
+checker, which also reads exports and proofs offline).
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import IO, Any
 from uuid import UUID
@@ -24,279 +23,28 @@ from sqlalchemy.engine import Connection
 from ledger.adapters import audit as store
 from ledger.adapters.readmodel import READ_MODEL_TABLES, ReadModel, names
 from ledger.application.errors import InvalidInput, NotFound, Refused
+from ledger.application.verification import (
+    EXPORT_FORMAT,
+    PROOF_FORMAT,
+    ChainCheck,
+    Finding,
+    Given,
+    Report,
+    change_of,
+    conclude,
+    pairs,
+    state_field,
+)
 from ledger.domain.chain import (
     GENESIS,
     StoredRecord,
-    chain_hash,
     content_hash,
     inclusion_path,
     leaf_hash,
     merkle_root,
-    node_hash,
     payload_hash,
-    root_from_path,
 )
 from ledger.domain.checkpoint import Checkpoint, CheckpointError, parse
-
-EXPORT_FORMAT = "ledger-export/1"
-PROOF_FORMAT = "ledger-proof/1"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Something that does not hold. `position` is the first log position it concerns, if known."""
-
-    what: str
-    position: int | None = None
-    exact: bool = True  # False: the fault lies somewhere up to `position`, not exactly at it
-
-    def line(self) -> str:
-        if self.position is None:
-            return self.what
-        where = "position" if self.exact else "up to position"
-        return f"{where} {self.position}: {self.what}"
-
-
-@dataclass
-class Report:
-    events: int = 0
-    first_position: int | None = None
-    last_position: int | None = None
-    findings: list[Finding] = field(default_factory=list)
-    held: list[str] = field(default_factory=list)  # what was checked and holds, for the summary
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings
-
-    def first(self) -> Finding | None:
-        exact = [f for f in self.findings if f.position is not None and f.exact]
-        ranged = [f for f in self.findings if f.position is not None and not f.exact]
-        other = [f for f in self.findings if f.position is None]
-        if exact:
-            return min(exact, key=lambda f: f.position or 0)
-        rest = other or ranged
-        return rest[0] if rest else None
-
-    def summary(self) -> str:
-        if self.ok:
-            span = (
-                f"positions {self.first_position}-{self.last_position}"
-                if self.events
-                else "an empty log"
-            )
-            return f"verified {self.events} events ({span}): " + "; ".join(self.held)
-        first = self.first()
-        assert first is not None
-        more = len(self.findings) - 1
-        where = " at " if first.position is not None else ": "
-        return f"verify failed{where}{first.line()}" + (
-            f" (and {more} more finding{'s' if more > 1 else ''})" if more else ""
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "events": self.events,
-            "first_position": self.first_position,
-            "last_position": self.last_position,
-            "holds": self.held,
-            "findings": [
-                {"position": f.position, "exact": f.exact, "what": f.what} for f in self.findings
-            ],
-            "summary": self.summary(),
-        }
-
-
-class MerkleAccumulator:
-    """The RFC 6962 root of a growing list of leaves, in O(log n) memory (perfect subtrees)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._stack: list[tuple[int, bytes]] = []
-
-    def add(self, leaf: bytes) -> None:
-        self.count += 1
-        size, node = 1, leaf
-        while self._stack and self._stack[-1][0] == size:
-            left_size, left = self._stack.pop()
-            size, node = left_size + size, node_hash(left, node)
-        self._stack.append((size, node))
-
-    def root(self) -> str:
-        if not self._stack:
-            import hashlib
-
-            return hashlib.sha256(b"").hexdigest()
-        node = self._stack[-1][1]
-        for _, left in reversed(self._stack[:-1]):
-            node = node_hash(left, node)
-        return node.hex()
-
-
-@dataclass
-class _Snapshot:
-    position: int
-    chain: str
-    root: str
-
-
-class ChainCheck:
-    """Walks stored events and the chain's entries side by side, recomputing every hash.
-
-    Stops judging the chain at its first fault (later faults follow from it) but keeps the Merkle
-    roots going, so checkpoints below the fault can still be seen to hold.
-    """
-
-    def __init__(
-        self, sizes: Iterable[int] = (), on_record: Callable[[StoredRecord], None] | None = None
-    ) -> None:
-        self.sizes = set(sizes)
-        self.snapshots: dict[int, _Snapshot] = {}
-        self.merkle = MerkleAccumulator()
-        self.fault: Finding | None = None
-        self.previous = GENESIS
-        self.expected_seq = 1
-        self.first_position: int | None = None
-        self.last_position: int | None = None
-        self.on_record = on_record
-
-    def _fail(self, position: int, what: str) -> None:
-        if self.fault is None:
-            self.fault = Finding(what, position)
-
-    def _leaf(self, record: StoredRecord, payload: str) -> str:
-        content = content_hash(
-            record.originator_id, record.originator_version, record.topic, payload
-        )
-        self.merkle.add(leaf_hash(record.position, content))
-        if self.first_position is None:
-            self.first_position = record.position
-        self.last_position = record.position
-        if self.on_record is not None:
-            self.on_record(record)
-        return content
-
-    def _step(self, record: StoredRecord, content: str) -> None:
-        self.previous = chain_hash(record.position, self.previous, content)
-        if self.merkle.count in self.sizes:
-            self.snapshots[self.merkle.count] = _Snapshot(
-                record.position, self.previous, self.merkle.root()
-            )
-
-    def run(self, pairs: Iterator[tuple[StoredRecord | None, Any]]) -> None:
-        for record, entry in pairs:
-            if record is None:
-                self._fail(
-                    entry.position, "the stored event is missing (the chain sealed one here)"
-                )
-                self.expected_seq = entry.seq + 1
-                continue
-            payload = payload_hash(record.state)
-            content = self._leaf(record, payload)
-            if entry is None:
-                self._fail(
-                    record.position,
-                    "the stored event is not sealed in the chain (written outside the ledger, "
-                    "or its chain entry was removed)",
-                )
-            elif entry.seq != self.expected_seq:
-                self._fail(
-                    record.position,
-                    f"chain entry {self.expected_seq} is missing (the next entry is {entry.seq})",
-                )
-            elif payload != entry.payload_hash:
-                self._fail(record.position, "the stored payload differs from the one sealed")
-            elif content != entry.content_hash:
-                self._fail(
-                    record.position,
-                    "the stored event's aggregate, version or type differs from the one sealed",
-                )
-            elif chain_hash(record.position, self.previous, content) != entry.hash:
-                self._fail(
-                    record.position,
-                    "the chain hash does not follow from the entry before it",
-                )
-            if entry is not None:
-                self.expected_seq = entry.seq + 1
-            self._step(record, content)
-
-    def check_checkpoints(self, checkpoints: Sequence[Given], report: Report) -> None:
-        """Compare each checkpoint with the log as recomputed; earlier ones narrow a fault down."""
-        holding: list[int] = []
-        stored_holding = 0
-        for given in sorted(checkpoints, key=lambda g: g.checkpoint.size):
-            cp, name = given.checkpoint, given.name
-            try:
-                cp.check_signature(given.key)
-            except CheckpointError as exc:
-                report.findings.append(Finding(f"checkpoint {name}: {exc}"))
-                continue
-            snap = self.snapshots.get(cp.size)
-            since = max(holding, default=0)
-            problem = None
-            if snap is None:
-                problem = f"the log holds {self.merkle.count} events, fewer than its {cp.size}"
-            elif snap.position != cp.position:
-                problem = f"its last event is at position {snap.position} now, not {cp.position}"
-            elif snap.root != cp.root:
-                problem = "the Merkle root differs"
-            elif snap.chain != cp.chain:
-                problem = "the chain hash differs"
-            if problem is None:
-                holding.append(cp.position)
-                if given.stored:
-                    stored_holding += 1
-                    continue
-                signed = f", signed by {cp.signer}" if cp.signer else ""
-                report.held.append(f"checkpoint {name} holds (size {cp.size}{signed})")
-                continue
-            report.findings.append(
-                Finding(
-                    f"the log no longer matches checkpoint {name} (size {cp.size}): {problem}; "
-                    f"the first altered event lies after position {since}",
-                    cp.position,
-                    exact=False,
-                )
-            )
-        if stored_holding:
-            many = stored_holding > 1
-            report.held.append(
-                f"{stored_holding} checkpoint{'s' if many else ''} stored in the ledger "
-                f"hold{'' if many else 's'}"
-            )
-        if len(holding) > 1:
-            report.held.append("each checkpoint's log extends the one before")
-
-
-@dataclass(frozen=True)
-class Given:
-    """A checkpoint to verify against: from a file (with the key that must have signed it) or
-    one the ledger stored when it was taken (an attacker could rewrite those; files are the anchor)."""
-
-    name: str
-    checkpoint: Checkpoint
-    key: str | None = None
-    stored: bool = False
-
-
-def _pairs(
-    records: Iterator[StoredRecord], entries: Iterator[Any]
-) -> Iterator[tuple[StoredRecord | None, Any]]:
-    """Merge stored events and chain entries by position: (event, entry), either may be None."""
-    record = next(records, None)
-    entry = next(entries, None)
-    while record is not None or entry is not None:
-        if entry is None or (record is not None and record.position < entry.position):
-            yield record, None
-            record = next(records, None)
-        elif record is None or record.position > entry.position:
-            yield None, entry
-            entry = next(entries, None)
-        else:
-            yield record, entry
-            record, entry = next(records, None), next(entries, None)
-
 
 # --- the read model, rebuilt in a scratch file and compared ----------------------------------
 
@@ -447,7 +195,7 @@ class Audit:
             conn = session.connection()
             sealed = store.seal_log(conn)
             check = ChainCheck()
-            check.run(_pairs(store.stored_records(conn), store.chain_rows(conn)))
+            check.run(pairs(store.stored_records(conn), store.chain_rows(conn)))
             if check.fault is not None:
                 raise Refused(
                     f"refused to checkpoint a broken chain: {check.fault.line()} (run ledger verify)"
@@ -484,8 +232,8 @@ class Audit:
                     (g.checkpoint.size for g in given),
                     rebuild.add if rebuild is not None else None,
                 )
-                check.run(_pairs(store.stored_records(conn), store.chain_rows(conn)))
-                _conclude(check, given, report)
+                check.run(pairs(store.stored_records(conn), store.chain_rows(conn)))
+                conclude(check, given, report)
                 if rebuild is not None:
                     rebuild.flush()
                     report.findings.extend(rebuild.errors)
@@ -505,7 +253,7 @@ class Audit:
             check = ChainCheck()
             records = store.stored_records(conn, until=until)
             entries = (e for e in store.chain_rows(conn) if until is None or e.position <= until)
-            check.run(_pairs(records, entries))
+            check.run(pairs(records, entries))
             return check.fault, check.last_position or 0
 
     def export(self, out: IO[str]) -> int:
@@ -519,7 +267,7 @@ class Audit:
                 "head": last.hash if last else GENESIS,
             }
             out.write(json.dumps(header) + "\n")
-            for record, entry in _pairs(store.stored_records(conn), store.chain_rows(conn)):
+            for record, entry in pairs(store.stored_records(conn), store.chain_rows(conn)):
                 row: dict[str, Any] = {}
                 if record is not None:
                     row.update(
@@ -527,7 +275,7 @@ class Audit:
                         originator_id=record.originator_id,
                         originator_version=record.originator_version,
                         topic=record.topic,
-                        **_state_field(record.state),
+                        **state_field(record.state),
                     )
                 if entry is not None:
                     row.update(
@@ -562,7 +310,7 @@ class Audit:
                         ),
                     )
                 )
-                if _change_of(record) == event.change_id:
+                if change_of(record) == event.change_id:
                     found.append((record, payload, len(leaves) - 1))
 
         if len(leaves) < cp.size or merkle_root(leaves).hex() != cp.root:
@@ -592,24 +340,13 @@ class Audit:
                     "originator_id": record.originator_id,
                     "originator_version": record.originator_version,
                     "topic": record.topic,
-                    **_state_field(record.state),
+                    **state_field(record.state),
                     "payload_hash": payload,
                     "path": [h.hex() for h in inclusion_path(leaves, index)],
                 }
                 for record, payload, index in found
             ],
         }
-
-
-def _conclude(check: ChainCheck, checkpoints: Sequence[Given], report: Report) -> None:
-    report.events = check.merkle.count
-    report.first_position = check.first_position
-    report.last_position = check.last_position
-    if check.fault is not None:
-        report.findings.append(check.fault)
-    else:
-        report.held.append("the hash chain holds")
-    check.check_checkpoints(checkpoints, report)
 
 
 def _stored_checkpoints(conn: Connection, report: Report) -> list[Given]:
@@ -620,146 +357,3 @@ def _stored_checkpoints(conn: Connection, report: Report) -> list[Given]:
         except CheckpointError as exc:
             report.findings.append(Finding(f"stored checkpoint #{row.id} is unreadable: {exc}"))
     return found
-
-
-def _change_of(record: StoredRecord) -> UUID | None:
-    try:
-        return UUID(str(json.loads(record.state)["change_id"]))
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def _state_field(state: bytes) -> dict[str, str]:
-    try:
-        return {"state": state.decode("utf-8")}
-    except UnicodeDecodeError:
-        import base64
-
-        return {"state_b64": base64.b64encode(state).decode()}
-
-
-def _state_bytes(row: dict[str, Any]) -> bytes:
-    if "state" in row:
-        return str(row["state"]).encode("utf-8")
-    import base64
-
-    return base64.b64decode(row["state_b64"])
-
-
-# --- offline: an export, a proof -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Entry:
-    seq: int
-    position: int
-    payload_hash: str
-    content_hash: str
-    hash: str
-
-
-def verify_export(
-    lines: Iterable[str],
-    checkpoints: Sequence[tuple[str, Checkpoint]] = (),
-    key: str | None = None,
-    source: str = "export",
-) -> Report:
-    """Verify an export (ledger export --format jsonl) without the database."""
-    report = Report()
-    iterator = iter(lines)
-    try:
-        header = json.loads(next(iterator))
-    except (StopIteration, ValueError):
-        raise InvalidInput(f"{source}: not a ledger export (no header line)") from None
-    if not isinstance(header, dict) or header.get("format") != EXPORT_FORMAT:
-        raise InvalidInput(f"{source}: not a ledger export (expected format {EXPORT_FORMAT})")
-
-    def pairs() -> Iterator[tuple[StoredRecord | None, Any]]:
-        for number, line in enumerate(iterator, start=2):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                record = (
-                    StoredRecord(
-                        int(row["position"]),
-                        str(row["originator_id"]),
-                        int(row["originator_version"]),
-                        str(row["topic"]),
-                        _state_bytes(row),
-                    )
-                    if "topic" in row
-                    else None
-                )
-                entry = (
-                    _Entry(
-                        int(row["seq"]),
-                        int(row["position"]),
-                        str(row["payload_hash"]),
-                        str(row["content_hash"]),
-                        str(row["hash"]),
-                    )
-                    if row.get("seq") is not None
-                    else None
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InvalidInput(
-                    f"{source}: line {number} is not an exported event ({exc})"
-                ) from None
-            yield record, entry
-
-    given = [Given(name, cp, key) for name, cp in checkpoints]
-    check = ChainCheck(g.checkpoint.size for g in given)
-    check.run(pairs())
-    _conclude(check, given, report)
-    return report
-
-
-def verify_proof(proof: dict[str, Any], cp: Checkpoint, key: str | None = None) -> str:
-    """Check an inclusion proof against a checkpoint; the one-line result, or CheckpointError."""
-    if not isinstance(proof, dict) or proof.get("format") != PROOF_FORMAT:
-        raise CheckpointError(f"not a ledger proof (expected format {PROOF_FORMAT})")
-    cp.check_signature(key)
-    change = proof.get("change") or {}
-    events = proof.get("events") or []
-    if not events:
-        raise CheckpointError("the proof holds no events")
-    positions = []
-    for event in events:
-        try:
-            state = _state_bytes(event)
-            payload = payload_hash(state)
-            if payload != event["payload_hash"]:
-                raise CheckpointError(
-                    f"position {event['position']}: the event's payload does not match its hash"
-                )
-            if _change_of(StoredRecord(0, "", 0, "", state)) != UUID(str(change.get("id"))):
-                raise CheckpointError(
-                    f"position {event['position']}: the event belongs to another change"
-                )
-            leaf = leaf_hash(
-                int(event["position"]),
-                content_hash(
-                    str(event["originator_id"]),
-                    int(event["originator_version"]),
-                    str(event["topic"]),
-                    payload,
-                ),
-            )
-            path = [bytes.fromhex(h) for h in event["path"]]
-            root = root_from_path(leaf, int(event["index"]), cp.size, path)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"the proof is malformed ({exc})") from None
-        if root is None or root.hex() != cp.root:
-            raise CheckpointError(
-                f"position {event['position']}: the proof does not lead to the checkpoint's root "
-                f"{cp.root[:16]}… (size {cp.size})"
-            )
-        positions.append(int(event["position"]))
-    what = change.get("label") or str(change.get("id", ""))[:8]
-    signed = f", signed by {cp.signer}" if cp.signer else ", unsigned"
-    span = f"{positions[0]}" if len(positions) == 1 else f"{positions[0]}-{positions[-1]}"
-    return (
-        f"proof holds: change {what!r} ({change.get('kind')} {change.get('effective')}) is in the "
-        f"log at position {span} of checkpoint size {cp.size} (root {cp.root[:16]}…{signed})"
-    )

@@ -15,7 +15,7 @@ import typer
 from ledger.cli.main import app, fail, handled, ledger
 
 if TYPE_CHECKING:
-    from ledger.application.audit import Report
+    from ledger.application.verification import Report
     from ledger.domain.checkpoint import Checkpoint
 
 
@@ -170,7 +170,8 @@ def verify(
       ledger verify --checkpoint checkpoint-2026-10.txt --checkpoint checkpoint-2026-11.txt --key board.key.pub
       ledger verify --from-export ledger.jsonl --checkpoint checkpoint-2026-11.txt
     """
-    from ledger.application.audit import Audit, verify_export
+    from ledger.application.audit import Audit
+    from ledger.application.verification import verify_export
 
     if from_export is not None:
         with handled():
@@ -281,8 +282,8 @@ def verify_proof(
     Example:
       ledger verify-proof merger.proof.json --checkpoint checkpoint.txt --key board.key.pub
     """
-    from ledger.application.audit import verify_proof as check
     from ledger.application.errors import VerificationFailed
+    from ledger.application.verification import verify_proof as check
     from ledger.domain.checkpoint import CheckpointError, parse
 
     with handled():
