@@ -277,3 +277,30 @@ def test_export_verifies_offline_and_a_tampered_export_does_not(
         offline("verify", "--from-export", str(export), "--checkpoint", str(checkpoint))
     )
     assert line.startswith(f"ledger: error: verify failed at position {row['position']}:")
+
+
+def test_a_read_model_that_differs_from_a_rebuild_is_found(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    # The read model is a cache a recorder may write; verify rebuilds it and compares.
+    checkpoint, _ = checkpointed
+    with admin.begin() as conn:
+        position = conn.execute(
+            sa.text(
+                "SELECT known_from FROM ledger_facts WHERE aspect = 'name' ORDER BY known_from LIMIT 1 OFFSET 4"
+            )
+        ).scalar_one()
+        conn.execute(
+            sa.text(
+                "UPDATE ledger_facts SET value = 'Somewhere Else' WHERE known_from = :p AND aspect = 'name'"
+            ),
+            {"p": position},
+        )
+    line = verify_fails_at(cli, checkpoint, position)
+    assert "the read model's ledger_facts differs from a rebuild" in line
+    assert cli.ok("verify", "--checkpoint", str(checkpoint), "--skip-read-model").startswith(
+        "verified "
+    )
+    # `ledger rebuild` mends it.
+    cli.ok("rebuild")
+    assert "the read model equals a rebuild" in cli.ok("verify", "--checkpoint", str(checkpoint))

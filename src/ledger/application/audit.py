@@ -16,7 +16,7 @@ from typing import IO, Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import create_engine, select
+from sqlalchemy import Date, DateTime, create_engine, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import Connection
 
@@ -66,27 +66,39 @@ _ROW_POSITION = {
 }
 
 
+def _rows(conn: Connection, table: Any, order: str | None = None) -> Iterator[tuple[Any, ...]]:
+    """A read-model table's rows (but its surrogate id), dates and timestamps normalised."""
+    columns = [c for c in table.columns if c.name != "id"]
+    dated = [i for i, c in enumerate(columns) if isinstance(c.type, Date | DateTime)]
+    query = select(*columns)
+    if order is not None:
+        query = query.order_by(table.c[order])
+    for row in conn.execution_options(yield_per=20_000).execute(query):
+        values = list(row)
+        for i in dated:
+            values[i] = _normal(values[i])
+        yield tuple(values)
+
+
 def _grouped(
     conn: Connection, table: Any, column: str
 ) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
     """A read-model table's rows grouped by their position column, in position order."""
-    columns = [c.name for c in table.columns if c.name != "id"]
-    query = select(*(table.c[n] for n in columns)).order_by(table.c[column])
-    rows = conn.execution_options(yield_per=20_000).execute(query)
-    index = columns.index(column)
+    index = next(
+        i for i, c in enumerate(c for c in table.columns if c.name != "id") if c.name == column
+    )
     group: list[tuple[Any, ...]] = []
     current: int | None = None
-    for row in rows:
-        values = tuple(_normal(v) for v in row)
+    for values in _rows(conn, table, column):
         if values[index] != current and group:
             assert current is not None
-            yield current, sorted(group, key=repr)
+            yield current, sorted(group, key=repr) if len(group) > 1 else group
             group = []
         current = values[index]
         group.append(values)
     if group:
         assert current is not None
-        yield current, sorted(group, key=repr)
+        yield current, sorted(group, key=repr) if len(group) > 1 else group
 
 
 def compare_read_models(live: Connection, rebuilt: Connection, head: int) -> list[Finding]:
@@ -115,9 +127,7 @@ def compare_read_models(live: Connection, rebuilt: Connection, head: int) -> lis
                 Finding(f"the read model's {table.name} differs from a rebuild", position)
             )
             break
-    left = sorted(tuple(_normal(v) for v in r) for r in live.execute(select(names)).all())
-    right = sorted(tuple(_normal(v) for v in r) for r in rebuilt.execute(select(names)).all())
-    if left != right:
+    if sorted(_rows(live, names), key=repr) != sorted(_rows(rebuilt, names), key=repr):
         findings.append(Finding("the read model's ledger_names differ from a rebuild"))
     return findings
 
