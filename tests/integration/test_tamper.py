@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from ledger.adapters.store import normalise_url
-from ledger.domain.chain import StoredRecord, seal
+from ledger.domain.chain import Sealed, StoredRecord, seal
 from tests.conftest import SOURCE, Cli, one_line_error
 
 BODIES = Path(__file__).resolve().parents[2] / "events" / "01-bodies.yaml"
@@ -61,6 +61,23 @@ def state_at(conn: sa.Connection, position: int) -> bytes:
 def set_state(conn: sa.Connection, position: int, state: bytes) -> None:
     conn.execute(
         sa.text("UPDATE ledger_events SET state = :s WHERE id = :p"), {"s": state, "p": position}
+    )
+
+
+def forge_chain_entry(conn: sa.Connection, seq: int, entry: Sealed) -> None:
+    """What a forger who knows the algorithm (docs/audit.md) writes into the chain."""
+    conn.execute(
+        sa.text(
+            "INSERT INTO ledger_chain (seq, position, payload_hash, content_hash, hash) "
+            "VALUES (:seq, :p, :ph, :ch, :h)"
+        ),
+        {
+            "seq": seq,
+            "p": entry.position,
+            "ph": entry.payload_hash,
+            "ch": entry.content_hash,
+            "h": entry.hash,
+        },
     )
 
 
@@ -168,19 +185,7 @@ def test_a_forged_row_with_a_recomputed_chain_is_found(
         ).one()
         uid = originator if isinstance(originator, UUID) else UUID(bytes=bytes(originator))
         entry = seal(StoredRecord(last + 1, uid.hex, version + 1, row.topic, forged), head.hash)
-        conn.execute(
-            sa.text(
-                "INSERT INTO ledger_chain (seq, position, payload_hash, content_hash, hash) "
-                "VALUES (:seq, :p, :ph, :ch, :h)"
-            ),
-            {
-                "seq": head.seq + 1,
-                "p": last + 1,
-                "ph": entry.payload_hash,
-                "ch": entry.content_hash,
-                "h": entry.hash,
-            },
-        )
+        forge_chain_entry(conn, head.seq + 1, entry)
     line = verify_fails_at(cli, checkpoint, last + 1)
     assert "the read model has not projected this event" in line
 
@@ -221,19 +226,7 @@ def test_a_rewrite_with_a_recomputed_chain_breaks_the_checkpoint(
             entry = seal(
                 StoredRecord(r.id, uid.hex, r.originator_version, r.topic, bytes(r.state)), previous
             )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO ledger_chain (seq, position, payload_hash, content_hash, hash) "
-                    "VALUES (:seq, :p, :ph, :ch, :h)"
-                ),
-                {
-                    "seq": seq,
-                    "p": r.id,
-                    "ph": entry.payload_hash,
-                    "ch": entry.content_hash,
-                    "h": entry.hash,
-                },
-            )
+            forge_chain_entry(conn, seq, entry)
             previous = entry.hash
     line = one_line_error(cli("verify", "--checkpoint", str(checkpoint), "--skip-read-model"))
     assert f"up to position {last}: the log no longer matches checkpoint" in line
