@@ -12,10 +12,9 @@ import json
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Date, DateTime, create_engine, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import Connection
@@ -136,14 +135,14 @@ class ScratchRebuild:
     """A read model projected from the records as the check walks them, into a private SQLite file
     that is deleted afterwards (on disk, so a big log does not have to fit in memory)."""
 
-    def __init__(self, decode: Callable[[Any], Any]) -> None:
+    def __init__(self, decode: Callable[[str, UUID, int, bytes], Any]) -> None:
         self.folder = tempfile.TemporaryDirectory(prefix="ledger-verify-")
         self.engine = create_engine(f"sqlite:///{self.folder.name}/rebuild.db")
         sqlalchemy_event.listen(self.engine, "connect", _scratch_pragmas)
         self.conn = self.engine.connect()
         self.transaction = self.conn.begin()
         ReadModel.create(self.conn)
-        self.readmodel = ReadModel(decode)
+        self.readmodel = ReadModel(cast(Any, decode))
         self.decode = decode
         self.batch: list[tuple[int, Any]] = []
         self.errors: list[Finding] = []
@@ -152,12 +151,7 @@ class ScratchRebuild:
     def add(self, record: StoredRecord) -> None:
         try:
             event = self.decode(
-                StoredEvent(
-                    originator_id=UUID(record.originator_id),
-                    originator_version=record.originator_version,
-                    topic=record.topic,
-                    state=record.state,
-                )
+                record.topic, UUID(record.originator_id), record.originator_version, record.state
             )
         except Exception as exc:  # a payload that no longer decodes is itself a finding
             if not self.errors:
@@ -233,7 +227,7 @@ class Audit:
         read_model: bool = True,
     ) -> Report:
         report = Report()
-        rebuild = ScratchRebuild(self.app.mapper.to_domain_event) if read_model else None
+        rebuild = ScratchRebuild(self.app.mapper.decode) if read_model else None
         try:
             with self.app.engine.connect() as conn:
                 given = [Given(name, cp, key) for name, cp in checkpoints]
