@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     select,
@@ -337,34 +338,48 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 @dataclass
-class _Pending:
-    """The rows one batch will insert, keyed so that a later event of the batch can find them."""
+class Pending:
+    """The rows one batch will insert, keyed so that a later event of the batch can find them, and
+    the corrections and retractions of changes projected before the batch (`later`: change id ->
+    the first position that superseded it)."""
 
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
     facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     entities: dict[str, dict[str, Any]] = field(default_factory=dict)
     names: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    later: dict[str, int] = field(default_factory=dict)
 
-    def supersede(self, conn: Connection, target: str, position: int) -> None:
-        """Mark a corrected or retracted change as no longer known from `position` on."""
+    def supersede(self, target: str, position: int) -> None:
+        """Mark a corrected or retracted change as no longer known from `position` on (the first
+        correction wins: a change is superseded once)."""
         row = self.changes.get(target)
         if row is None:
-            conn.execute(
-                update(changes)
-                .where(changes.c.change_id == target, changes.c.superseded_at.is_(None))
-                .values(superseded_at=position)
-            )
-            conn.execute(
-                update(facts)
-                .where(facts.c.change_id == target, facts.c.known_to.is_(None))
-                .values(known_to=position)
-            )
+            self.later.setdefault(target, position)
             return
         if row["superseded_at"] is None:
             row["superseded_at"] = position
         for fact in self.facts[target]:
             if fact["known_to"] is None:
                 fact["known_to"] = position
+
+
+def _supersede_stored(conn: Connection, later: dict[str, int]) -> None:
+    """Close the rows of changes projected in earlier batches that this batch superseded."""
+    if not later:
+        return
+    pairs = [{"target": key, "at": position} for key, position in later.items()]
+    conn.execute(
+        update(changes)
+        .where(changes.c.change_id == bindparam("target"), changes.c.superseded_at.is_(None))
+        .values(superseded_at=bindparam("at")),
+        pairs,
+    )
+    conn.execute(
+        update(facts)
+        .where(facts.c.change_id == bindparam("target"), facts.c.known_to.is_(None))
+        .values(known_to=bindparam("at")),
+        pairs,
+    )
 
 
 class ReadModel:
@@ -416,12 +431,13 @@ class ReadModel:
         if not batch:
             return 0
         recorded = _present(conn, changes.c.change_id, {e.change_id.hex for _, e in batch})
-        pending = _Pending()
+        pending = Pending()
         for position, event in batch:
             key = event.change_id.hex
             if key in recorded or key in pending.changes:
                 continue
-            self._project(conn, position, event, pending)
+            self.project(position, event, pending)
+        _supersede_stored(conn, pending.later)
         present = _present(conn, entities.c.id, set(pending.entities))
         named = _present_names(conn, {entity_id for entity_id, _ in pending.names})
         new_entities = [row for key, row in pending.entities.items() if key not in present]
@@ -432,13 +448,12 @@ class ReadModel:
         bulk_insert(conn, names, new_names)
         return batch[-1][0]
 
-    def _project(
-        self, conn: Connection, position: int, event: ChangeEvent, pending: _Pending
-    ) -> None:
+    def project(self, position: int, event: ChangeEvent, pending: Pending) -> None:
+        """The rows one change adds to the read model, into `pending` (no database needed)."""
         key = event.change_id.hex
         target = event.retracts if isinstance(event, Retracted) else event.supersedes
         if target is not None:
-            pending.supersede(conn, target.hex, position)
+            pending.supersede(target.hex, position)
         pending.changes[key] = {
             "change_id": key,
             "position": position,
