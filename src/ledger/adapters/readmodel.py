@@ -29,6 +29,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -77,6 +78,8 @@ changes = Table(
     Column("supersedes", String(32), nullable=True),
     Column("superseded_at", Integer, nullable=True),
     Column("digest", String(64), nullable=True),
+    # --known-at TIMESTAMP: the last position recorded by a moment, read from the index alone.
+    Index("ledger_changes_recorded", "recorded_at", "position"),
 )
 
 facts = Table(
@@ -109,6 +112,7 @@ entities = Table(
     Column("parent", String(32), nullable=True),
     Column("first_position", Integer, nullable=False),
     Index("ledger_entities_entity", "entity"),
+    Index("ledger_entities_parent", "parent"),
 )
 
 names = Table(
@@ -290,6 +294,14 @@ class ReadModel:
         metadata.create_all(conn, checkfirst=True)
 
     @staticmethod
+    def add_missing_indexes(conn: Connection) -> None:
+        """Create the indexes a store made by an earlier version lacks (`create` makes only
+        missing tables)."""
+        for table in READ_MODEL_TABLES:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
+
+    @staticmethod
     def drop(conn: Connection) -> None:
         metadata.drop_all(conn, checkfirst=True)
 
@@ -429,6 +441,26 @@ class ReadModel:
         for table in (facts, changes, names, entities):
             conn.execute(delete(table))
         conn.execute(delete(tracking).where(tracking.c.name == "readmodel"))
+
+
+def read_model_complete(conn: Connection) -> bool:
+    """Whether every read-model table and index this version uses exists (one catalogue query)."""
+    wanted = {t.name for t in READ_MODEL_TABLES}
+    wanted |= {str(i.name) for t in READ_MODEL_TABLES for i in t.indexes}
+    if conn.dialect.name == "sqlite":
+        found = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')"
+        )
+    elif conn.dialect.name == "postgresql":
+        found = conn.execute(
+            text(
+                "SELECT relname FROM pg_class "
+                "WHERE relnamespace = to_regnamespace(current_schema())"
+            )
+        )
+    else:
+        return False
+    return wanted <= {r[0] for r in found}
 
 
 def as_date(value: Any) -> date:
