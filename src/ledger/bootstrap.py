@@ -41,8 +41,11 @@ class Reader:
     queries: Queries
     url: str
     engine: Engine
+    app: LedgerApp | None = None  # only for an in-memory store, which lives in the app's engine
 
     def close(self) -> None:
+        if self.app is not None:
+            self.app.close()
         self.engine.dispose()
 
 
@@ -77,6 +80,9 @@ def open_reader(url: str | None = None) -> Reader:
     from ledger.adapters.store import StoreError, configure_schema, configure_sqlite
 
     resolved, schema = split_schema(database_url(url))
+    if resolved == "sqlite://":
+        led = open_ledger(url)
+        return Reader(queries=led.queries, url=resolved, engine=led.app.engine, app=led.app)
     try:
         engine = create_engine(resolved)
     except Exception as exc:  # a malformed URL or a missing driver

@@ -26,6 +26,8 @@ from ledger.domain.dates import Effective
 IDENTITY = ("start", "end", "attest", "mention", "name", "kind")
 LINKS = ("member_start", "member_end", "rel_start", "rel_end")
 POST_MARKS = ("post_start", "post_end")
+# Names, kinds and codes are needed even when later than the date.
+UNDATED = ("name", "kind", "code")
 APPOINTMENT_MARKS = ("appt_start", "appt_end")
 
 
@@ -307,9 +309,7 @@ class Queries:
         conditions = [self._known(axes), *extra]
         if dated:
             # Names, kinds and first sightings are needed even when later than the date.
-            conditions.append(
-                or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(("name", "kind", "code")))
-            )
+            conditions.append(or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(UNDATED)))
         result = conn.execute(select(facts).where(*conditions))
         return [
             Row(
@@ -327,6 +327,15 @@ class Queries:
             for r in result
         ]
 
+    def _rows_of(self, conn: Connection, axes: Axes, *extra: Any) -> list[Row]:
+        """The few rows found by subject or other, dated here rather than in SQL, so that no date
+        or aspect condition tempts the planner away from the subject and other indexes."""
+        return [
+            r
+            for r in self._rows(conn, axes, *extra, dated=False)
+            if r.eff <= axes.on or r.aspect in UNDATED
+        ]
+
     def world(self, axes: Axes, conn: Connection | None = None) -> World:
         if conn is None:
             with self.connect() as c:
@@ -336,18 +345,20 @@ class Queries:
     def world_around(self, conn: Connection, axes: Axes, org: str) -> World:
         """The rows of one organisation, of its posts, and of the bodies it is linked to: enough to
         fold its state on the date, found through the subject and other indexes."""
-        rows = self._rows(conn, axes, facts.c.subject == org)
-        rows += [r for r in self._rows(conn, axes, facts.c.other == org) if r.subject != org]
+        rows = self._rows_of(conn, axes, facts.c.subject == org)
+        rows += [r for r in self._rows_of(conn, axes, facts.c.other == org) if r.subject != org]
         posts = {r.subject for r in rows if r.aspect in POST_MARKS and r.other == org}
         linked = {r.other for r in rows if r.aspect in LINKS and r.subject == org and r.other}
         linked |= {r.subject for r in rows if r.aspect in LINKS and r.other == org}
         linked.discard(org)
         for chunk in _chunks(sorted(posts)):
-            rows += self._rows(
+            rows += self._rows_of(
                 conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(APPOINTMENT_MARKS)
             )
         for chunk in _chunks(sorted(linked)):
-            rows += self._rows(conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(IDENTITY))
+            rows += self._rows_of(
+                conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(IDENTITY)
+            )
         return World(rows, axes.on)
 
     def names_of(self, conn: Connection, ids: set[str]) -> dict[str, str]:
@@ -407,14 +418,15 @@ class Queries:
             matches: list[Any] = []
             if len(key) >= 6:
                 low, high = id_prefix(key)
-                matches = list(
-                    conn.execute(
-                        select(entities.c.id, entities.c.name, entities.c.parent)
+                matches = [
+                    p
+                    for p in conn.execute(
+                        select(entities.c.id, entities.c.name, entities.c.parent, entities.c.entity)
                         .where(entities.c.id >= low, entities.c.id < high)
-                        .where(entities.c.entity == "post")
                         .order_by(entities.c.first_position, entities.c.id)
                     )
-                )
+                    if p.entity == "post"
+                ]
             if not matches:
                 for separator in (" @ ", ", ", " - "):
                     if separator.strip() and separator in text:
@@ -664,14 +676,12 @@ class Queries:
             known = self._known(Axes(axes.on, axes.known_at, axes.include_planned))
 
             def edges_of(column: Any, node: str) -> list[Any]:
-                # In (effective date, row) order, the order the whole-table scan used to give.
-                return list(
-                    conn.execute(
-                        select(facts)
-                        .where(known, facts.c.aspect == "edge", column == node)
-                        .order_by(facts.c.eff_start, facts.c.id)
-                    )
-                )
+                # Sorted here, not in SQL: an ORDER BY eff_start tempts the planner to walk every
+                # edge in the (aspect, eff_start) index instead of this node's few.
+                found = conn.execute(
+                    select(facts).where(known, facts.c.aspect == "edge", column == node)
+                ).all()
+                return sorted(found, key=lambda r: (r.eff_start, r.id))
 
             found: dict[tuple[str, str, str], Any] = {}
             for column, nxt in ((facts.c.subject, "other"), (facts.c.other, "subject")):
@@ -688,12 +698,12 @@ class Queries:
             found_changes = {r.change_id for r in found.values()}
             whole: list[Any] = []
             for chunk in _chunks(sorted(found_changes)):
+                # The aspect is checked here so the planner keeps to the change index.
                 whole += conn.execute(
-                    select(facts).where(
-                        known, facts.c.aspect == "edge", facts.c.change_id.in_(chunk)
-                    )
+                    select(facts).where(known, facts.c.change_id.in_(chunk))
                 ).all()
-            for r in sorted(whole, key=lambda r: (r.eff_start, r.id)):
+            edge_rows = [r for r in whole if r.aspect == "edge"]
+            for r in sorted(edge_rows, key=lambda r: (r.eff_start, r.id)):
                 found[(r.subject, r.other, r.change_id)] = r
             sources = self.sources_of(conn, found_changes)
             edges = []
@@ -723,10 +733,14 @@ class Queries:
             # Over time: everything recorded (as known at the position), whatever its date.
             span = Axes(date.max, axes.known_at, axes.include_planned) if all_time else axes
             org = conn.execute(select(entities.c.parent).where(entities.c.id == post)).scalar()
-            rows = self._rows(conn, span, facts.c.subject == post)
+            rows = self._rows_of(conn, span, facts.c.subject == post)
             # The organisation's end closes open appointments; its name labels the answer.
             owner = (
-                [r for r in self._rows(conn, span, facts.c.subject == org) if r.aspect in IDENTITY]
+                [
+                    r
+                    for r in self._rows_of(conn, span, facts.c.subject == org)
+                    if r.aspect in IDENTITY
+                ]
                 if org
                 else []
             )
@@ -735,7 +749,7 @@ class Queries:
                 World(
                     [
                         r
-                        for r in self._rows(conn, axes, facts.c.subject == org)
+                        for r in self._rows_of(conn, axes, facts.c.subject == org)
                         if r.aspect in IDENTITY
                     ],
                     axes.on,

@@ -29,9 +29,9 @@ from sqlalchemy import (
     delete,
     insert,
     select,
-    text,
     update,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
 
 from ledger.domain.events import (
@@ -453,7 +453,7 @@ def read_model_complete(conn: Connection) -> bool:
         )
     elif conn.dialect.name == "postgresql":
         found = conn.execute(
-            text(
+            sql_text(
                 "SELECT relname FROM pg_class "
                 "WHERE relnamespace = to_regnamespace(current_schema())"
             )

@@ -40,12 +40,13 @@ class Resolver:
             key = text.strip().lower().replace("-", "")
             if len(key) >= 6 and all(c in "0123456789abcdef" for c in key):
                 low, high = id_prefix(key)
+                # The kind is checked here, not in SQL, so the planner keeps to the id index.
                 rows = self.conn.execute(
-                    select(entities.c.id).where(
-                        entities.c.id >= low, entities.c.id < high, entities.c.entity == entity
+                    select(entities.c.id, entities.c.entity).where(
+                        entities.c.id >= low, entities.c.id < high
                     )
                 ).all()
-                found = [r[0] for r in rows]
+                found = [r.id for r in rows if r.entity == entity]
         return found
 
     def find(

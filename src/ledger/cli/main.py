@@ -23,7 +23,7 @@ import typer
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
-    from ledger.bootstrap import Ledger
+    from ledger.bootstrap import Ledger, Reader
     from ledger.cli.render import View
 
 
@@ -200,7 +200,21 @@ def ledger(ctx: typer.Context) -> Iterator[Ledger]:
             opened.close()
 
 
-def axes(on: str | None, known_at: str | None, include_planned: bool, led: Ledger) -> Any:
+@contextmanager
+def reading(ctx: typer.Context) -> Iterator[Reader]:
+    """The read model alone, for questions: no application, no eventsourcing."""
+    from ledger.bootstrap import open_reader
+
+    state: State = ctx.obj or State()
+    with handled():
+        opened = open_reader(state.db)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
+def axes(on: str | None, known_at: str | None, include_planned: bool, led: Ledger | Reader) -> Any:
     from ledger.adapters.queries import Axes
     from ledger.domain.dates import parse_day
 
@@ -333,7 +347,7 @@ def structure(
     """
     from ledger.cli.views import structure_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         data = led.queries.structure(axes(on, known_at, include_planned, led), kind=kind)
         show(structure_view(data), fmt)
 
@@ -356,7 +370,7 @@ def show_(
     """
     from ledger.cli.views import show_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         show(
             show_view(led.queries.show(organisation, axes(on, known_at, include_planned, led))), fmt
         )
@@ -379,7 +393,7 @@ def history(
     """
     from ledger.cli.views import history_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         show(history_view(led.queries.history(organisation, axes(on, known_at, True, led))), fmt)
 
 
@@ -400,7 +414,7 @@ def lineage(
     """
     from ledger.cli.views import lineage_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         show(lineage_view(led.queries.lineage(organisation, axes(on, known_at, False, led))), fmt)
 
 
@@ -426,7 +440,7 @@ def holders(
     """
     from ledger.cli.views import holders_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         show(
             holders_view(
                 led.queries.holders(post, axes(on, known_at, False, led), all_time=all_time)
@@ -455,7 +469,7 @@ def log(
     """
     from ledger.cli.views import log_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         show(log_view(led.queries.log(limit=limit, after=after)), fmt)
 
 
@@ -517,7 +531,7 @@ def diff(
     from ledger.cli.views import log_view
     from ledger.domain.dates import parse_day
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         d1, d2 = parse_day(start), parse_day(end)
         if d2 < d1:
             fail(f"the second date ({end}) is before the first ({start})", 2)
@@ -844,7 +858,7 @@ def plans(
     """
     from ledger.cli.views import log_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         position = led.queries.known_at(known_at)
         entries = led.queries.plans(position)
         view = log_view(entries)
