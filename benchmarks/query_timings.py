@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ledger.adapters.queries import Axes, Queries
-from ledger.adapters.readmodel import changes, entities
+from ledger.adapters.tables import changes, entities
 from ledger.bootstrap import open_reader
 
 

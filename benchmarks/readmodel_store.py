@@ -23,7 +23,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from sqlalchemy import create_engine, insert
 
-from ledger.adapters.readmodel import changes, entities, facts, fold, metadata, names, tracking
+from ledger.adapters.tables import changes, entities, facts, fold, metadata, names, tracking
 from ledger.adapters.store import normalise_url
 
 KINDS = ["ccg", "nhs_trust", "foundation_trust", "local_authority", "partnership", "gp_practice"]

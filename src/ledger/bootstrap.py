@@ -76,8 +76,8 @@ def open_reader(url: str | None = None) -> Reader:
     the application, once."""
     from sqlalchemy import create_engine
 
-    from ledger.adapters.readmodel import read_model_complete
     from ledger.adapters.store import StoreError, configure_schema, configure_sqlite
+    from ledger.adapters.tables import read_model_complete
 
     resolved, schema = split_schema(database_url(url))
     if resolved == "sqlite://":

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledger.adapters.queries import Axes, Queries
-from ledger.adapters.readmodel import changes
+from ledger.adapters.tables import changes
 from ledger.bootstrap import open_ledger, open_reader
 from tests.conftest import Cli
 

@@ -18,7 +18,7 @@ from uuid import UUID
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from ledger.adapters.readmodel import as_date, changes, entities, facts, fold, names
+from ledger.adapters.tables import as_date, changes, entities, facts, fold, names
 from ledger.application.errors import Ambiguous, InvalidInput, NotFound
 from ledger.domain.dates import Effective
 

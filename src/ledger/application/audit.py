@@ -21,7 +21,8 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import audit as store
-from ledger.adapters.readmodel import READ_MODEL_TABLES, ReadModel, names
+from ledger.adapters.readmodel import ReadModel
+from ledger.adapters.tables import READ_MODEL_TABLES, names
 from ledger.application.errors import InvalidInput, NotFound, Refused
 from ledger.application.verification import (
     EXPORT_FORMAT,

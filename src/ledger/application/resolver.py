@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.readmodel import entities, facts, fold, names
+from ledger.adapters.tables import entities, facts, fold, names
 from ledger.application.errors import Ambiguous, NotFound
 
 

@@ -36,14 +36,10 @@ from sqlalchemy.orm import Session
 from ledger.adapters import audit as audit_tables
 from ledger.adapters.audit import seal_log
 from ledger.adapters.mapper import PydanticMapper
-from ledger.adapters.readmodel import (
-    ReadModel,
-    changes,
-    fold,
-    read_model_complete,
-)
+from ledger.adapters.readmodel import ReadModel
 from ledger.adapters.recorder import APPEND_LOCK
 from ledger.adapters.store import guard_events
+from ledger.adapters.tables import changes, fold, read_model_complete
 from ledger.application import commands as cmd
 from ledger.application.errors import (
     Ambiguous,
