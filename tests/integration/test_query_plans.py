@@ -3,8 +3,9 @@ every fact: each statement `show`, `lineage`, `holders` and `history` send (on b
 is explained by the engine, and its plan must find ledger_facts rows through an index on the
 subject, the other party or the change.
 
-On PostgreSQL sequential scans are switched off for the EXPLAIN: a table of a few hundred rows is
-cheaper to scan, and the question here is whether an index can serve, as it must at national scale.
+On SQLite (which plans without statistics, so as it will at national scale) the index must be one
+of those three. On PostgreSQL sequential scans are switched off for the EXPLAIN, since a table of a
+few hundred rows is cheaper to scan: the plan must then find its rows through some index.
 `structure` and `diff` read every body in force, so they read in bulk by design and are not here.
 """
 
@@ -67,9 +68,9 @@ def fact_scans(engine: sa.Engine, statement: str, params: Any) -> list[str]:
         if engine.dialect.name == "sqlite":
             if "ledger_facts" in line and not any(f"INDEX {i} " in line for i in FACT_INDEXES):
                 bad.append(line)
-        elif re.search(r"Seq Scan on ledger_facts", line) or (
-            "ledger_facts" in line and "Index" in line and not any(i in line for i in FACT_INDEXES)
-        ):
+        elif re.search(r"Seq Scan on ledger_facts", line):
+            # PostgreSQL weighs indexes by statistics, which a table this small cannot give
+            # (every index costs the same); that some index serves is what can be checked here.
             bad.append(line)
     return bad
 
