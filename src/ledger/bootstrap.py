@@ -1,13 +1,22 @@
-"""Wires the real adapters together: reads the environment once, opens the store, returns the ledger."""
+"""Wires the real adapters together: reads the environment once, opens the store, returns the ledger.
+
+`open_ledger` builds the application (the one way in, for anything that appends); `open_reader`
+opens only the read model, for questions, without importing eventsourcing or building the app.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ledger.adapters.queries import Queries
 from ledger.adapters.store import normalise_url, split_schema
-from ledger.application.service import LedgerApp
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from ledger.application.service import LedgerApp
 
 DATABASE_ENV = "LEDGER_DATABASE_URL"
 
@@ -25,12 +34,29 @@ class Ledger:
         self.app.engine.dispose()
 
 
+@dataclass
+class Reader:
+    """The read-only queries alone, on the read model of a store."""
+
+    queries: Queries
+    url: str
+    engine: Engine
+    app: LedgerApp | None = None  # only for an in-memory store, which lives in the app's engine
+
+    def close(self) -> None:
+        if self.app is not None:
+            self.app.close()
+        self.engine.dispose()
+
+
 def database_url(explicit: str | None = None) -> str:
     return normalise_url(explicit or os.environ.get(DATABASE_ENV))
 
 
 def open_ledger(url: str | None = None) -> Ledger:
     """Open (and on first use create) the ledger at URL, a path, or $LEDGER_DATABASE_URL, or ./ledger.db."""
+    from ledger.application.service import LedgerApp
+
     resolved, schema = split_schema(database_url(url))
     env = {
         "PERSISTENCE_MODULE": "ledger.adapters.recorder:LedgerFactory",
@@ -42,3 +68,40 @@ def open_ledger(url: str | None = None) -> Ledger:
         )
     app = LedgerApp(env)
     return Ledger(app=app, queries=Queries(app.engine), url=resolved)
+
+
+def open_reader(url: str | None = None) -> Reader:
+    """Open the read model at URL for questions only. A store that is new, or whose read model
+    lacks a table or an index this version uses, is first opened (and so brought up to date) by
+    the application, once."""
+    from sqlalchemy import create_engine
+
+    from ledger.adapters.store import StoreError, configure_schema, configure_sqlite
+    from ledger.adapters.tables import read_model_complete
+
+    resolved, schema = split_schema(database_url(url))
+    if resolved == "sqlite://":
+        led = open_ledger(url)
+        return Reader(queries=led.queries, url=resolved, engine=led.app.engine, app=led.app)
+    try:
+        engine = create_engine(resolved)
+    except Exception as exc:  # a malformed URL or a missing driver
+        raise StoreError(f"cannot open the ledger store: {exc}") from None
+    if schema:
+        configure_schema(engine, schema)
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine)
+    try:
+        with engine.connect() as conn:
+            complete = read_model_complete(conn)
+    except Exception:  # unreachable or unreadable: the application says why, in one line
+        complete = False
+    if not complete:
+        engine.dispose()
+        open_ledger(url).close()
+        engine = create_engine(resolved)
+        if schema:
+            configure_schema(engine, schema)
+        if engine.dialect.name == "sqlite":
+            configure_sqlite(engine)
+    return Reader(queries=Queries(engine), url=resolved, engine=engine)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ledger.adapters.queries import Axes, Queries
-from ledger.adapters.readmodel import entities, names
+from ledger.adapters.tables import entities, names
 
 ODS = "ods"
 

@@ -18,9 +18,22 @@ from uuid import UUID
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from ledger.adapters.readmodel import as_date, changes, entities, facts, fold, names
+from ledger.adapters.tables import as_date, changes, entities, facts, fold, names
 from ledger.application.errors import Ambiguous, InvalidInput, NotFound
 from ledger.domain.dates import Effective
+
+# Aspects that say whether a body is in force and what it is called.
+IDENTITY = ("start", "end", "attest", "mention", "name", "kind")
+LINKS = ("member_start", "member_end", "rel_start", "rel_end")
+POST_MARKS = ("post_start", "post_end")
+# Names, kinds and codes are needed even when later than the date.
+UNDATED = ("name", "kind", "code")
+APPOINTMENT_MARKS = ("appt_start", "appt_end")
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
 
 
 @dataclass(frozen=True)
@@ -264,13 +277,22 @@ class Queries:
                 ) from None
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
-            stamps = conn.execute(select(changes.c.position, changes.c.recorded_at)).all()
+            moment = moment.astimezone(UTC)
             if moment.microsecond == 0:
                 # A timestamp copied from the log (shown to the second) covers that whole second.
-                before = [p for p, at in stamps if _aware(at) < moment + timedelta(seconds=1)]
+                recorded = changes.c.recorded_at < moment + timedelta(seconds=1)
             else:
-                before = [p for p, at in stamps if _aware(at) <= moment]
-            return max(before, default=0)
+                recorded = changes.c.recorded_at <= moment
+            if conn.dialect.name == "sqlite":
+                # SQLite keeps the UTC wall time without its offset: compare like with like.
+                naive = moment.replace(tzinfo=None)
+                recorded = (
+                    changes.c.recorded_at < naive + timedelta(seconds=1)
+                    if moment.microsecond == 0
+                    else changes.c.recorded_at <= naive
+                )
+            found = conn.execute(select(func.max(changes.c.position)).where(recorded)).scalar()
+            return int(found or 0)
 
     def _known(self, axes: Axes) -> Any:
         conditions = []
@@ -287,9 +309,7 @@ class Queries:
         conditions = [self._known(axes), *extra]
         if dated:
             # Names, kinds and first sightings are needed even when later than the date.
-            conditions.append(
-                or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(("name", "kind", "code")))
-            )
+            conditions.append(or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(UNDATED)))
         result = conn.execute(select(facts).where(*conditions))
         return [
             Row(
@@ -307,15 +327,52 @@ class Queries:
             for r in result
         ]
 
+    def _rows_of(self, conn: Connection, axes: Axes, *extra: Any) -> list[Row]:
+        """The few rows found by subject or other, dated here rather than in SQL, so that no date
+        or aspect condition tempts the planner away from the subject and other indexes."""
+        return [
+            r
+            for r in self._rows(conn, axes, *extra, dated=False)
+            if r.eff <= axes.on or r.aspect in UNDATED
+        ]
+
     def world(self, axes: Axes, conn: Connection | None = None) -> World:
         if conn is None:
             with self.connect() as c:
                 return World(self._rows(c, axes), axes.on)
         return World(self._rows(conn, axes), axes.on)
 
+    def world_around(self, conn: Connection, axes: Axes, org: str) -> World:
+        """The rows of one organisation, of its posts, and of the bodies it is linked to: enough to
+        fold its state on the date, found through the subject and other indexes."""
+        rows = self._rows_of(conn, axes, facts.c.subject == org)
+        rows += [r for r in self._rows_of(conn, axes, facts.c.other == org) if r.subject != org]
+        posts = {r.subject for r in rows if r.aspect in POST_MARKS and r.other == org}
+        linked = {r.other for r in rows if r.aspect in LINKS and r.subject == org and r.other}
+        linked |= {r.subject for r in rows if r.aspect in LINKS and r.other == org}
+        linked.discard(org)
+        for chunk in _chunks(sorted(posts)):
+            rows += self._rows_of(
+                conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(APPOINTMENT_MARKS)
+            )
+        for chunk in _chunks(sorted(linked)):
+            rows += self._rows_of(
+                conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(IDENTITY)
+            )
+        return World(rows, axes.on)
+
+    def names_of(self, conn: Connection, ids: set[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(sorted(ids)):
+            for r in conn.execute(
+                select(entities.c.id, entities.c.name).where(entities.c.id.in_(chunk))
+            ):
+                found[r.id] = r.name
+        return found
+
     # --- resolution ---------------------------------------------------------------------------
     def resolve(self, text: str, entity: str = "organisation") -> str:
-        from ledger.application.service import Resolver
+        from ledger.application.resolver import Resolver
 
         with self.connect() as conn:
             found = Resolver(conn).find(text, entity)
@@ -324,46 +381,83 @@ class Queries:
 
     def resolve_post(self, text: str) -> str:
         """A post by id, by 'Title, Organisation' / 'Title @ Organisation', or by an unambiguous title."""
-        with self.connect() as conn:
-            posts = conn.execute(
-                select(entities.c.id, entities.c.name, entities.c.parent).where(
-                    entities.c.entity == "post"
-                )
-            ).all()
-            org_names: dict[str, set[str]] = defaultdict(set)
-            for n in conn.execute(select(names.c.entity_id, names.c.folded)).all():
-                org_names[n.entity_id].add(n.folded)
+        from ledger.application.resolver import id_prefix
+
         wanted = fold(text)
         key = wanted.replace("-", "")
-        matches = [p for p in posts if p.id.startswith(key) and len(key) >= 6]
-        if not matches:
-            for separator in (" @ ", ", ", " - "):
-                if separator.strip() and separator in text:
-                    title, org = (
-                        text.rsplit(separator.strip(), 1)
-                        if separator.strip() == ","
-                        else text.rsplit(separator, 1)
+        with self.connect() as conn:
+
+            def titled(title: str) -> list[Any]:
+                return [
+                    p
+                    for p in conn.execute(
+                        select(
+                            entities.c.id,
+                            entities.c.name,
+                            entities.c.parent,
+                            entities.c.first_position,
+                        )
+                        .join(names, names.c.entity_id == entities.c.id)
+                        .where(names.c.folded == fold(title), entities.c.entity == "post")
+                        .distinct()
+                        .order_by(entities.c.first_position, entities.c.id)
                     )
-                    matches = [
-                        p
-                        for p in posts
-                        if fold(p.name) == fold(title)
-                        and fold(org) in org_names.get(p.parent or "", set())
-                    ]
-                    if matches:
-                        break
-        if not matches:
-            matches = [p for p in posts if fold(p.name) == wanted]
-        if len(matches) == 1:
-            return str(matches[0].id)
-        if len(matches) > 1:
-            with self.connect() as conn:
+                    if fold(p.name) == fold(title)
+                ]
+
+            def named(org_id: str | None, org: str) -> bool:
+                return (
+                    conn.execute(
+                        select(names.c.entity_id).where(
+                            names.c.entity_id == (org_id or ""), names.c.folded == fold(org)
+                        )
+                    ).first()
+                    is not None
+                )
+
+            matches: list[Any] = []
+            if len(key) >= 6:
+                low, high = id_prefix(key)
+                matches = [
+                    p
+                    for p in conn.execute(
+                        select(entities.c.id, entities.c.name, entities.c.parent, entities.c.entity)
+                        .where(entities.c.id >= low, entities.c.id < high)
+                        .order_by(entities.c.first_position, entities.c.id)
+                    )
+                    if p.entity == "post"
+                ]
+            if not matches:
+                for separator in (" @ ", ", ", " - "):
+                    if separator.strip() and separator in text:
+                        title, org = (
+                            text.rsplit(separator.strip(), 1)
+                            if separator.strip() == ","
+                            else text.rsplit(separator, 1)
+                        )
+                        matches = [p for p in titled(title) if named(p.parent, org)]
+                        if matches:
+                            break
+            if not matches:
+                matches = titled(text)
+            if len(matches) == 1:
+                return str(matches[0].id)
+            if len(matches) > 1:
                 listing = "; ".join(
                     f"{p.name}, {conn.execute(select(entities.c.name).where(entities.c.id == p.parent)).scalar()}"
                     for p in matches[:8]
                 )
-            raise Ambiguous(f"post {text!r} is ambiguous: {listing} (write 'Title, Organisation')")
-        titles = sorted({p.name for p in posts})
+                raise Ambiguous(
+                    f"post {text!r} is ambiguous: {listing} (write 'Title, Organisation')"
+                )
+            titles = sorted(
+                {
+                    r[0]
+                    for r in conn.execute(
+                        select(entities.c.name).where(entities.c.entity == "post")
+                    )
+                }
+            )
         import difflib
 
         close = difflib.get_close_matches(text, titles, n=3, cutoff=0.6)
@@ -504,14 +598,9 @@ class Queries:
     def show(self, org_text: str, axes: Axes) -> dict[str, Any]:
         org = self.resolve(org_text)
         with self.connect() as conn:
-            world = self.world(axes, conn)
+            world = self.world_around(conn, axes, org)
             codes = world.codes
-            people = {
-                r.id: r.name
-                for r in conn.execute(
-                    select(entities.c.id, entities.c.name).where(entities.c.entity == "person")
-                )
-            }
+            people = self.names_of(conn, {person for _, person in world.appointments})
             entry, used = self._organisation(world, org, codes, people)
             entry["in_force"] = world.in_force(org)
             members = []
@@ -584,23 +673,22 @@ class Queries:
         """All predecessors and successors, transitively, with the kind and date of each edge."""
         org = self.resolve(org_text)
         with self.connect() as conn:
-            edges_rows = conn.execute(
-                select(facts).where(
-                    self._known(Axes(axes.on, axes.known_at, axes.include_planned)),
-                    facts.c.aspect == "edge",
-                )
-            ).all()
-            forward: dict[str, list[Any]] = defaultdict(list)
-            backward: dict[str, list[Any]] = defaultdict(list)
-            for r in edges_rows:
-                forward[r.subject].append(r)
-                backward[r.other].append(r)
+            known = self._known(Axes(axes.on, axes.known_at, axes.include_planned))
+
+            def edges_of(column: Any, node: str) -> list[Any]:
+                # Sorted here, not in SQL: an ORDER BY eff_start tempts the planner to walk every
+                # edge in the (aspect, eff_start) index instead of this node's few.
+                found = conn.execute(
+                    select(facts).where(known, facts.c.aspect == "edge", column == node)
+                ).all()
+                return sorted(found, key=lambda r: (r.eff_start, r.id))
+
             found: dict[tuple[str, str, str], Any] = {}
-            for graph, nxt in ((forward, "other"), (backward, "subject")):
+            for column, nxt in ((facts.c.subject, "other"), (facts.c.other, "subject")):
                 stack, seen = [org], {org}
                 while stack:
                     node = stack.pop()
-                    for r in graph.get(node, []):
+                    for r in edges_of(column, node):
                         found[(r.subject, r.other, r.change_id)] = r
                         target = getattr(r, nxt)
                         if target not in seen:
@@ -608,9 +696,15 @@ class Queries:
                             stack.append(target)
             # Show whole changes: a merger found through one predecessor brings all its edges.
             found_changes = {r.change_id for r in found.values()}
-            for r in edges_rows:
-                if r.change_id in found_changes:
-                    found[(r.subject, r.other, r.change_id)] = r
+            whole: list[Any] = []
+            for chunk in _chunks(sorted(found_changes)):
+                # The aspect is checked here so the planner keeps to the change index.
+                whole += conn.execute(
+                    select(facts).where(known, facts.c.change_id.in_(chunk))
+                ).all()
+            edge_rows = [r for r in whole if r.aspect == "edge"]
+            for r in sorted(edge_rows, key=lambda r: (r.eff_start, r.id)):
+                found[(r.subject, r.other, r.change_id)] = r
             sources = self.sources_of(conn, found_changes)
             edges = []
             for r in sorted(found.values(), key=lambda r: (r.eff_start, r.known_from)):
@@ -638,16 +732,33 @@ class Queries:
         with self.connect() as conn:
             # Over time: everything recorded (as known at the position), whatever its date.
             span = Axes(date.max, axes.known_at, axes.include_planned) if all_time else axes
-            world = self.world(span, conn)
-            named = self.world(axes, conn) if all_time else world
-            people = {
-                r.id: r.name
-                for r in conn.execute(
-                    select(entities.c.id, entities.c.name).where(entities.c.entity == "person")
-                )
-            }
             org = conn.execute(select(entities.c.parent).where(entities.c.id == post)).scalar()
+            rows = self._rows_of(conn, span, facts.c.subject == post)
+            # The organisation's end closes open appointments; its name labels the answer.
+            owner = (
+                [
+                    r
+                    for r in self._rows_of(conn, span, facts.c.subject == org)
+                    if r.aspect in IDENTITY
+                ]
+                if org
+                else []
+            )
+            world = World(rows + owner, span.on)
+            named = (
+                World(
+                    [
+                        r
+                        for r in self._rows_of(conn, axes, facts.c.subject == org)
+                        if r.aspect in IDENTITY
+                    ],
+                    axes.on,
+                )
+                if all_time and org
+                else world
+            )
             held = world.holders(post, all_time=all_time) if post in world.posts else []
+            people = self.names_of(conn, {person for person, _ in held})
             used = {p.start.change for _, p in held} | {p.end.change for _, p in held if p.end}
             sources = self.sources_of(conn, used)
             holders = []

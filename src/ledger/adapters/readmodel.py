@@ -12,22 +12,12 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    String,
     Table,
-    Text,
     bindparam,
     delete,
     insert,
@@ -36,6 +26,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from ledger.adapters.tables import (  # noqa: F401 (also named from here by older code)
+    READ_MODEL_TABLES,
+    as_date,
+    changes,
+    entities,
+    facts,
+    fold,
+    metadata,
+    names,
+    read_model_complete,
+    tracking,
+)
 from ledger.domain.events import (
     Appointed,
     AppointmentEnded,
@@ -59,84 +61,6 @@ from ledger.domain.events import (
     StaffTransferred,
     Succeeded,
 )
-
-metadata = MetaData()
-
-changes = Table(
-    "ledger_changes",
-    metadata,
-    Column("change_id", String(32), primary_key=True),
-    Column("position", Integer, nullable=False, unique=True),
-    Column("label", String(200), nullable=True, unique=True),
-    Column("kind", String(32), nullable=False),
-    Column("effective", String(16), nullable=False),
-    Column("eff_start", Date, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("recorder", Text, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("sources", Text, nullable=False),
-    Column("details", Text, nullable=False),
-    Column("supersedes", String(32), nullable=True),
-    Column("superseded_at", Integer, nullable=True),
-    Column("digest", String(64), nullable=True),
-)
-
-facts = Table(
-    "ledger_facts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("change_id", String(32), nullable=False),
-    Column("known_from", Integer, nullable=False),
-    Column("known_to", Integer, nullable=True),
-    Column("planned", Boolean, nullable=False),
-    Column("subject", String(32), nullable=False),
-    Column("aspect", String(16), nullable=False),
-    Column("other", String(32), nullable=True),
-    Column("value", Text, nullable=True),
-    Column("extra", Text, nullable=True),
-    Column("eff_start", Date, nullable=False),
-    Column("effective", String(16), nullable=False),
-    Index("ledger_facts_subject", "subject", "aspect"),
-    Index("ledger_facts_other", "other", "aspect"),
-    Index("ledger_facts_aspect_date", "aspect", "eff_start"),
-    Index("ledger_facts_change", "change_id"),
-)
-
-entities = Table(
-    "ledger_entities",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("entity", String(16), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("parent", String(32), nullable=True),
-    Column("first_position", Integer, nullable=False),
-    Index("ledger_entities_entity", "entity"),
-)
-
-names = Table(
-    "ledger_names",
-    metadata,
-    Column("entity_id", String(32), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("folded", Text, nullable=False),
-    Column("scheme", String(32), nullable=True),
-    Index("ledger_names_folded", "folded"),
-    Index("ledger_names_entity", "entity_id"),
-)
-
-tracking = Table(
-    "ledger_tracking",
-    metadata,
-    Column("name", String(32), primary_key=True),
-    Column("position", Integer, nullable=False),
-)
-
-READ_MODEL_TABLES = (changes, facts, entities, names, tracking)
-
-
-def fold(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 @dataclass
@@ -402,6 +326,14 @@ class ReadModel:
         metadata.create_all(conn, checkfirst=True)
 
     @staticmethod
+    def add_missing_indexes(conn: Connection) -> None:
+        """Create the indexes a store made by an earlier version lacks (`create` makes only
+        missing tables)."""
+        for table in READ_MODEL_TABLES:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
+
+    @staticmethod
     def drop(conn: Connection) -> None:
         metadata.drop_all(conn, checkfirst=True)
 
@@ -526,9 +458,3 @@ class ReadModel:
         for table in (facts, changes, names, entities):
             conn.execute(delete(table))
         conn.execute(delete(tracking).where(tracking.c.name == "readmodel"))
-
-
-def as_date(value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.audit import AUDIT_TABLES
-from ledger.adapters.readmodel import READ_MODEL_TABLES
 from ledger.adapters.store import EVENTS_TABLE
+from ledger.adapters.tables import READ_MODEL_TABLES
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import audit as store
-from ledger.adapters.readmodel import Pending, ReadModel, changes, entities, facts, names
+from ledger.adapters.readmodel import Pending, ReadModel
+from ledger.adapters.tables import changes, entities, facts, names
 from ledger.application.errors import InvalidInput, NotFound, Refused
 from ledger.application.verification import (
     EXPORT_FORMAT,

@@ -7,7 +7,6 @@ model up to date, in one transaction. Anything refused leaves the store exactly 
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import random
@@ -37,9 +36,10 @@ from sqlalchemy.orm import Session
 from ledger.adapters import audit as audit_tables
 from ledger.adapters.audit import seal_log, stored_records
 from ledger.adapters.mapper import PydanticMapper
-from ledger.adapters.readmodel import ReadModel, changes, entities, fold, names
+from ledger.adapters.readmodel import ReadModel
 from ledger.adapters.recorder import APPEND_LOCK
 from ledger.adapters.store import guard_events
+from ledger.adapters.tables import changes, fold, read_model_complete
 from ledger.application import commands as cmd
 from ledger.application.errors import (
     Ambiguous,
@@ -50,6 +50,7 @@ from ledger.application.errors import (
     Refused,
     StoreUnavailable,
 )
+from ledger.application.resolver import Resolver
 from ledger.domain.events import (
     Appointed,
     AppointmentEnded,
@@ -159,6 +160,17 @@ class LedgerApp(Application[UUID]):
             ReadModel.create(conn)
             audit_tables.create(conn)
             guard_events(conn)
+        self._add_missing_indexes()
+
+    def _add_missing_indexes(self) -> None:
+        """A store made by an earlier version gets the indexes the queries now use. A user who may
+        not create them (a reader) still gets answers, only slower, until a recorder opens it."""
+        try:
+            with self.engine.begin() as conn:
+                if not read_model_complete(conn):
+                    ReadModel.add_missing_indexes(conn)
+        except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError):
+            pass
 
     # --- transactions ----------------------------------------------------------------------
     @contextmanager
@@ -740,117 +752,6 @@ class LedgerApp(Application[UUID]):
             with ReadModel.without_indexes(conn):
                 self.catch_up(conn, batch=5000, progress=progress)
             return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
-
-
-class Resolver:
-    """Finds organisations, posts and people by id, code or unambiguous name."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def _candidates(self, text: str, entity: str) -> list[str]:
-        folded = fold(text)
-        rows = self.conn.execute(
-            select(names.c.entity_id)
-            .join(entities, entities.c.id == names.c.entity_id)
-            .where(names.c.folded == folded, entities.c.entity == entity)
-            .distinct()
-        ).all()
-        found = [r[0] for r in rows]
-        if not found:
-            key = text.strip().lower().replace("-", "")
-            if len(key) >= 6 and all(c in "0123456789abcdef" for c in key):
-                rows = self.conn.execute(
-                    select(entities.c.id).where(
-                        entities.c.id.like(key + "%"), entities.c.entity == entity
-                    )
-                ).all()
-                found = [r[0] for r in rows]
-        return found
-
-    def find(
-        self, text: str, entity: str, *, missing_ok: bool = False, introducing: bool = False
-    ) -> UUID | None:
-        found = self._candidates(text, entity)
-        if len(found) == 1:
-            return UUID(found[0])
-        if len(found) > 1:
-            listing = "; ".join(self.describe(f) for f in found[:8])
-            raise Ambiguous(f"{entity} {text!r} is ambiguous: {listing} (use the id)")
-        if introducing:
-            close = self.suggestions(text, entity, cutoff=0.85)
-            if close:
-                raise NotFound(
-                    f"unknown {entity} {text!r}; did you mean {close[0]!r}? "
-                    "(a merger or split only introduces a body whose name is not close to a known one)"
-                )
-        if missing_ok:
-            return None
-        raise NotFound(self.not_found_message(text, entity))
-
-    def organisation(self, text: str) -> UUID:
-        found = self.find(text, "organisation")
-        assert found is not None
-        return found
-
-    def maybe_organisation(self, text: str, *, introducing: bool = False) -> UUID | None:
-        return self.find(text, "organisation", missing_ok=True, introducing=introducing)
-
-    def organisation_by_codes(self, codes: dict[str, str]) -> UUID | None:
-        for code in codes.values():
-            found = self.find(code, "organisation", missing_ok=True)
-            if found is not None:
-                return found
-        return None
-
-    def person(self, text: str, *, missing_ok: bool = False) -> UUID | None:
-        return self.find(text, "person", missing_ok=missing_ok)
-
-    def post(self, title: str, organisation: UUID) -> UUID:
-        candidate = post_id(organisation, title)
-        row = self.conn.execute(select(entities.c.id).where(entities.c.id == candidate.hex)).first()
-        if row is None:
-            org_name = self.conn.execute(
-                select(entities.c.name).where(entities.c.id == organisation.hex)
-            ).scalar()
-            raise NotFound(f"no post {title!r} in {org_name}; record post_created first")
-        return candidate
-
-    def kind_of(self, organisation: UUID) -> str | None:
-        from ledger.adapters.readmodel import facts
-
-        value = self.conn.execute(
-            select(facts.c.value)
-            .where(
-                facts.c.subject == organisation.hex,
-                facts.c.aspect == "kind",
-                facts.c.known_to.is_(None),
-            )
-            .order_by(facts.c.eff_start.desc(), facts.c.known_from.desc())
-        ).scalar()
-        return str(value) if value else None
-
-    def describe(self, entity_id: str) -> str:
-        row = self.conn.execute(
-            select(entities.c.name, entities.c.entity).where(entities.c.id == entity_id)
-        ).first()
-        name = row.name if row else "?"
-        return f"{name} [{entity_id[:8]}]"
-
-    def suggestions(self, text: str, entity: str, cutoff: float = 0.6) -> list[str]:
-        rows = self.conn.execute(
-            select(names.c.name)
-            .join(entities, entities.c.id == names.c.entity_id)
-            .where(entities.c.entity == entity)
-        ).all()
-        by_fold = {fold(r[0]): r[0] for r in rows}
-        close = difflib.get_close_matches(fold(text), list(by_fold), n=3, cutoff=cutoff)
-        return [by_fold[c] for c in close]
-
-    def not_found_message(self, text: str, entity: str) -> str:
-        close = self.suggestions(text, entity)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        return f"unknown {entity} {text!r}{hint}"
 
 
 def _label(aggregate: Entity) -> str:

@@ -23,12 +23,39 @@ import typer
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
-    from ledger.bootstrap import Ledger
+    from ledger.bootstrap import Ledger, Reader
     from ledger.cli.render import View
 
 
 class LedgerGroup(TyperGroup):
-    """Every error a user can cause ends as one line on stderr and a non-zero exit code."""
+    """Every error a user can cause ends as one line on stderr and a non-zero exit code.
+
+    The `record` group (a subcommand per kind of change) is built only when it is used: `ledger
+    --help` and the queries need not build its hundreds of options, so they start faster."""
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        return names if "record" in names else [*names, "record"]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name != "record" or "record" in self.commands:
+            return super().get_command(ctx, cmd_name)
+        if self._listing:
+            # Only its one-line help is shown in the list of commands.
+            return click.Group("record", help=RECORD_HELP)
+        group = typer.main.get_group(_record_app())
+        group.name = "record"
+        self.add_command(group, "record")
+        return group
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
@@ -113,8 +140,7 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-record_app = typer.Typer(
-    help="""\
+RECORD_HELP = """\
 Record one change. Each kind of change is a subcommand.
 
 Every change needs --effective, at least one --source ID:LOCATOR and a --reason.
@@ -125,11 +151,7 @@ Example:
       --predecessor "South Devon and Torbay CCG" --successor "NHS Devon CCG" \\
       --kind ccg --effective 2019-04-01 \\
       --source plymouth-hasc-2019-03-20:"section 2" --reason "CCG merger"
-""",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-app.add_typer(record_app, name="record")
+"""
 
 
 @dataclass
@@ -200,7 +222,21 @@ def ledger(ctx: typer.Context) -> Iterator[Ledger]:
             opened.close()
 
 
-def axes(on: str | None, known_at: str | None, include_planned: bool, led: Ledger) -> Any:
+@contextmanager
+def reading(ctx: typer.Context) -> Iterator[Reader]:
+    """The read model alone, for questions: no application, no eventsourcing."""
+    from ledger.bootstrap import open_reader
+
+    state: State = ctx.obj or State()
+    with handled():
+        opened = open_reader(state.db)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
+def axes(on: str | None, known_at: str | None, include_planned: bool, led: Ledger | Reader) -> Any:
     from ledger.adapters.queries import Axes
     from ledger.domain.dates import parse_day
 
@@ -333,7 +369,7 @@ def structure(
     """
     from ledger.cli.views import structure_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         data = led.queries.structure(axes(on, known_at, include_planned, led), kind=kind)
         show(structure_view(data), fmt)
 
@@ -356,7 +392,7 @@ def show_(
     """
     from ledger.cli.views import show_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         show(
             show_view(led.queries.show(organisation, axes(on, known_at, include_planned, led))), fmt
         )
@@ -379,7 +415,7 @@ def history(
     """
     from ledger.cli.views import history_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         show(history_view(led.queries.history(organisation, axes(on, known_at, True, led))), fmt)
 
 
@@ -400,7 +436,7 @@ def lineage(
     """
     from ledger.cli.views import lineage_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         show(lineage_view(led.queries.lineage(organisation, axes(on, known_at, False, led))), fmt)
 
 
@@ -426,7 +462,7 @@ def holders(
     """
     from ledger.cli.views import holders_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         show(
             holders_view(
                 led.queries.holders(post, axes(on, known_at, False, led), all_time=all_time)
@@ -455,7 +491,7 @@ def log(
     """
     from ledger.cli.views import log_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         show(log_view(led.queries.log(limit=limit, after=after)), fmt)
 
 
@@ -517,7 +553,7 @@ def diff(
     from ledger.cli.views import log_view
     from ledger.domain.dates import parse_day
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         d1, d2 = parse_day(start), parse_day(end)
         if d2 < d1:
             fail(f"the second date ({end}) is before the first ({start})", 2)
@@ -844,7 +880,7 @@ def plans(
     """
     from ledger.cli.views import log_view
 
-    with ledger(ctx) as led:
+    with reading(ctx) as led:
         position = led.queries.known_at(known_at)
         entries = led.queries.plans(position)
         view = log_view(entries)
@@ -1332,11 +1368,15 @@ def _make_record_command(
     return command
 
 
-for _kind, (_blurb, _fields, _example) in RECORD_KINDS.items():
-    _command = _make_record_command(_kind, _blurb, _fields, _example)
-    record_app.command(name=_kind)(_command)
-    if "-" in _kind:
-        record_app.command(name=_kind.replace("-", "_"), hidden=True)(_command)
+def _record_app() -> typer.Typer:
+    """The `record` group, a subcommand per kind of change (built on first use)."""
+    record_app = typer.Typer(help=RECORD_HELP, no_args_is_help=True, rich_markup_mode=None)
+    for kind, (blurb, fields, example) in RECORD_KINDS.items():
+        command = _make_record_command(kind, blurb, fields, example)
+        record_app.command(name=kind)(command)
+        if "-" in kind:
+            record_app.command(name=kind.replace("-", "_"), hidden=True)(command)
+    return record_app
 
 
 from ledger.cli import audit as _audit  # noqa: F401,E402

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ledger.adapters.ods_queries import KnownBody, OdsSnapshot, ods_snapshot
-from ledger.adapters.readmodel import fold
+from ledger.adapters.tables import fold
 from ledger.application.commands import InvalidChange, parse_change
 from ledger.application.errors import InvalidInput, LedgerError
 

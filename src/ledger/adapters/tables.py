@@ -1,0 +1,129 @@
+"""The read model's tables and indexes, apart from the projection that fills them, so that a
+question can open them without importing the event vocabulary (pydantic models)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.engine import Connection
+
+metadata = MetaData()
+
+changes = Table(
+    "ledger_changes",
+    metadata,
+    Column("change_id", String(32), primary_key=True),
+    Column("position", Integer, nullable=False, unique=True),
+    Column("label", String(200), nullable=True, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("effective", String(16), nullable=False),
+    Column("eff_start", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorder", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("sources", Text, nullable=False),
+    Column("details", Text, nullable=False),
+    Column("supersedes", String(32), nullable=True),
+    Column("superseded_at", Integer, nullable=True),
+    Column("digest", String(64), nullable=True),
+    # --known-at TIMESTAMP: the last position recorded by a moment, read from the index alone.
+    Index("ledger_changes_recorded", "recorded_at", "position"),
+)
+
+facts = Table(
+    "ledger_facts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("change_id", String(32), nullable=False),
+    Column("known_from", Integer, nullable=False),
+    Column("known_to", Integer, nullable=True),
+    Column("planned", Boolean, nullable=False),
+    Column("subject", String(32), nullable=False),
+    Column("aspect", String(16), nullable=False),
+    Column("other", String(32), nullable=True),
+    Column("value", Text, nullable=True),
+    Column("extra", Text, nullable=True),
+    Column("eff_start", Date, nullable=False),
+    Column("effective", String(16), nullable=False),
+    Index("ledger_facts_subject", "subject", "aspect"),
+    Index("ledger_facts_other", "other", "aspect"),
+    Index("ledger_facts_aspect_date", "aspect", "eff_start"),
+    Index("ledger_facts_change", "change_id"),
+)
+
+entities = Table(
+    "ledger_entities",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("entity", String(16), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("parent", String(32), nullable=True),
+    Column("first_position", Integer, nullable=False),
+    Index("ledger_entities_entity", "entity"),
+    Index("ledger_entities_parent", "parent"),
+)
+
+names = Table(
+    "ledger_names",
+    metadata,
+    Column("entity_id", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("folded", Text, nullable=False),
+    Column("scheme", String(32), nullable=True),
+    Index("ledger_names_folded", "folded"),
+    Index("ledger_names_entity", "entity_id"),
+)
+
+tracking = Table(
+    "ledger_tracking",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+READ_MODEL_TABLES = (changes, facts, entities, names, tracking)
+
+
+def fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def read_model_complete(conn: Connection) -> bool:
+    """Whether every read-model table and index this version uses exists (one catalogue query)."""
+    wanted = {t.name for t in READ_MODEL_TABLES}
+    wanted |= {str(i.name) for t in READ_MODEL_TABLES for i in t.indexes}
+    if conn.dialect.name == "sqlite":
+        found = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')"
+        )
+    elif conn.dialect.name == "postgresql":
+        found = conn.execute(
+            sql_text(
+                "SELECT relname FROM pg_class "
+                "WHERE relnamespace = to_regnamespace(current_schema())"
+            )
+        )
+    else:
+        return False
+    return wanted <= {r[0] for r in found}
+
+
+def as_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

@@ -1,0 +1,134 @@
+"""Finding organisations, posts and people by id, code or name, in the read model.
+
+Used by the application (to resolve the names a change uses) and by the queries; it imports
+neither eventsourcing nor the application, so a question starts fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from ledger.adapters.tables import entities, facts, fold, names
+from ledger.application.errors import Ambiguous, NotFound
+
+
+def id_prefix(key: str) -> tuple[str, str]:
+    """The range of hex ids starting with KEY, for an index seek (LIKE cannot use one on SQLite)."""
+    return key, key + "g"
+
+
+class Resolver:
+    """Finds organisations, posts and people by id, code or unambiguous name."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _candidates(self, text: str, entity: str) -> list[str]:
+        folded = fold(text)
+        rows = self.conn.execute(
+            select(names.c.entity_id)
+            .join(entities, entities.c.id == names.c.entity_id)
+            .where(names.c.folded == folded, entities.c.entity == entity)
+            .distinct()
+        ).all()
+        found = [r[0] for r in rows]
+        if not found:
+            key = text.strip().lower().replace("-", "")
+            if len(key) >= 6 and all(c in "0123456789abcdef" for c in key):
+                low, high = id_prefix(key)
+                # The kind is checked here, not in SQL, so the planner keeps to the id index.
+                rows = self.conn.execute(
+                    select(entities.c.id, entities.c.entity).where(
+                        entities.c.id >= low, entities.c.id < high
+                    )
+                ).all()
+                found = [r.id for r in rows if r.entity == entity]
+        return found
+
+    def find(
+        self, text: str, entity: str, *, missing_ok: bool = False, introducing: bool = False
+    ) -> UUID | None:
+        found = self._candidates(text, entity)
+        if len(found) == 1:
+            return UUID(found[0])
+        if len(found) > 1:
+            listing = "; ".join(self.describe(f) for f in found[:8])
+            raise Ambiguous(f"{entity} {text!r} is ambiguous: {listing} (use the id)")
+        if introducing:
+            close = self.suggestions(text, entity, cutoff=0.85)
+            if close:
+                raise NotFound(
+                    f"unknown {entity} {text!r}; did you mean {close[0]!r}? "
+                    "(a merger or split only introduces a body whose name is not close to a known one)"
+                )
+        if missing_ok:
+            return None
+        raise NotFound(self.not_found_message(text, entity))
+
+    def organisation(self, text: str) -> UUID:
+        found = self.find(text, "organisation")
+        assert found is not None
+        return found
+
+    def maybe_organisation(self, text: str, *, introducing: bool = False) -> UUID | None:
+        return self.find(text, "organisation", missing_ok=True, introducing=introducing)
+
+    def organisation_by_codes(self, codes: dict[str, str]) -> UUID | None:
+        for code in codes.values():
+            found = self.find(code, "organisation", missing_ok=True)
+            if found is not None:
+                return found
+        return None
+
+    def person(self, text: str, *, missing_ok: bool = False) -> UUID | None:
+        return self.find(text, "person", missing_ok=missing_ok)
+
+    def post(self, title: str, organisation: UUID) -> UUID:
+        from ledger.application.service import post_id
+
+        candidate = post_id(organisation, title)
+        row = self.conn.execute(select(entities.c.id).where(entities.c.id == candidate.hex)).first()
+        if row is None:
+            org_name = self.conn.execute(
+                select(entities.c.name).where(entities.c.id == organisation.hex)
+            ).scalar()
+            raise NotFound(f"no post {title!r} in {org_name}; record post_created first")
+        return candidate
+
+    def kind_of(self, organisation: UUID) -> str | None:
+        value = self.conn.execute(
+            select(facts.c.value)
+            .where(
+                facts.c.subject == organisation.hex,
+                facts.c.aspect == "kind",
+                facts.c.known_to.is_(None),
+            )
+            .order_by(facts.c.eff_start.desc(), facts.c.known_from.desc())
+        ).scalar()
+        return str(value) if value else None
+
+    def describe(self, entity_id: str) -> str:
+        row = self.conn.execute(
+            select(entities.c.name, entities.c.entity).where(entities.c.id == entity_id)
+        ).first()
+        name = row.name if row else "?"
+        return f"{name} [{entity_id[:8]}]"
+
+    def suggestions(self, text: str, entity: str, cutoff: float = 0.6) -> list[str]:
+        rows = self.conn.execute(
+            select(names.c.name)
+            .join(entities, entities.c.id == names.c.entity_id)
+            .where(entities.c.entity == entity)
+        ).all()
+        by_fold = {fold(r[0]): r[0] for r in rows}
+        close = difflib.get_close_matches(fold(text), list(by_fold), n=3, cutoff=cutoff)
+        return [by_fold[c] for c in close]
+
+    def not_found_message(self, text: str, entity: str) -> str:
+        close = self.suggestions(text, entity)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        return f"unknown {entity} {text!r}{hint}"
