@@ -457,6 +457,22 @@ class Generator:
         self.out_of_order: list[dict[str, Any]] = []
         self.out_of_order_count = 0
         self.sample = max(3, min(20, size // 2000))
+        # Samples are drawn over the whole run (reservoir sampling) with a generator of their own,
+        # so that what is sampled does not change what is generated.
+        self.picker = random.Random(seed + 1)
+        self.seen: Counter[int] = Counter()
+
+    def keep(self, record: list[dict[str, Any]], item: dict[str, Any]) -> bool:
+        """Offer an expectation to a sample; say whether it was kept."""
+        self.seen[id(record)] += 1
+        if len(record) < self.sample:
+            record.append(item)
+            return True
+        index = self.picker.randrange(self.seen[id(record)])
+        if index < self.sample:
+            record[index] = item
+            return True
+        return False
 
     # --- output ---------------------------------------------------------------------------
     def emit(self, entry: dict[str, Any]) -> None:
@@ -641,19 +657,19 @@ class Generator:
             self.emit(entry)
             self.out_of_order_count += 1
             info = self.amend_info.get(entry["id"])
-            if len(self.out_of_order) < self.sample and before is not None and info is not None:
+            if info is None or before is None:
+                continue
+            expectation = {
+                "label": entry["id"],
+                "subject": info.subject,
+                "kind": entry["change"],
+                "effective": entry["effective"],
+                "recorded_after": before,
+            }
+            if self.keep(self.out_of_order, expectation):
                 # Kept out of the amendable pool: its expectation must hold at the end.
                 self.amend_info.pop(entry["id"], None)
-                self.out_of_order.append(
-                    {
-                        "label": entry["id"],
-                        "subject": info.subject,
-                        "kind": entry["change"],
-                        "effective": entry["effective"],
-                        "recorded_after": before,
-                    }
-                )
-            elif info is not None:
+            else:
                 self.amendable.add(entry["id"])
 
     def rename(self) -> bool:
@@ -726,15 +742,10 @@ class Generator:
             self.end_body(p)
         if into_new:
             self.new_body(name, kind, self.today)
-        if len(self.lineage) < self.sample:
-            self.lineage.append(
-                {
-                    "label": entry["id"],
-                    "successor": name,
-                    "predecessors": names,
-                    "into": entry["into"],
-                }
-            )
+        self.keep(
+            self.lineage,
+            {"label": entry["id"], "successor": name, "predecessors": names, "into": entry["into"]},
+        )
         return True
 
     def split(self) -> bool:
@@ -967,8 +978,7 @@ class Generator:
             }
         ]
         self.emit(entry)
-        if len(record) < self.sample:
-            record.append(expectation)
+        self.keep(record, expectation)
         return True
 
     # --- the run ----------------------------------------------------------------------------
