@@ -447,6 +447,7 @@ class Generator:
         self.delayed: list[tuple[int, int, dict[str, Any]]] = []
         self.established = 0
         self.last_label: str | None = None
+        self.last_effective: str | None = None
         # expectations
         self.probe_dates = [date(y, 6, 30) for y in (1998, 2003, 2008, 2013, 2018, 2023)]
         self.in_force: list[dict[str, Any]] = []
@@ -480,6 +481,7 @@ class Generator:
         self.counts[entry["change"]] += 1
         self.emitted += 1
         self.last_label = entry["id"]
+        self.last_effective = entry.get("effective")
         if len(self.buffer) >= PER_FILE:
             self.flush()
         if self.progress is not None and self.emitted % 10_000 == 0:
@@ -653,7 +655,7 @@ class Generator:
     def release(self) -> None:
         while self.delayed and self.delayed[0][0] <= self.emitted:
             _, _, entry = heapq.heappop(self.delayed)
-            before = self.last_label
+            before, before_effective = self.last_label, self.last_effective
             self.emit(entry)
             self.out_of_order_count += 1
             info = self.amend_info.get(entry["id"])
@@ -665,6 +667,7 @@ class Generator:
                 "kind": entry["change"],
                 "effective": entry["effective"],
                 "recorded_after": before,
+                "recorded_after_effective": before_effective,
             }
             if self.keep(self.out_of_order, expectation):
                 # Kept out of the amendable pool: its expectation must hold at the end.
