@@ -21,13 +21,14 @@ from typing import Any, cast
 from uuid import UUID
 
 import sqlalchemy.exc
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
     OperationalError,
     PersistenceError,
     ProgrammingError,
+    StoredEvent,
 )
 from eventsourcing_sqlalchemy.datastore import transactions
 from sqlalchemy import func, select, text
@@ -41,6 +42,7 @@ from ledger.adapters.readmodel import ReadModel, changes, entities, fold, names
 from ledger.adapters.recorder import APPEND_LOCK
 from ledger.adapters.store import guard_events
 from ledger.application import commands as cmd
+from ledger.application.batch import AggregateCache, Pending, PendingNames
 from ledger.application.errors import (
     Ambiguous,
     ConcurrentChange,
@@ -78,6 +80,7 @@ from ledger.domain.events import (
 from ledger.domain.model import Conflict, Entity, new_entity
 
 NAMESPACE = UUID("6f1c1a52-4a0e-5b7e-9d1e-3c2b8a7d0e11")
+CHUNK = 500  # changes checked, inserted and followed together inside one file's transaction
 
 
 def org_id(name: str, codes: dict[str, str] | None = None) -> UUID:
@@ -155,6 +158,8 @@ class LedgerApp(Application[UUID]):
         self.engine: Engine = self.datastore.engine
         self._touched: list[str] = []
         self.readmodel = ReadModel(self.mapper.to_domain_event)  # type: ignore[arg-type]
+        self.aggregates = AggregateCache()
+        self.events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as conn:
             ReadModel.create(conn)
             audit_tables.create(conn)
@@ -238,92 +243,154 @@ class LedgerApp(Application[UUID]):
         lock_first: bool = False,
     ) -> list[Outcome]:
         outcomes: list[Outcome] = []
+        nested = _in_transaction()
+        batch: _Batch | None = None
         try:
             with self.writing(lock_first=lock_first) as session:
                 conn = session.connection()
-                for index, request in enumerate(requests):
+                if not nested:
+                    self._check_cache(conn)
+                batch = _Batch(self, conn, requests, dry_run=dry_run, use_cache=not nested)
+                for index in range(len(requests)):
                     try:
-                        outcomes.append(self._record_one(conn, request, dry_run=dry_run))
+                        batch.add(index)
                         if probe is not None:
+                            batch.flush()
                             probe(conn)
                     except (Refused, NotFound, Ambiguous, InvalidInput) as exc:
-                        exc.index = index
+                        if getattr(exc, "index", None) is None:
+                            exc.index = index
                         raise
+                batch.flush()
+                outcomes = batch.results()
                 if dry_run:
                     raise _Rollback
+            if not nested:
+                self.aggregates.keep(batch.aggregates.values())
         except _Rollback:
             pass
         return outcomes
 
-    def _record_one(self, conn: Connection, request: Any, *, dry_run: bool) -> Outcome:
-        change_id = change_id_for(request)
-        digest = request_digest(request)
-        existing = conn.execute(
-            select(changes.c.position, changes.c.digest, changes.c.kind, changes.c.effective).where(
-                changes.c.change_id == change_id.hex
+    def _check_cache(self, conn: Connection) -> None:
+        """Drop cached aggregates that another writer has appended to since this process looked."""
+        table = self.events_table
+        if not len(self.aggregates):
+            self.aggregates.position = int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
+            return
+        rows = conn.execute(
+            select(table.c.id, table.c.originator_id, table.c.originator_version).where(
+                table.c.id > self.aggregates.position
             )
-        ).first()
-        handle = request.id or change_id.hex[:8]
-        if existing is not None:
-            if existing.digest and existing.digest != digest:
-                raise Refused(
-                    f"change {handle!r} is already recorded with different content "
-                    f"(position {existing.position}); correct it instead of recording it again"
+        ).all()
+        for row in rows:
+            self.aggregates.forget_older(_as_uuid(row[1]), int(row[2]))
+        if rows:
+            self.aggregates.position = max(int(row[0]) for row in rows)
+
+    def _load(
+        self,
+        conn: Connection,
+        parties: dict[UUID, str],
+        into: dict[UUID, Entity],
+        *,
+        use_cache: bool = False,
+    ) -> None:
+        """Put every named aggregate into `into`: from the cache, else replayed from its stored
+        events, all of them read with one query per few hundred aggregates."""
+        wanted = [i for i in parties if i not in into]
+        missing: list[UUID] = []
+        for aggregate_id in wanted:
+            cached = self.aggregates.take(aggregate_id) if use_cache else None
+            if cached is not None:
+                into[aggregate_id] = cached
+            else:
+                missing.append(aggregate_id)
+        table = self.events_table
+        for start in range(0, len(missing), 500):
+            ids = missing[start : start + 500]
+            rows = conn.execute(
+                select(
+                    table.c.originator_id,
+                    table.c.originator_version,
+                    table.c.topic,
+                    table.c.state,
                 )
-            return Outcome(
-                change_id,
-                handle,
-                existing.kind,
-                existing.effective,
-                "already recorded",
-                existing.position,
-            )
-        event = self._build(conn, request, change_id, digest)
-        return self._append(conn, event, dry_run=dry_run)
+                .where(table.c.originator_id.in_(ids))
+                .order_by(table.c.originator_id, table.c.originator_version)
+            ).all()
+            for row in rows:
+                owner = _as_uuid(row[0])
+                stored = StoredEvent(
+                    originator_id=owner,
+                    originator_version=int(row[1]),
+                    topic=str(row[2]),
+                    state=bytes(row[3]),
+                )
+                event = cast(ChangeEvent, self.mapper.to_domain_event(stored))
+                into[owner] = event.mutate(into.get(owner))
+        for aggregate_id in missing:
+            if aggregate_id not in into:
+                into[aggregate_id] = new_entity(parties[aggregate_id], aggregate_id)
 
     def _append(
         self, conn: Connection, event: ChangeEvent, *, dry_run: bool, also: Sequence[Party] = ()
     ) -> Outcome:
         """Check the change on every aggregate it touches (and `also`), then save them together."""
-        aggregates = self._touch(event, also)
-        # Organisations first: "the body had closed" explains more than what follows from it.
-        for aggregate in sorted(aggregates, key=lambda a: a.entity_type != "organisation"):
-            try:
-                aggregate.check(event.change_id)
-            except Conflict as conflict:
-                raise Refused(f"refused {event.kind} {event.effective}: {conflict}") from None
+        loaded: dict[UUID, Entity] = {}
+        self._load(conn, {p.id: p.entity for p in [*event.parties(), *also]}, loaded)
+        aggregates = self._touch(event, loaded, also)
+        self._check(event, aggregates)
         pending = [(agg, ev) for agg in aggregates for ev in agg.collect_events()]
         recordings = self.save(*(ev for _, ev in pending))
         self.follow(conn)
-        position = min((r.notification.id for r in recordings), default=None)
-        return Outcome(
-            event.change_id,
-            event.handle,
-            "cancelled" if isinstance(event, Retracted) and event.cancelled else event.kind,
-            str(event.effective),
-            "would record" if dry_run else "recorded",
-            position,
-            events=[(_label(agg), ev.kind) for agg, ev in pending],
-            introduced=[b.name for b in event.introduced if not _is_named_new(event, b.id)],
-        )
+        positions = [r.notification.id for r in recordings]
+        return self._outcome(event, pending, positions, dry_run=dry_run)
 
-    def _touch(self, event: ChangeEvent, also: Sequence[Party] = ()) -> list[Entity]:
+    def _touch(
+        self, event: ChangeEvent, loaded: dict[UUID, Entity], also: Sequence[Party] = ()
+    ) -> list[Entity]:
+        """Record the change on each aggregate it touches (already in `loaded`), in party order."""
         aggregates: list[Entity] = []
         seen: set[UUID] = set()
         for party in [*event.parties(), *also]:
             if party.id in seen:
                 continue
             seen.add(party.id)
-            try:
-                aggregate: Entity = self.repository.get(party.id)
-            except AggregateNotFoundError:
-                aggregate = new_entity(party.entity, party.id)
+            aggregate = loaded[party.id]
             known_as = aggregate.label if aggregate.version else None  # the name before this change
             aggregate.record(event)
             if party.entity == "organisation":
                 self._touched.append(known_as or aggregate.label)
             aggregates.append(aggregate)
         return aggregates
+
+    @staticmethod
+    def _check(event: ChangeEvent, aggregates: list[Entity]) -> None:
+        # Organisations first: "the body had closed" explains more than what follows from it.
+        for aggregate in sorted(aggregates, key=lambda a: a.entity_type != "organisation"):
+            try:
+                aggregate.check(event.change_id)
+            except Conflict as conflict:
+                raise Refused(f"refused {event.kind} {event.effective}: {conflict}") from None
+
+    @staticmethod
+    def _outcome(
+        event: ChangeEvent,
+        pending: list[tuple[Entity, ChangeEvent]],
+        positions: list[int],
+        *,
+        dry_run: bool,
+    ) -> Outcome:
+        return Outcome(
+            event.change_id,
+            event.handle,
+            "cancelled" if isinstance(event, Retracted) and event.cancelled else event.kind,
+            str(event.effective),
+            "would record" if dry_run else "recorded",
+            min(positions, default=None),
+            events=[(_label(agg), ev.kind) for agg, ev in pending],
+            introduced=[b.name for b in event.introduced if not _is_named_new(event, b.id)],
+        )
 
     # --- corrections, retractions and plans -------------------------------------------------
     def find_change(self, conn: Connection, text: str) -> tuple[Any, ChangeEvent]:
@@ -463,7 +530,14 @@ class LedgerApp(Application[UUID]):
             pass
 
     # --- building events from requests -----------------------------------------------------
-    def _build(self, conn: Connection, r: Any, change_id: UUID, digest: str) -> ChangeEvent:
+    def _build(
+        self,
+        conn: Connection,
+        r: Any,
+        change_id: UUID,
+        digest: str,
+        find: Resolver | None = None,
+    ) -> ChangeEvent:
         common: dict[str, Any] = {
             "timestamp": datetime.now(UTC),
             "change_id": change_id,
@@ -475,7 +549,7 @@ class LedgerApp(Application[UUID]):
             "sources": r.sources,
             "digest": digest,
         }
-        find = Resolver(conn)
+        find = find or Resolver(conn)
         match r:
             case cmd.Establish():
                 found = find.maybe_organisation(r.organisation)
@@ -677,22 +751,37 @@ class LedgerApp(Application[UUID]):
         )
 
     # --- following the log -------------------------------------------------------------------
-    def follow(self, conn: Connection) -> None:
+    def follow(self, conn: Connection, known: dict[int, ChangeEvent] | None = None) -> None:
         """Everything that follows the log inside a write transaction, once its events are saved:
-        the audit chain seals them, then the read model projects them."""
+        the audit chain seals them, then the read model projects them. `known` are events this
+        transaction just saved, by position: they are projected as they are, not read back."""
         seal_log(conn)
-        self.catch_up(conn)
+        self.catch_up(conn, known=known)
 
     # --- the read model ---------------------------------------------------------------------
-    def catch_up(self, conn: Connection, batch: int = 2000) -> int:
+    def catch_up(
+        self, conn: Connection, batch: int = 2000, known: dict[int, ChangeEvent] | None = None
+    ) -> int:
         """Project every notification after the read model's position (called inside writes)."""
         position = ReadModel.position(conn)
+        first_known = min(known) if known else None
         while True:
             notifications = self.recorder.select_notifications(
-                start=position, limit=batch, inclusive_of_start=False
+                start=position,
+                limit=batch,
+                stop=first_known - 1 if first_known is not None else None,
+                inclusive_of_start=False,
             )
             if not notifications:
-                return position
+                if first_known is None:
+                    return position
+                assert known is not None
+                ordered = sorted(known.items())
+                self.readmodel.apply(conn, ordered)
+                position = ordered[-1][0]
+                ReadModel.set_position(conn, position)
+                first_known = known = None  # then anything after them, as usual
+                continue
             decoded = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
             self.readmodel.apply(conn, decoded)  # type: ignore[arg-type]
             position = notifications[-1].id
@@ -715,11 +804,158 @@ class LedgerApp(Application[UUID]):
             return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
 
 
+class _Batch:
+    """One call's changes inside its transaction, checked and appended CHUNK at a time.
+
+    Later changes resolve names through the read model, which is projected only when a chunk is
+    appended; the names that pending changes introduce are answered from `PendingNames`, and any
+    other question (a kind, a suggestion, an ambiguity) appends the pending chunk first.
+    """
+
+    def __init__(
+        self,
+        app: LedgerApp,
+        conn: Connection,
+        requests: Sequence[Any],
+        *,
+        dry_run: bool,
+        use_cache: bool,
+    ) -> None:
+        self.app = app
+        self.conn = conn
+        self.requests = requests
+        self.dry_run = dry_run
+        self.use_cache = use_cache
+        self.aggregates: dict[UUID, Entity] = {}
+        self.names = PendingNames()
+        self.pending: list[Pending] = []
+        self.outcomes: list[Outcome | None] = [None] * len(requests)
+        self.keys: dict[int, tuple[UUID, str]] = {}
+        self.existing: dict[str, Any] = {}
+        self.looked_up = 0
+        self.recorded: set[UUID] = set()
+        self.find = Resolver(conn, pending=self.names, settle=self.flush)
+
+    def results(self) -> list[Outcome]:
+        assert all(o is not None for o in self.outcomes)
+        return cast(list[Outcome], self.outcomes)
+
+    def _key(self, index: int) -> tuple[UUID, str]:
+        """The change id and digest of a request; ids are looked up CHUNK requests at a time."""
+        if index >= self.looked_up:
+            end = min(len(self.requests), index + CHUNK)
+            for i in range(index, end):
+                request = self.requests[i]
+                digest = request_digest(request)
+                change_id = (
+                    uuid.uuid5(NAMESPACE, f"change:{request.id}")
+                    if request.id
+                    else uuid.uuid5(NAMESPACE, "change:" + digest)
+                )
+                self.keys[i] = (change_id, digest)
+            ids = [self.keys[i][0].hex for i in range(index, end)]
+            self.existing = {row.change_id: row for row in self._recorded_rows(ids)}
+            self.looked_up = end
+        return self.keys.pop(index)
+
+    def _recorded_rows(self, ids: list[str]) -> list[Any]:
+        return list(
+            self.conn.execute(
+                select(
+                    changes.c.change_id,
+                    changes.c.position,
+                    changes.c.digest,
+                    changes.c.kind,
+                    changes.c.effective,
+                ).where(changes.c.change_id.in_(ids))
+            ).all()
+        )
+
+    def add(self, index: int) -> None:
+        try:
+            self._add(index)
+        except (Refused, NotFound, Ambiguous, InvalidInput):
+            self.flush()  # a refusal of an earlier change in the chunk is reported first
+            raise
+
+    def _add(self, index: int) -> None:
+        request = self.requests[index]
+        change_id, digest = self._key(index)
+        existing = self.existing.pop(change_id.hex, None)
+        if change_id in self.recorded:  # the same change twice in one call
+            self.flush()
+            found = self._recorded_rows([change_id.hex])
+            existing = found[0] if found else None
+        handle = request.id or change_id.hex[:8]
+        if existing is not None:
+            if existing.digest and existing.digest != digest:
+                raise Refused(
+                    f"change {handle!r} is already recorded with different content "
+                    f"(position {existing.position}); correct it instead of recording it again"
+                )
+            self.outcomes[index] = Outcome(
+                change_id,
+                handle,
+                existing.kind,
+                existing.effective,
+                "already recorded",
+                existing.position,
+            )
+            return
+        event = self.app._build(self.conn, request, change_id, digest, self.find)
+        self.recorded.add(change_id)
+        self.names.add(event)
+        self.pending.append(Pending(index, event))
+        if len(self.pending) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Check the pending changes in order, insert all their events, and follow the log once."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        parties: dict[UUID, str] = {}
+        for item in pending:
+            for party in [*item.event.parties(), *item.also]:
+                parties.setdefault(party.id, party.entity)
+        self.app._load(self.conn, parties, self.aggregates, use_cache=self.use_cache)
+        checked: list[tuple[Pending, list[tuple[Entity, ChangeEvent]]]] = []
+        for item in pending:
+            try:
+                touched = self.app._touch(item.event, self.aggregates, item.also)
+                self.app._check(item.event, touched)
+            except Refused as exc:
+                exc.index = item.index
+                raise
+            checked.append((item, [(agg, ev) for agg in touched for ev in agg.collect_events()]))
+        recordings = self.app.save(*(ev for _, pairs in checked for _, ev in pairs))
+        known = {r.notification.id: cast(ChangeEvent, r.domain_event) for r in recordings}
+        self.app.follow(self.conn, known)
+        self.names.clear()
+        positions = iter(r.notification.id for r in recordings)
+        for item, pairs in checked:
+            taken = [next(positions) for _ in pairs]
+            self.outcomes[item.index] = self.app._outcome(
+                item.event, pairs, taken, dry_run=self.dry_run
+            )
+
+
 class Resolver:
     """Finds organisations, posts and people by id, code or unambiguous name."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        pending: PendingNames | None = None,
+        settle: Callable[[], None] | None = None,
+    ) -> None:
         self.conn = conn
+        self.pending = pending  # names introduced by changes not yet in the read model
+        self._settle = settle  # projects those changes, for questions only the read model answers
+
+    def settle(self) -> None:
+        if self.pending and self._settle is not None:
+            self._settle()
 
     def _candidates(self, text: str, entity: str) -> list[str]:
         folded = fold(text)
@@ -730,9 +966,12 @@ class Resolver:
             .distinct()
         ).all()
         found = [r[0] for r in rows]
+        if self.pending:
+            found += [i for i in self.pending.candidates(folded, entity) if i not in found]
         if not found:
             key = text.strip().lower().replace("-", "")
             if len(key) >= 6 and all(c in "0123456789abcdef" for c in key):
+                self.settle()
                 rows = self.conn.execute(
                     select(entities.c.id).where(
                         entities.c.id.like(key + "%"), entities.c.entity == entity
@@ -781,6 +1020,9 @@ class Resolver:
 
     def post(self, title: str, organisation: UUID) -> UUID:
         candidate = post_id(organisation, title)
+        if self.pending and candidate.hex in self.pending.ids:
+            return candidate
+        self.settle()
         row = self.conn.execute(select(entities.c.id).where(entities.c.id == candidate.hex)).first()
         if row is None:
             org_name = self.conn.execute(
@@ -792,6 +1034,7 @@ class Resolver:
     def kind_of(self, organisation: UUID) -> str | None:
         from ledger.adapters.readmodel import facts
 
+        self.settle()
         value = self.conn.execute(
             select(facts.c.value)
             .where(
@@ -804,6 +1047,7 @@ class Resolver:
         return str(value) if value else None
 
     def describe(self, entity_id: str) -> str:
+        self.settle()
         row = self.conn.execute(
             select(entities.c.name, entities.c.entity).where(entities.c.id == entity_id)
         ).first()
@@ -811,6 +1055,7 @@ class Resolver:
         return f"{name} [{entity_id[:8]}]"
 
     def suggestions(self, text: str, entity: str, cutoff: float = 0.6) -> list[str]:
+        self.settle()
         rows = self.conn.execute(
             select(names.c.name)
             .join(entities, entities.c.id == names.c.entity_id)
@@ -824,6 +1069,10 @@ class Resolver:
         close = self.suggestions(text, entity)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         return f"unknown {entity} {text!r}{hint}"
+
+
+def _as_uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(audit_tables.uuid_hex(value))
 
 
 def _label(aggregate: Entity) -> str:
