@@ -31,7 +31,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing_sqlalchemy.datastore import transactions
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -210,10 +210,13 @@ class LedgerApp(Application[UUID]):
         dry_run: bool = False,
         probe: Callable[[Connection], None] | None = None,
         retries: int = 3,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Outcome]:
         """Record changes in order, all in one transaction: all are appended, or none.
 
         With dry_run the transaction is rolled back at the end; `probe` sees the store inside it.
+        `progress(done, appended)` is told, now and then, how many requests are through and how
+        many changes of them were appended (not yet committed: the call can still fail).
         If another writer changes the same aggregates first, the batch is checked again against
         the new history and retried (up to `retries` times); then the conflict is reported.
         """
@@ -222,7 +225,11 @@ class LedgerApp(Application[UUID]):
             self._touched = []  # also when nested in an outer transaction, which does not reset it
             try:
                 return self._record_many_once(
-                    requests, dry_run=dry_run, probe=probe, lock_first=attempt > 0
+                    requests,
+                    dry_run=dry_run,
+                    probe=probe,
+                    lock_first=attempt > 0,
+                    progress=progress,
                 )
             except ConcurrentChange as exc:
                 if attempt >= retries or _in_transaction():
@@ -241,6 +248,7 @@ class LedgerApp(Application[UUID]):
         dry_run: bool,
         probe: Callable[[Connection], None] | None,
         lock_first: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Outcome]:
         outcomes: list[Outcome] = []
         nested = _in_transaction()
@@ -253,10 +261,15 @@ class LedgerApp(Application[UUID]):
                 batch = _Batch(self, conn, requests, dry_run=dry_run, use_cache=not nested)
                 for index in range(len(requests)):
                     try:
+                        appended = batch.appended
                         batch.add(index)
                         if probe is not None:
                             batch.flush()
                             probe(conn)
+                        if progress is not None and (
+                            batch.appended != appended or index % CHUNK == CHUNK - 1
+                        ):
+                            progress(index + 1, batch.appended)
                     except (Refused, NotFound, Ambiguous, InvalidInput) as exc:
                         if getattr(exc, "index", None) is None:
                             exc.index = index
@@ -833,6 +846,7 @@ class _Batch:
         self.keys: dict[int, tuple[UUID, str]] = {}
         self.existing: dict[str, Any] = {}
         self.looked_up = 0
+        self.appended = 0  # changes checked and appended so far (uncommitted until the end)
         self.recorded: set[UUID] = set()
         self.find = Resolver(conn, pending=self.names, settle=self.flush)
 
@@ -932,12 +946,24 @@ class _Batch:
         known = {r.notification.id: cast(ChangeEvent, r.domain_event) for r in recordings}
         self.app.follow(self.conn, known)
         self.names.clear()
+        self.find.forget()
+        self.appended += len(checked)
         positions = iter(r.notification.id for r in recordings)
         for item, pairs in checked:
             taken = [next(positions) for _ in pairs]
             self.outcomes[item.index] = self.app._outcome(
                 item.event, pairs, taken, dry_run=self.dry_run
             )
+
+
+# Built once: the resolver asks these for nearly every change of an import.
+_BY_NAME = (
+    select(names.c.entity_id)
+    .join(entities, entities.c.id == names.c.entity_id)
+    .where(names.c.folded == bindparam("folded"), entities.c.entity == bindparam("entity"))
+    .distinct()
+)
+_ENTITY = select(entities.c.id).where(entities.c.id == bindparam("id"))
 
 
 class Resolver:
@@ -952,20 +978,26 @@ class Resolver:
         self.conn = conn
         self.pending = pending  # names introduced by changes not yet in the read model
         self._settle = settle  # projects those changes, for questions only the read model answers
+        self._answers: dict[tuple[str, str], list[str]] = {}  # while batching, until forget()
 
     def settle(self) -> None:
         if self.pending and self._settle is not None:
             self._settle()
 
+    def forget(self) -> None:
+        """The read model changed (a chunk was projected): answers read from it may be stale."""
+        self._answers.clear()
+
     def _candidates(self, text: str, entity: str) -> list[str]:
         folded = fold(text)
-        rows = self.conn.execute(
-            select(names.c.entity_id)
-            .join(entities, entities.c.id == names.c.entity_id)
-            .where(names.c.folded == folded, entities.c.entity == entity)
-            .distinct()
-        ).all()
-        found = [r[0] for r in rows]
+        key_ = (folded, entity)
+        found = self._answers.get(key_) if self.pending is not None else None
+        if found is None:
+            rows = self.conn.execute(_BY_NAME, {"folded": folded, "entity": entity}).all()
+            found = [r[0] for r in rows]
+            if self.pending is not None:
+                self._answers[key_] = found
+        found = list(found)
         if self.pending:
             found += [i for i in self.pending.candidates(folded, entity) if i not in found]
         if not found:
@@ -1022,9 +1054,9 @@ class Resolver:
         candidate = post_id(organisation, title)
         if self.pending and candidate.hex in self.pending.ids:
             return candidate
-        self.settle()
-        row = self.conn.execute(select(entities.c.id).where(entities.c.id == candidate.hex)).first()
+        row = self.conn.execute(_ENTITY, {"id": candidate.hex}).first()
         if row is None:
+            self.settle()
             org_name = self.conn.execute(
                 select(entities.c.name).where(entities.c.id == organisation.hex)
             ).scalar()
