@@ -74,6 +74,7 @@ class Entity:
         self.version = 0
         self.entries: dict[UUID, ChangeEvent] = {}
         self._pending: list[ChangeEvent] = []
+        self._roles: dict[UUID, Role | None] = {}
 
     # --- event sourcing -------------------------------------------------------------------
     def apply(self, event: ChangeEvent) -> None:
@@ -99,10 +100,19 @@ class Entity:
 
     # --- timeline -------------------------------------------------------------------------
     def role_of(self, change: ChangeEvent) -> Role | None:
+        # Asked for every entry on every check: remembered per change (a change's parties are
+        # fixed by its content, and a correction is a change of its own).
+        try:
+            return self._roles[change.change_id]
+        except KeyError:
+            pass
+        role = None
         for party in change.parties():
             if party.id == self.id and party.entity == self.entity_type:
-                return party.role
-        return None
+                role = party.role
+                break
+        self._roles[change.change_id] = role
+        return role
 
     def timeline(self, *, including: UUID | None = None) -> list[ChangeEvent]:
         """Changes that happened (and the one being checked, even if planned), in effective order."""
