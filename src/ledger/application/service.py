@@ -358,6 +358,22 @@ class LedgerApp(Application[UUID]):
             if aggregate_id not in into:
                 into[aggregate_id] = new_entity(parties[aggregate_id], aggregate_id)
 
+    def _amendment(
+        self, conn: Connection, request: cmd.Correct | cmd.Retract, change_id: UUID, digest: str
+    ) -> tuple[ChangeEvent, Sequence[Party]]:
+        """A change file's correction or retraction as an event (and the parties it also touches),
+        with the stable id and digest that make re-imports idempotent."""
+        authorship: dict[str, Any] = {
+            "recorder": request.recorder,
+            "reason": request.reason,
+            "sources": request.sources,
+            "label": request.id,
+            "identity": (change_id, digest),
+        }
+        if isinstance(request, cmd.Correct):
+            return self._correction(conn, request.corrects, updates=request.updates(), **authorship)
+        return self._retraction(conn, request.retracts, **authorship), ()
+
     def _append(
         self, conn: Connection, event: ChangeEvent, *, dry_run: bool, also: Sequence[Party] = ()
     ) -> Outcome:
@@ -454,18 +470,24 @@ class LedgerApp(Application[UUID]):
         return event
 
     def _envelope(
-        self, recorder: str, reason: str, sources: Sequence[Any], label: str | None
+        self,
+        recorder: str,
+        reason: str,
+        sources: Sequence[Any],
+        label: str | None,
+        identity: tuple[UUID, str] | None = None,
     ) -> dict[str, Any]:
         if not reason.strip():
             raise InvalidInput("a reason is required (--reason)")
+        change_id, digest = identity or (uuid.uuid4(), None)
         return {
             "timestamp": datetime.now(UTC),
-            "change_id": uuid.uuid4(),
+            "change_id": change_id,
             "label": label,
             "recorder": recorder,
             "reason": reason,
             **({"sources": tuple(sources)} if sources else {}),
-            "digest": None,
+            "digest": digest,
         }
 
     def correct(
@@ -479,35 +501,63 @@ class LedgerApp(Application[UUID]):
         updates: dict[str, Any] | None = None,
         confirm: bool = False,
         dry_run: bool = False,
+        identity: tuple[UUID, str] | None = None,
     ) -> Outcome:
-        """Supersede a change with a corrected copy (or confirm a plan); the original stays in the log."""
+        """Supersede a change with a corrected copy (or confirm a plan); the original stays in the log.
+
+        `identity` (change id, digest) is given by a change file's entry, so re-importing it is a no-op.
+        """
         with self._transaction(dry_run) as conn:
-            old = self._current(conn, target)
-            if confirm and not old.planned:
-                raise Refused(f"change {target!r} is not a plan; nothing to confirm")
-            fields = dict(updates or {})
-            allowed = set(type(old).model_fields) - set(ChangeEvent.model_fields) | {"effective"}
-            unknown = set(fields) - allowed
-            if unknown:
-                raise InvalidInput(
-                    f"cannot correct {', '.join(sorted(unknown))} of a {old.kind} change "
-                    f"(correctable: {', '.join(sorted(allowed))})"
-                )
-            if not fields and not confirm:
-                raise InvalidInput("nothing to correct: give --effective or another field")
-            data = old.model_dump()
-            data.update(self._envelope(recorder, reason, sources, label))
-            data.update(fields)
-            data.update(
-                supersedes=old.change_id, originator_id=old.originator_id, originator_version=0
+            event, also = self._correction(
+                conn,
+                target,
+                recorder=recorder,
+                reason=reason,
+                sources=sources,
+                label=label,
+                updates=updates,
+                confirm=confirm,
+                identity=identity,
             )
-            if confirm:
-                data["status"] = "happened"
-            try:
-                event = type(old).model_validate(data)
-            except ValueError as exc:
-                raise InvalidInput(_first_line(exc)) from None
-            return self._append(conn, event, dry_run=dry_run, also=old.parties())
+            return self._append(conn, event, dry_run=dry_run, also=also)
+
+    def _correction(
+        self,
+        conn: Connection,
+        target: str,
+        *,
+        recorder: str,
+        reason: str,
+        sources: Sequence[Any] = (),
+        label: str | None = None,
+        updates: dict[str, Any] | None = None,
+        confirm: bool = False,
+        identity: tuple[UUID, str] | None = None,
+    ) -> tuple[ChangeEvent, Sequence[Party]]:
+        old = self._current(conn, target)
+        if confirm and not old.planned:
+            raise Refused(f"change {target!r} is not a plan; nothing to confirm")
+        fields = dict(updates or {})
+        allowed = set(type(old).model_fields) - set(ChangeEvent.model_fields) | {"effective"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise InvalidInput(
+                f"cannot correct {', '.join(sorted(unknown))} of a {old.kind} change "
+                f"(correctable: {', '.join(sorted(allowed))})"
+            )
+        if not fields and not confirm:
+            raise InvalidInput("nothing to correct: give --effective or another field")
+        data = old.model_dump()
+        data.update(self._envelope(recorder, reason, sources, label, identity))
+        data.update(fields)
+        data.update(supersedes=old.change_id, originator_id=old.originator_id, originator_version=0)
+        if confirm:
+            data["status"] = "happened"
+        try:
+            event = type(old).model_validate(data)
+        except ValueError as exc:
+            raise InvalidInput(_first_line(exc)) from None
+        return event, old.parties()
 
     def retract(
         self,
@@ -519,21 +569,45 @@ class LedgerApp(Application[UUID]):
         label: str | None = None,
         cancel: bool = False,
         dry_run: bool = False,
+        identity: tuple[UUID, str] | None = None,
     ) -> Outcome:
         """Withdraw a change (or cancel a plan); queries stop showing it, the log keeps both."""
         with self._transaction(dry_run) as conn:
-            old = self._current(conn, target)
-            if cancel and not old.planned:
-                raise Refused(f"change {target!r} is not a plan; retract it instead of cancelling")
-            envelope = self._envelope(recorder, reason, sources or old.sources, label)
-            event = Retracted(
-                **envelope,
-                effective=old.effective,
-                retracts=old.change_id,
-                cancelled=cancel,
-                touched=tuple(old.parties()),
+            event = self._retraction(
+                conn,
+                target,
+                recorder=recorder,
+                reason=reason,
+                sources=sources,
+                label=label,
+                cancel=cancel,
+                identity=identity,
             )
             return self._append(conn, event, dry_run=dry_run)
+
+    def _retraction(
+        self,
+        conn: Connection,
+        target: str,
+        *,
+        recorder: str,
+        reason: str,
+        sources: Sequence[Any] = (),
+        label: str | None = None,
+        cancel: bool = False,
+        identity: tuple[UUID, str] | None = None,
+    ) -> ChangeEvent:
+        old = self._current(conn, target)
+        if cancel and not old.planned:
+            raise Refused(f"change {target!r} is not a plan; retract it instead of cancelling")
+        envelope = self._envelope(recorder, reason, sources or old.sources, label, identity)
+        return Retracted(
+            **envelope,
+            effective=old.effective,
+            retracts=old.change_id,
+            cancelled=cancel,
+            touched=tuple(old.parties()),
+        )
 
     @contextmanager
     def rehearsal(self) -> Iterator[None]:
@@ -929,10 +1003,15 @@ class _Batch:
                 existing.position,
             )
             return
-        event = self.app._build(self.conn, request, change_id, digest, self.find)
+        also: Sequence[Party] = ()
+        if isinstance(request, cmd.Correct | cmd.Retract):
+            self.flush()  # the change it amends, and any earlier amendment of it, must be projected
+            event, also = self.app._amendment(self.conn, request, change_id, digest)
+        else:
+            event = self.app._build(self.conn, request, change_id, digest, self.find)
         self.recorded.add(change_id)
         self.names.add(event)
-        self.pending.append(Pending(index, event))
+        self.pending.append(Pending(index, event, tuple(also)))
         if len(self.pending) >= CHUNK:
             self.flush()
 
