@@ -21,7 +21,7 @@ from typing import Any, cast
 from uuid import UUID
 
 import sqlalchemy.exc
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
@@ -389,22 +389,33 @@ class LedgerApp(Application[UUID]):
         return self._outcome(event, pending, positions, dry_run=dry_run)
 
     def _touch(
-        self, event: ChangeEvent, loaded: dict[UUID, Entity], also: Sequence[Party] = ()
+        self,
+        event: ChangeEvent,
+        loaded: dict[UUID, Entity] | None = None,
+        also: Sequence[Party] = (),
     ) -> list[Entity]:
-        """Record the change on each aggregate it touches (already in `loaded`), in party order."""
+        """Record the change on each aggregate it touches, in party order: those in `loaded`, or
+        (without it) each replayed from the store on its own."""
         aggregates: list[Entity] = []
         seen: set[UUID] = set()
         for party in [*event.parties(), *also]:
             if party.id in seen:
                 continue
             seen.add(party.id)
-            aggregate = loaded[party.id]
+            aggregate = loaded[party.id] if loaded is not None else self._get(party)
             known_as = aggregate.label if aggregate.version else None  # the name before this change
             aggregate.record(event)
             if party.entity == "organisation":
                 self._touched.append(known_as or aggregate.label)
             aggregates.append(aggregate)
         return aggregates
+
+    def _get(self, party: Party) -> Entity:
+        try:
+            aggregate: Entity = self.repository.get(party.id)
+        except AggregateNotFoundError:
+            aggregate = new_entity(party.entity, party.id)
+        return aggregate
 
     @staticmethod
     def _check(event: ChangeEvent, aggregates: list[Entity]) -> None:
