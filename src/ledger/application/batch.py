@@ -28,7 +28,7 @@ class AggregateCache:
     so a refused or rolled-back batch never leaves a half-changed aggregate behind.
     """
 
-    def __init__(self, max_entries: int = 200_000) -> None:
+    def __init__(self, max_entries: int = 50_000) -> None:
         self.max_entries = max_entries
         self._items: OrderedDict[UUID, Entity] = OrderedDict()
         self._weight = 0
