@@ -214,9 +214,15 @@ def _periods(
 
 class Organisation(Entity):
     entity_type: ClassVar[EntityType] = "organisation"
+    _named: tuple[int, str] | None = None  # (version, name): every change asks for the label
 
     @property
     def name(self) -> str:
+        if self._named is None or self._named[0] != self.version:
+            self._named = (self.version, self._name())
+        return self._named[1]
+
+    def _name(self) -> str:
         name = None
         for e in self.timeline():
             if (isinstance(e, Established) and e.organisation == self.id) or isinstance(e, Renamed):
