@@ -396,6 +396,8 @@ class Body:
     # Open memberships and relationships (a dict, not a set: its order must not depend on hashing).
     links: dict[tuple[str, int, int], None] = field(default_factory=dict)
     titles: set[str] = field(default_factory=set)
+    # The last day a change acted on it: it cannot close that day (nothing acts on a closing date).
+    touched: date = START
 
 
 @dataclass(eq=False)
@@ -563,7 +565,7 @@ class Generator:
     # --- state ------------------------------------------------------------------------------
     def new_body(self, name: str, kind: str, start: date) -> Body:
         self.established += 1
-        body = Body(self.established, name, kind, f"G{self.established:06X}", start)
+        body = Body(self.established, name, kind, f"G{self.established:06X}", start, touched=start)
         self.live.add(body)
         self.by_number[body.number] = body
         if kind in GROUPS:
@@ -586,14 +588,19 @@ class Generator:
         del self.by_number[body.number]
 
     def older(self, pool: Pool[Body], tries: int = 8) -> Body | None:
-        """A live body established before today (so it can close or end something today)."""
+        """A live body nothing has acted on today (so it can close or end something today)."""
         if not pool:
             return None
         for _ in range(tries):
             body = pool.choice(self.rng)
-            if body.start < self.today:
+            if body.touched < self.today:
                 return body
         return None
+
+    def acts(self, *bodies: Body) -> None:
+        """Note that today's change acts on these bodies (so none of them can close today)."""
+        for body in bodies:
+            body.touched = self.today
 
     # --- kinds of change --------------------------------------------------------------------
     def establish(self) -> None:
@@ -608,6 +615,7 @@ class Generator:
         body = self.live.choice(self.rng) if self.live else None
         if body is None:
             return False
+        self.acts(body)
         attribute, unit, low, high = self.rng.choice(FACTS)
         value = str(self.rng.randint(low, high))
         effective: date | str = self.today
@@ -630,6 +638,7 @@ class Generator:
             other = self.live.choice(self.rng)
             if other is not body and other.name not in about:
                 about.append(other.name)
+        self.acts(body)
         fields: dict[str, Any] = {"body": body.name, "decision": self.rng.choice(DECISIONS)}
         if about:
             fields["about"] = about
@@ -681,6 +690,7 @@ class Generator:
             return False
         new = self.body_name(body.kind)
         self.emit(self.change("renamed", organisation=body.name, name=new))
+        self.acts(body)
         body.name = new
         return True
 
@@ -690,6 +700,7 @@ class Generator:
             if body.kind in RECLASSIFY:
                 kind = RECLASSIFY[body.kind]
                 self.emit(self.change("reclassified", organisation=body.name, kind=kind))
+                self.acts(body)
                 body.kind = kind
                 self.groups.discard(body)
                 if kind in GROUPS:
@@ -705,6 +716,7 @@ class Generator:
         successor = self.older(self.live) if self.rng.random() < 0.5 else None
         if successor is not None and successor is not body:
             self.emit(self.change("succeeded", predecessor=body.name, successor=successor.name))
+            self.acts(successor)
         self.end_body(body)
         return True
 
@@ -740,6 +752,7 @@ class Generator:
             names.pop()
             name = successor_body.name
             entry = self.change("merged", predecessors=names, successor=name, into="existing")
+            self.acts(successor_body)
         self.emit(entry)
         for p in predecessors:
             self.end_body(p)
@@ -767,6 +780,7 @@ class Generator:
                 other = self.live.choice(self.rng)
                 if other is not source and other.name not in successors:
                     successors.append(other.name)
+                    self.acts(other)
         if not successors:
             return False
         fields: dict[str, Any] = {"source": source.name, "successors": successors}
@@ -774,7 +788,9 @@ class Generator:
             fields["source_continues"] = True
         self.emit(self.change("split", **fields))
         kind = source.kind
-        if not continues:
+        if continues:
+            self.acts(source)
+        else:
             self.end_body(source)
         for name in new:
             self.new_body(name, kind, self.today)
@@ -806,6 +822,7 @@ class Generator:
                     "relationship_started", subject=member.name, relation=key[0], object=body.name
                 )
             )
+        self.acts(member, body)
         self.links.add(key)
         self.link_start[key] = self.today
         member.links[key] = None
@@ -847,6 +864,7 @@ class Generator:
             fields["headcount"] = self.rng.randint(1, 400)
         entry = self.change(kind, **fields)
         self.emit(entry)
+        self.acts(target)
         if kind == "staff_transferred":
             info = Amendable(entry["id"], kind, source.name, "headcount", str(fields["headcount"]))
             self.amend_info[info.label] = info
@@ -863,6 +881,7 @@ class Generator:
         title = self.rng.choice(free)
         body.titles.add(title)
         self.emit(self.change("post_created", post=title, organisation=body.name))
+        self.acts(body)
         post = Post(body, title, self.today)
         body.posts.append(post)
         self.posts.add(post)
@@ -909,6 +928,7 @@ class Generator:
             fields[self.rng.choice(("interim", "acting", "shadow"))] = True
             post.others.append((person, self.today))
         self.emit(self.change("appointed", **fields))
+        self.acts(post.body)
         self.held.add(post)
         return True
 

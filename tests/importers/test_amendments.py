@@ -178,3 +178,15 @@ def test_an_unknown_field_of_a_correction_is_named(cli: Cli, tmp_path: Path) -> 
     )
     line = one_line_error(cli("import", str(bad)))
     assert line.endswith(f"{bad}: entry 1 (x): unknown field 'colour'")
+
+
+def test_a_changed_correction_under_the_same_label_is_refused(
+    cli: Cli, tmp_path: Path, store_fingerprint: Fingerprint
+) -> None:
+    cli.ok("import", str(base(tmp_path)))
+    fix = {"id": "budget-fix", "change": "corrected", "corrects": "budget", "reason": "accounts"}
+    cli.ok("import", str(write(tmp_path / "02.json", {**fix, "value": "125"})))
+    before = store_fingerprint()
+    line = one_line_error(cli("import", str(write(tmp_path / "03.json", {**fix, "value": "126"}))))
+    assert "change 'budget-fix' is already recorded with different content" in line
+    assert store_fingerprint() == before
