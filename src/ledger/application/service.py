@@ -81,6 +81,7 @@ from ledger.domain.model import ENTITY_CLASSES, Conflict, Entity, new_entity
 
 NAMESPACE = UUID("6f1c1a52-4a0e-5b7e-9d1e-3c2b8a7d0e11")
 CHUNK = 500  # changes checked, inserted and followed together inside one file's transaction
+BATCH_ENTRIES = 100_000  # timeline entries one file's transaction keeps between chunks
 
 
 def org_id(name: str, codes: dict[str, str] | None = None) -> UUID:
@@ -1051,6 +1052,10 @@ class _Batch:
         self.names.clear()
         self.find.forget()
         self.appended += len(checked)
+        # Aggregates already appended can be replayed again from the store if needed: a file that
+        # touches much of a large ledger must not hold all of its history in memory.
+        if sum(len(a.entries) + 1 for a in self.aggregates.values()) > BATCH_ENTRIES:
+            self.aggregates.clear()
         positions = iter(r.notification.id for r in recordings)
         for item, pairs in checked:
             taken = [next(positions) for _ in pairs]
