@@ -7,13 +7,18 @@ neither eventsourcing nor the application, so a question starts fast.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.tables import entities, facts, fold, names
 from ledger.application.errors import Ambiguous, NotFound
+
+if TYPE_CHECKING:
+    from ledger.application.batch import PendingNames
 
 
 def id_prefix(key: str) -> tuple[str, str]:
@@ -21,24 +26,57 @@ def id_prefix(key: str) -> tuple[str, str]:
     return key, key + "g"
 
 
-class Resolver:
-    """Finds organisations, posts and people by id, code or unambiguous name."""
+# Built once: the resolver asks these for nearly every change of an import.
+_BY_NAME = (
+    select(names.c.entity_id)
+    .join(entities, entities.c.id == names.c.entity_id)
+    .where(names.c.folded == bindparam("folded"), entities.c.entity == bindparam("entity"))
+    .distinct()
+)
+_ENTITY = select(entities.c.id).where(entities.c.id == bindparam("id"))
 
-    def __init__(self, conn: Connection) -> None:
+
+class Resolver:
+    """Finds organisations, posts and people by id, code or unambiguous name.
+
+    While a batch is being appended, `pending` answers for the names its not yet projected changes
+    introduce, and `settle` projects them for the questions only the read model can answer."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        pending: PendingNames | None = None,
+        settle: Callable[[], None] | None = None,
+    ) -> None:
         self.conn = conn
+        self.pending = pending  # names introduced by changes not yet in the read model
+        self._settle = settle  # projects those changes, for questions only the read model answers
+        self._answers: dict[tuple[str, str], list[str]] = {}  # while batching, until forget()
+
+    def settle(self) -> None:
+        if self.pending and self._settle is not None:
+            self._settle()
+
+    def forget(self) -> None:
+        """The read model changed (a chunk was projected): answers read from it may be stale."""
+        self._answers.clear()
 
     def _candidates(self, text: str, entity: str) -> list[str]:
         folded = fold(text)
-        rows = self.conn.execute(
-            select(names.c.entity_id)
-            .join(entities, entities.c.id == names.c.entity_id)
-            .where(names.c.folded == folded, entities.c.entity == entity)
-            .distinct()
-        ).all()
-        found = [r[0] for r in rows]
+        key_ = (folded, entity)
+        found = self._answers.get(key_) if self.pending is not None else None
+        if found is None:
+            rows = self.conn.execute(_BY_NAME, {"folded": folded, "entity": entity}).all()
+            found = [r[0] for r in rows]
+            if self.pending is not None:
+                self._answers[key_] = found
+        found = list(found)
+        if self.pending:
+            found += [i for i in self.pending.candidates(folded, entity) if i not in found]
         if not found:
             key = text.strip().lower().replace("-", "")
             if len(key) >= 6 and all(c in "0123456789abcdef" for c in key):
+                self.settle()
                 low, high = id_prefix(key)
                 # The kind is checked here, not in SQL, so the planner keeps to the id index.
                 rows = self.conn.execute(
@@ -91,8 +129,11 @@ class Resolver:
         from ledger.application.service import post_id
 
         candidate = post_id(organisation, title)
-        row = self.conn.execute(select(entities.c.id).where(entities.c.id == candidate.hex)).first()
+        if self.pending and candidate.hex in self.pending.ids:
+            return candidate
+        row = self.conn.execute(_ENTITY, {"id": candidate.hex}).first()
         if row is None:
+            self.settle()
             org_name = self.conn.execute(
                 select(entities.c.name).where(entities.c.id == organisation.hex)
             ).scalar()
@@ -100,6 +141,7 @@ class Resolver:
         return candidate
 
     def kind_of(self, organisation: UUID) -> str | None:
+        self.settle()
         value = self.conn.execute(
             select(facts.c.value)
             .where(
@@ -112,6 +154,7 @@ class Resolver:
         return str(value) if value else None
 
     def describe(self, entity_id: str) -> str:
+        self.settle()
         row = self.conn.execute(
             select(entities.c.name, entities.c.entity).where(entities.c.id == entity_id)
         ).first()
@@ -119,6 +162,7 @@ class Resolver:
         return f"{name} [{entity_id[:8]}]"
 
     def suggestions(self, text: str, entity: str, cutoff: float = 0.6) -> list[str]:
+        self.settle()
         rows = self.conn.execute(
             select(names.c.name)
             .join(entities, entities.c.id == names.c.entity_id)

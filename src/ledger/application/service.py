@@ -27,6 +27,7 @@ from eventsourcing.persistence import (
     OperationalError,
     PersistenceError,
     ProgrammingError,
+    StoredEvent,
 )
 from eventsourcing_sqlalchemy.datastore import transactions
 from sqlalchemy import func, select, text
@@ -41,6 +42,7 @@ from ledger.adapters.recorder import APPEND_LOCK
 from ledger.adapters.store import guard_events
 from ledger.adapters.tables import changes, fold, read_model_complete
 from ledger.application import commands as cmd
+from ledger.application.batch import AggregateCache, Pending, PendingNames
 from ledger.application.errors import (
     Ambiguous,
     ConcurrentChange,
@@ -76,9 +78,11 @@ from ledger.domain.events import (
     StaffTransferred,
     Succeeded,
 )
-from ledger.domain.model import Conflict, Entity, new_entity
+from ledger.domain.model import ENTITY_CLASSES, Conflict, Entity, new_entity
 
 NAMESPACE = UUID("6f1c1a52-4a0e-5b7e-9d1e-3c2b8a7d0e11")
+CHUNK = 500  # changes checked, inserted and followed together inside one file's transaction
+BATCH_ENTRIES = 100_000  # timeline entries one file's transaction keeps between chunks
 
 
 def org_id(name: str, codes: dict[str, str] | None = None) -> UUID:
@@ -156,6 +160,8 @@ class LedgerApp(Application[UUID]):
         self.engine: Engine = self.datastore.engine
         self._touched: list[str] = []
         self.readmodel = ReadModel(self.mapper.to_domain_event)  # type: ignore[arg-type]
+        self.aggregates = AggregateCache()
+        self.events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as conn:
             ReadModel.create(conn)
             audit_tables.create(conn)
@@ -217,10 +223,13 @@ class LedgerApp(Application[UUID]):
         dry_run: bool = False,
         probe: Callable[[Connection], None] | None = None,
         retries: int = 3,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Outcome]:
         """Record changes in order, all in one transaction: all are appended, or none.
 
         With dry_run the transaction is rolled back at the end; `probe` sees the store inside it.
+        `progress(done, appended)` is told, now and then, how many requests are through and how
+        many changes of them were appended (not yet committed: the call can still fail).
         If another writer changes the same aggregates first, the batch is checked again against
         the new history and retried (up to `retries` times); then the conflict is reported.
         """
@@ -229,7 +238,11 @@ class LedgerApp(Application[UUID]):
             self._touched = []  # also when nested in an outer transaction, which does not reset it
             try:
                 return self._record_many_once(
-                    requests, dry_run=dry_run, probe=probe, lock_first=attempt > 0
+                    requests,
+                    dry_run=dry_run,
+                    probe=probe,
+                    lock_first=attempt > 0,
+                    progress=progress,
                 )
             except ConcurrentChange as exc:
                 if attempt >= retries or _in_transaction():
@@ -248,58 +261,121 @@ class LedgerApp(Application[UUID]):
         dry_run: bool,
         probe: Callable[[Connection], None] | None,
         lock_first: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Outcome]:
         outcomes: list[Outcome] = []
+        nested = _in_transaction()
+        batch: _Batch | None = None
         try:
             with self.writing(lock_first=lock_first) as session:
                 conn = session.connection()
-                for index, request in enumerate(requests):
+                if not nested:
+                    self._check_cache(conn)
+                batch = _Batch(self, conn, requests, dry_run=dry_run, use_cache=not nested)
+                for index in range(len(requests)):
                     try:
-                        outcomes.append(self._record_one(conn, request, dry_run=dry_run))
+                        appended = batch.appended
+                        batch.add(index)
                         if probe is not None:
+                            batch.flush()
                             probe(conn)
+                        if progress is not None and (
+                            batch.appended != appended or index % CHUNK == CHUNK - 1
+                        ):
+                            progress(index + 1, batch.appended)
                     except (Refused, NotFound, Ambiguous, InvalidInput) as exc:
-                        exc.index = index
+                        if getattr(exc, "index", None) is None:
+                            exc.index = index
                         raise
+                batch.flush()
+                outcomes = batch.results()
                 if dry_run:
                     raise _Rollback
+            if not nested:
+                self.aggregates.keep(batch.aggregates.values())
         except _Rollback:
             pass
         return outcomes
 
-    def _record_one(self, conn: Connection, request: Any, *, dry_run: bool) -> Outcome:
-        change_id = change_id_for(request)
-        digest = request_digest(request)
-        existing = conn.execute(
-            select(changes.c.position, changes.c.digest, changes.c.kind, changes.c.effective).where(
-                changes.c.change_id == change_id.hex
+    def _check_cache(self, conn: Connection) -> None:
+        """Drop cached aggregates that another writer has appended to since this process looked."""
+        table = self.events_table
+        if not len(self.aggregates):
+            self.aggregates.position = int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
+            return
+        rows = conn.execute(
+            select(table.c.id, table.c.originator_id, table.c.originator_version).where(
+                table.c.id > self.aggregates.position
             )
-        ).first()
-        handle = request.id or change_id.hex[:8]
-        if existing is not None:
-            if existing.digest and existing.digest != digest:
-                raise Refused(
-                    f"change {handle!r} is already recorded with different content "
-                    f"(position {existing.position}); correct it instead of recording it again"
-                )
-            return Outcome(
-                change_id,
-                handle,
-                existing.kind,
-                existing.effective,
-                "already recorded",
-                existing.position,
-            )
-        if isinstance(request, cmd.Correct | cmd.Retract):
-            return self._amend(request, change_id, digest, dry_run=dry_run)
-        event = self._build(conn, request, change_id, digest)
-        return self._append(conn, event, dry_run=dry_run)
+        ).all()
+        for row in rows:
+            self.aggregates.forget_older(_as_uuid(row[1]), int(row[2]))
+        if rows:
+            self.aggregates.position = max(int(row[0]) for row in rows)
 
-    def _amend(
-        self, request: cmd.Correct | cmd.Retract, change_id: UUID, digest: str, *, dry_run: bool
-    ) -> Outcome:
-        """A change file's correction or retraction, inside the file's transaction (which rolls
-        back a dry run), with the stable id and digest that make re-imports idempotent."""
+    def _load(
+        self,
+        conn: Connection,
+        parties: dict[UUID, str],
+        into: dict[UUID, Entity],
+        *,
+        use_cache: bool = False,
+    ) -> None:
+        """Put every named aggregate into `into`: from the cache, else replayed from its stored
+        events, all of them read with one query per few hundred aggregates. An aggregate whose
+        invariants never look at its timeline is loaded as its version alone."""
+        wanted = [i for i in parties if i not in into]
+        missing: list[UUID] = []
+        for aggregate_id in wanted:
+            cached = self.aggregates.take(aggregate_id) if use_cache else None
+            if cached is not None:
+                into[aggregate_id] = cached
+            else:
+                missing.append(aggregate_id)
+        table = self.events_table
+        light = [i for i in missing if not ENTITY_CLASSES[parties[i]].needs_timeline]
+        for start in range(0, len(light), 500):
+            ids = light[start : start + 500]
+            for owner, version in conn.execute(
+                select(table.c.originator_id, func.max(table.c.originator_version))
+                .where(table.c.originator_id.in_(ids))
+                .group_by(table.c.originator_id)
+            ):
+                aggregate = new_entity(parties[_as_uuid(owner)], _as_uuid(owner))
+                aggregate.version = int(version)
+                into[aggregate.id] = aggregate
+        missing = [i for i in missing if ENTITY_CLASSES[parties[i]].needs_timeline]
+        for start in range(0, len(missing), 500):
+            ids = missing[start : start + 500]
+            rows = conn.execute(
+                select(
+                    table.c.originator_id,
+                    table.c.originator_version,
+                    table.c.topic,
+                    table.c.state,
+                )
+                .where(table.c.originator_id.in_(ids))
+                .order_by(table.c.originator_id, table.c.originator_version)
+            ).all()
+            for row in rows:
+                owner = _as_uuid(row[0])
+                stored = StoredEvent(
+                    originator_id=owner,
+                    originator_version=int(row[1]),
+                    topic=str(row[2]),
+                    state=bytes(row[3]),
+                )
+                event = cast(ChangeEvent, self.mapper.to_domain_event(stored))
+                into[owner] = event.mutate(into.get(owner))
+        for aggregate_id in wanted:
+            if aggregate_id not in into:
+                into[aggregate_id] = new_entity(parties[aggregate_id], aggregate_id)
+
+    def _amendment(
+        self, conn: Connection, request: cmd.Correct | cmd.Retract, change_id: UUID, digest: str
+    ) -> tuple[ChangeEvent, Sequence[Party]]:
+        """A change file's correction or retraction as an event (and the parties it also touches),
+        with the stable id and digest that make re-imports idempotent."""
         authorship: dict[str, Any] = {
             "recorder": request.recorder,
             "reason": request.reason,
@@ -308,56 +384,79 @@ class LedgerApp(Application[UUID]):
             "identity": (change_id, digest),
         }
         if isinstance(request, cmd.Correct):
-            outcome = self.correct(request.corrects, updates=request.updates(), **authorship)
-        else:
-            outcome = self.retract(request.retracts, **authorship)
-        if dry_run:
-            outcome.status = "would record"
-        return outcome
+            return self._correction(conn, request.corrects, updates=request.updates(), **authorship)
+        return self._retraction(conn, request.retracts, **authorship), ()
 
     def _append(
         self, conn: Connection, event: ChangeEvent, *, dry_run: bool, also: Sequence[Party] = ()
     ) -> Outcome:
         """Check the change on every aggregate it touches (and `also`), then save them together."""
-        aggregates = self._touch(event, also)
-        # Organisations first: "the body had closed" explains more than what follows from it.
-        for aggregate in sorted(aggregates, key=lambda a: a.entity_type != "organisation"):
-            try:
-                aggregate.check(event.change_id)
-            except Conflict as conflict:
-                raise Refused(f"refused {event.kind} {event.effective}: {conflict}") from None
+        loaded: dict[UUID, Entity] = {}
+        self._load(conn, {p.id: p.entity for p in [*event.parties(), *also]}, loaded)
+        aggregates = self._touch(event, loaded, also)
+        self._check(event, aggregates)
         pending = [(agg, ev) for agg in aggregates for ev in agg.collect_events()]
         recordings = self.save(*(ev for _, ev in pending))
         self.follow(conn)
-        position = min((r.notification.id for r in recordings), default=None)
-        return Outcome(
-            event.change_id,
-            event.handle,
-            "cancelled" if isinstance(event, Retracted) and event.cancelled else event.kind,
-            str(event.effective),
-            "would record" if dry_run else "recorded",
-            position,
-            events=[(_label(agg), ev.kind) for agg, ev in pending],
-            introduced=[b.name for b in event.introduced if not _is_named_new(event, b.id)],
-        )
+        positions = [r.notification.id for r in recordings]
+        return self._outcome(event, pending, positions, dry_run=dry_run)
 
-    def _touch(self, event: ChangeEvent, also: Sequence[Party] = ()) -> list[Entity]:
+    def _touch(
+        self,
+        event: ChangeEvent,
+        loaded: dict[UUID, Entity] | None = None,
+        also: Sequence[Party] = (),
+    ) -> list[Entity]:
+        """Record the change on each aggregate it touches, in party order: those in `loaded`, or
+        (without it) each replayed from the store on its own."""
         aggregates: list[Entity] = []
         seen: set[UUID] = set()
         for party in [*event.parties(), *also]:
             if party.id in seen:
                 continue
             seen.add(party.id)
-            try:
-                aggregate: Entity = self.repository.get(party.id)
-            except AggregateNotFoundError:
-                aggregate = new_entity(party.entity, party.id)
+            aggregate = loaded[party.id] if loaded is not None else self._get(party)
             known_as = aggregate.label if aggregate.version else None  # the name before this change
             aggregate.record(event)
             if party.entity == "organisation":
                 self._touched.append(known_as or aggregate.label)
             aggregates.append(aggregate)
         return aggregates
+
+    def _get(self, party: Party) -> Entity:
+        try:
+            aggregate: Entity = self.repository.get(party.id)
+        except AggregateNotFoundError:
+            aggregate = new_entity(party.entity, party.id)
+        return aggregate
+
+    @staticmethod
+    def _check(event: ChangeEvent, aggregates: list[Entity]) -> None:
+        # Organisations first: "the body had closed" explains more than what follows from it.
+        for aggregate in sorted(aggregates, key=lambda a: a.entity_type != "organisation"):
+            try:
+                aggregate.check(event.change_id)
+            except Conflict as conflict:
+                raise Refused(f"refused {event.kind} {event.effective}: {conflict}") from None
+
+    @staticmethod
+    def _outcome(
+        event: ChangeEvent,
+        pending: list[tuple[Entity, ChangeEvent]],
+        positions: list[int],
+        *,
+        dry_run: bool,
+    ) -> Outcome:
+        return Outcome(
+            event.change_id,
+            event.handle,
+            "cancelled" if isinstance(event, Retracted) and event.cancelled else event.kind,
+            str(event.effective),
+            "would record" if dry_run else "recorded",
+            min(positions, default=None),
+            events=[(_label(agg), ev.kind) for agg, ev in pending],
+            introduced=[b.name for b in event.introduced if not _is_named_new(event, b.id)],
+        )
 
     # --- corrections, retractions and plans -------------------------------------------------
     def find_change(self, conn: Connection, text: str) -> tuple[Any, ChangeEvent]:
@@ -433,32 +532,56 @@ class LedgerApp(Application[UUID]):
         `identity` (change id, digest) is given by a change file's entry, so re-importing it is a no-op.
         """
         with self._transaction(dry_run) as conn:
-            old = self._current(conn, target)
-            if confirm and not old.planned:
-                raise Refused(f"change {target!r} is not a plan; nothing to confirm")
-            fields = dict(updates or {})
-            allowed = set(type(old).model_fields) - set(ChangeEvent.model_fields) | {"effective"}
-            unknown = set(fields) - allowed
-            if unknown:
-                raise InvalidInput(
-                    f"cannot correct {', '.join(sorted(unknown))} of a {old.kind} change "
-                    f"(correctable: {', '.join(sorted(allowed))})"
-                )
-            if not fields and not confirm:
-                raise InvalidInput("nothing to correct: give --effective or another field")
-            data = old.model_dump()
-            data.update(self._envelope(recorder, reason, sources, label, identity))
-            data.update(fields)
-            data.update(
-                supersedes=old.change_id, originator_id=old.originator_id, originator_version=0
+            event, also = self._correction(
+                conn,
+                target,
+                recorder=recorder,
+                reason=reason,
+                sources=sources,
+                label=label,
+                updates=updates,
+                confirm=confirm,
+                identity=identity,
             )
-            if confirm:
-                data["status"] = "happened"
-            try:
-                event = type(old).model_validate(data)
-            except ValueError as exc:
-                raise InvalidInput(_first_line(exc)) from None
-            return self._append(conn, event, dry_run=dry_run, also=old.parties())
+            return self._append(conn, event, dry_run=dry_run, also=also)
+
+    def _correction(
+        self,
+        conn: Connection,
+        target: str,
+        *,
+        recorder: str,
+        reason: str,
+        sources: Sequence[Any] = (),
+        label: str | None = None,
+        updates: dict[str, Any] | None = None,
+        confirm: bool = False,
+        identity: tuple[UUID, str] | None = None,
+    ) -> tuple[ChangeEvent, Sequence[Party]]:
+        old = self._current(conn, target)
+        if confirm and not old.planned:
+            raise Refused(f"change {target!r} is not a plan; nothing to confirm")
+        fields = dict(updates or {})
+        allowed = set(type(old).model_fields) - set(ChangeEvent.model_fields) | {"effective"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise InvalidInput(
+                f"cannot correct {', '.join(sorted(unknown))} of a {old.kind} change "
+                f"(correctable: {', '.join(sorted(allowed))})"
+            )
+        if not fields and not confirm:
+            raise InvalidInput("nothing to correct: give --effective or another field")
+        data = old.model_dump()
+        data.update(self._envelope(recorder, reason, sources, label, identity))
+        data.update(fields)
+        data.update(supersedes=old.change_id, originator_id=old.originator_id, originator_version=0)
+        if confirm:
+            data["status"] = "happened"
+        try:
+            event = type(old).model_validate(data)
+        except ValueError as exc:
+            raise InvalidInput(_first_line(exc)) from None
+        return event, old.parties()
 
     def retract(
         self,
@@ -474,18 +597,41 @@ class LedgerApp(Application[UUID]):
     ) -> Outcome:
         """Withdraw a change (or cancel a plan); queries stop showing it, the log keeps both."""
         with self._transaction(dry_run) as conn:
-            old = self._current(conn, target)
-            if cancel and not old.planned:
-                raise Refused(f"change {target!r} is not a plan; retract it instead of cancelling")
-            envelope = self._envelope(recorder, reason, sources or old.sources, label, identity)
-            event = Retracted(
-                **envelope,
-                effective=old.effective,
-                retracts=old.change_id,
-                cancelled=cancel,
-                touched=tuple(old.parties()),
+            event = self._retraction(
+                conn,
+                target,
+                recorder=recorder,
+                reason=reason,
+                sources=sources,
+                label=label,
+                cancel=cancel,
+                identity=identity,
             )
             return self._append(conn, event, dry_run=dry_run)
+
+    def _retraction(
+        self,
+        conn: Connection,
+        target: str,
+        *,
+        recorder: str,
+        reason: str,
+        sources: Sequence[Any] = (),
+        label: str | None = None,
+        cancel: bool = False,
+        identity: tuple[UUID, str] | None = None,
+    ) -> ChangeEvent:
+        old = self._current(conn, target)
+        if cancel and not old.planned:
+            raise Refused(f"change {target!r} is not a plan; retract it instead of cancelling")
+        envelope = self._envelope(recorder, reason, sources or old.sources, label, identity)
+        return Retracted(
+            **envelope,
+            effective=old.effective,
+            retracts=old.change_id,
+            cancelled=cancel,
+            touched=tuple(old.parties()),
+        )
 
     @contextmanager
     def rehearsal(self) -> Iterator[None]:
@@ -508,7 +654,14 @@ class LedgerApp(Application[UUID]):
             pass
 
     # --- building events from requests -----------------------------------------------------
-    def _build(self, conn: Connection, r: Any, change_id: UUID, digest: str) -> ChangeEvent:
+    def _build(
+        self,
+        conn: Connection,
+        r: Any,
+        change_id: UUID,
+        digest: str,
+        find: Resolver | None = None,
+    ) -> ChangeEvent:
         common: dict[str, Any] = {
             "timestamp": datetime.now(UTC),
             "change_id": change_id,
@@ -520,7 +673,7 @@ class LedgerApp(Application[UUID]):
             "sources": r.sources,
             "digest": digest,
         }
-        find = Resolver(conn)
+        find = find or Resolver(conn)
         match r:
             case cmd.Establish():
                 found = find.maybe_organisation(r.organisation)
@@ -722,26 +875,45 @@ class LedgerApp(Application[UUID]):
         )
 
     # --- following the log -------------------------------------------------------------------
-    def follow(self, conn: Connection) -> None:
+    def follow(self, conn: Connection, known: dict[int, ChangeEvent] | None = None) -> None:
         """Everything that follows the log inside a write transaction, once its events are saved:
-        the audit chain seals them, then the read model projects them."""
+        the audit chain seals them, then the read model projects them. `known` are events this
+        transaction just saved, by position: they are projected as they are, not read back."""
         seal_log(conn)
-        self.catch_up(conn)
+        self.catch_up(conn, known=known)
 
     # --- the read model ---------------------------------------------------------------------
     def catch_up(
         self,
         conn: Connection,
         batch: int = 2000,
+        known: dict[int, ChangeEvent] | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Project every stored event after the read model's position (called inside writes).
 
-        `progress` is told the log position reached after each batch."""
+        `known` are events this transaction just saved, by position: they are projected as they
+        are, not read back and decoded. `progress` is told the position reached after each batch."""
         position = ReadModel.position(conn)
+        if known:
+            position = self._project_stored(conn, position, min(known) - 1, batch, progress)
+            ordered = [(p, e) for p, e in sorted(known.items()) if p > position]
+            if ordered:
+                position = self._project_batch(conn, ordered, progress)
+        return self._project_stored(conn, position, None, batch, progress)
+
+    def _project_stored(
+        self,
+        conn: Connection,
+        position: int,
+        until: int | None,
+        batch: int,
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        """Decode and project the stored events after `position` (up to `until`), batch by batch."""
         decode = self.mapper.decode  # type: ignore[attr-defined]
         pending: list[tuple[int, Any]] = []
-        for record in stored_records(conn, after=position):
+        for record in stored_records(conn, after=position, until=until):
             event = decode(
                 record.topic, UUID(record.originator_id), record.originator_version, record.state
             )
@@ -787,6 +959,154 @@ class LedgerApp(Application[UUID]):
             return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
 
 
+class _Batch:
+    """One call's changes inside its transaction, checked and appended CHUNK at a time.
+
+    Later changes resolve names through the read model, which is projected only when a chunk is
+    appended; the names that pending changes introduce are answered from `PendingNames`, and any
+    other question (a kind, a suggestion, an ambiguity) appends the pending chunk first.
+    """
+
+    def __init__(
+        self,
+        app: LedgerApp,
+        conn: Connection,
+        requests: Sequence[Any],
+        *,
+        dry_run: bool,
+        use_cache: bool,
+    ) -> None:
+        self.app = app
+        self.conn = conn
+        self.requests = requests
+        self.dry_run = dry_run
+        self.use_cache = use_cache
+        self.aggregates: dict[UUID, Entity] = {}
+        self.names = PendingNames()
+        self.pending: list[Pending] = []
+        self.outcomes: list[Outcome | None] = [None] * len(requests)
+        self.keys: dict[int, tuple[UUID, str]] = {}
+        self.existing: dict[str, Any] = {}
+        self.looked_up = 0
+        self.appended = 0  # changes checked and appended so far (uncommitted until the end)
+        self.recorded: set[UUID] = set()
+        self.find = Resolver(conn, pending=self.names, settle=self.flush)
+
+    def results(self) -> list[Outcome]:
+        assert all(o is not None for o in self.outcomes)
+        return cast(list[Outcome], self.outcomes)
+
+    def _key(self, index: int) -> tuple[UUID, str]:
+        """The change id and digest of a request; ids are looked up CHUNK requests at a time."""
+        if index >= self.looked_up:
+            end = min(len(self.requests), index + CHUNK)
+            for i in range(index, end):
+                request = self.requests[i]
+                digest = request_digest(request)
+                change_id = (
+                    uuid.uuid5(NAMESPACE, f"change:{request.id}")
+                    if request.id
+                    else uuid.uuid5(NAMESPACE, "change:" + digest)
+                )
+                self.keys[i] = (change_id, digest)
+            ids = [self.keys[i][0].hex for i in range(index, end)]
+            self.existing = {row.change_id: row for row in self._recorded_rows(ids)}
+            self.looked_up = end
+        return self.keys.pop(index)
+
+    def _recorded_rows(self, ids: list[str]) -> list[Any]:
+        return list(
+            self.conn.execute(
+                select(
+                    changes.c.change_id,
+                    changes.c.position,
+                    changes.c.digest,
+                    changes.c.kind,
+                    changes.c.effective,
+                ).where(changes.c.change_id.in_(ids))
+            ).all()
+        )
+
+    def add(self, index: int) -> None:
+        try:
+            self._add(index)
+        except (Refused, NotFound, Ambiguous, InvalidInput):
+            self.flush()  # a refusal of an earlier change in the chunk is reported first
+            raise
+
+    def _add(self, index: int) -> None:
+        request = self.requests[index]
+        change_id, digest = self._key(index)
+        existing = self.existing.pop(change_id.hex, None)
+        if change_id in self.recorded:  # the same change twice in one call
+            self.flush()
+            found = self._recorded_rows([change_id.hex])
+            existing = found[0] if found else None
+        handle = request.id or change_id.hex[:8]
+        if existing is not None:
+            if existing.digest and existing.digest != digest:
+                raise Refused(
+                    f"change {handle!r} is already recorded with different content "
+                    f"(position {existing.position}); correct it instead of recording it again"
+                )
+            self.outcomes[index] = Outcome(
+                change_id,
+                handle,
+                existing.kind,
+                existing.effective,
+                "already recorded",
+                existing.position,
+            )
+            return
+        also: Sequence[Party] = ()
+        if isinstance(request, cmd.Correct | cmd.Retract):
+            self.flush()  # the change it amends, and any earlier amendment of it, must be projected
+            event, also = self.app._amendment(self.conn, request, change_id, digest)
+        else:
+            event = self.app._build(self.conn, request, change_id, digest, self.find)
+        self.recorded.add(change_id)
+        self.names.add(event)
+        self.pending.append(Pending(index, event, tuple(also)))
+        if len(self.pending) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Check the pending changes in order, insert all their events, and follow the log once."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        parties: dict[UUID, str] = {}
+        for item in pending:
+            for party in [*item.event.parties(), *item.also]:
+                parties.setdefault(party.id, party.entity)
+        self.app._load(self.conn, parties, self.aggregates, use_cache=self.use_cache)
+        checked: list[tuple[Pending, list[tuple[Entity, ChangeEvent]]]] = []
+        for item in pending:
+            try:
+                touched = self.app._touch(item.event, self.aggregates, item.also)
+                self.app._check(item.event, touched)
+            except Refused as exc:
+                exc.index = item.index
+                raise
+            checked.append((item, [(agg, ev) for agg in touched for ev in agg.collect_events()]))
+        recordings = self.app.save(*(ev for _, pairs in checked for _, ev in pairs))
+        known = {r.notification.id: cast(ChangeEvent, r.domain_event) for r in recordings}
+        self.app.follow(self.conn, known)
+        self.names.clear()
+        self.find.forget()
+        self.appended += len(checked)
+        # Aggregates already appended can be replayed again from the store if needed: a file that
+        # touches much of a large ledger must not hold all of its history in memory.
+        if sum(len(a.entries) + 1 for a in self.aggregates.values()) > BATCH_ENTRIES:
+            self.aggregates.clear()
+        positions = iter(r.notification.id for r in recordings)
+        for item, pairs in checked:
+            taken = [next(positions) for _ in pairs]
+            self.outcomes[item.index] = self.app._outcome(
+                item.event, pairs, taken, dry_run=self.dry_run
+            )
+
+
 def _label(aggregate: Entity) -> str:
     return aggregate.label
 
@@ -811,3 +1131,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 __all__ = ["LedgerApp", "Outcome", "Resolver", "change_id_for", "org_id", "person_id", "post_id"]
+
+
+def _as_uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(audit_tables.uuid_hex(value))

@@ -285,6 +285,13 @@ def import_(
             "--no-retry", help="Fail on a concurrent writer instead of checking again and retrying."
         ),
     ] = False,
+    progress: Annotated[
+        bool,
+        typer.Option(
+            "--progress/--no-progress",
+            help="A progress bar (rate and ETA) on stderr; only ever shown on a terminal.",
+        ),
+    ] = True,
 ) -> None:
     """Append change files: all-or-nothing per file, and idempotent (re-importing appends nothing).
 
@@ -293,6 +300,7 @@ def import_(
       ledger import events/
       ledger import changes/2026-11-board.yaml --dry-run
     """
+    from ledger.cli.progress import Progress
     from ledger.importers.changefiles import expand, load
 
     recorder = by or getpass.getuser()
@@ -301,27 +309,44 @@ def import_(
         if not paths:
             fail("no change files found (looked for *.yaml, *.yml, *.json)", 2)
         total_new = total_old = 0
+        bar = Progress(
+            sys.stderr,
+            sum(p.stat().st_size for p in paths),
+            enabled=progress and sys.stderr.isatty(),
+        )
         # A dry run rehearses every file in one transaction, so later files see earlier ones.
-        with led.app.rehearsal() if dry_run else nullcontext():
-            for path in paths:
-                loaded = load(path, recorder)
-                try:
-                    outcomes = led.app.record_many(loaded.requests, retries=0 if no_retry else 3)
-                except Exception as exc:
-                    index = getattr(exc, "index", None)
-                    if index is not None:
-                        label = loaded.labels[index]
-                        where = f"entry {index + 1}" + (f" ({label})" if label else "")
-                        exc.args = (f"{path}: {where}: {exc}",)
-                    raise
-                new = sum(1 for o in outcomes if o.status != "already recorded")
-                old = len(outcomes) - new
-                total_new += new
-                total_old += old
-                verb = "would append" if dry_run else "appended"
-                typer.echo(
-                    f"{path}: {verb} {new} changes" + (f", {old} already recorded" if old else "")
-                )
+        # Files are read one at a time: memory follows the largest file, not the whole input.
+        try:
+            with led.app.rehearsal() if dry_run else nullcontext():
+                for path in paths:
+                    loaded = load(path, recorder)
+                    bar.start_file(path.stat().st_size, len(loaded.requests))
+                    try:
+                        outcomes = led.app.record_many(
+                            loaded.requests,
+                            retries=0 if no_retry else 3,
+                            progress=bar.advance,
+                        )
+                    except Exception as exc:
+                        index = getattr(exc, "index", None)
+                        if index is not None:
+                            label = loaded.labels[index]
+                            where = f"entry {index + 1}" + (f" ({label})" if label else "")
+                            exc.args = (f"{path}: {where}: {exc}",)
+                        raise
+                    new = sum(1 for o in outcomes if o.status != "already recorded")
+                    old = len(outcomes) - new
+                    total_new += new
+                    total_old += old
+                    bar.clear()
+                    verb = "would append" if dry_run else "appended"
+                    typer.echo(
+                        f"{path}: {verb} {new} changes"
+                        + (f", {old} already recorded" if old else "")
+                    )
+                    bar.end_file(new)
+        finally:
+            bar.clear()
         if len(paths) > 1:
             verb = "would append" if dry_run else "appended"
             typer.echo(

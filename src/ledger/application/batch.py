@@ -1,0 +1,100 @@
+"""Recording many changes in one transaction without paying per change for what a batch can share.
+
+A file of changes is checked and appended in chunks: the aggregates a chunk touches are loaded with
+one query (and kept for the rest of the file, and across files in an LRU), the chunk's events are
+inserted with one statement, and the audit chain and read model follow the log once per chunk.
+Names introduced by changes not yet projected stay visible to later changes through `PendingNames`;
+anything the overlay cannot answer flushes the chunk first, so the read model is then current.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from ledger.adapters.readmodel import _entities as named_entities
+from ledger.adapters.tables import fold
+from ledger.domain.events import ChangeEvent, Party
+from ledger.domain.model import Entity
+
+
+class AggregateCache:
+    """Aggregates as last committed by this process, least recently used first out.
+
+    Bounded by the number of timeline entries held, so memory does not grow with the log. An entry
+    is taken out while a transaction works on it and put back only once that transaction commits,
+    so a refused or rolled-back batch never leaves a half-changed aggregate behind.
+    """
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[UUID, Entity] = OrderedDict()
+        self._weight = 0
+        self.position = 0  # the log was read up to here when the cache was last checked
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def take(self, aggregate_id: UUID) -> Entity | None:
+        aggregate = self._items.pop(aggregate_id, None)
+        if aggregate is not None:
+            self._weight -= _weight(aggregate)
+        return aggregate
+
+    def keep(self, aggregates: Iterable[Entity]) -> None:
+        for aggregate in aggregates:
+            self.take(aggregate.id)
+            self._items[aggregate.id] = aggregate
+            self._weight += _weight(aggregate)
+        while self._weight > self.max_entries and self._items:
+            _, oldest = self._items.popitem(last=False)
+            self._weight -= _weight(oldest)
+
+    def forget_older(self, aggregate_id: UUID, version: int) -> None:
+        """Another writer stored `version` of this aggregate: drop our copy if it lacks it."""
+        cached = self._items.get(aggregate_id)
+        if cached is not None and cached.version < version:
+            self.take(aggregate_id)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._weight = 0
+
+
+def _weight(aggregate: Entity) -> int:
+    return len(aggregate.entries) + 1
+
+
+class PendingNames:
+    """The names and entities that checked-but-not-yet-projected changes introduce."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, set[tuple[str, str]]] = {}  # folded name -> {(id hex, entity)}
+        self.ids: dict[str, str] = {}  # id hex -> entity type
+
+    def __bool__(self) -> bool:
+        return bool(self.ids)
+
+    def add(self, event: ChangeEvent) -> None:
+        for entity_id, entity, _name, _parent, labels in named_entities(event):
+            self.ids.setdefault(entity_id.hex, entity)
+            for text, _scheme in labels:
+                self.by_name.setdefault(fold(text), set()).add((entity_id.hex, entity))
+
+    def candidates(self, folded: str, entity: str) -> list[str]:
+        return [i for i, e in self.by_name.get(folded, ()) if e == entity]
+
+    def clear(self) -> None:
+        self.by_name.clear()
+        self.ids.clear()
+
+
+@dataclass
+class Pending:
+    """A change whose event is built, waiting for its chunk to be checked and appended."""
+
+    index: int
+    event: ChangeEvent
+    also: tuple[Party, ...] = ()

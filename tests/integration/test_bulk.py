@@ -1,0 +1,198 @@
+"""Bulk import: appending files in chunks must leave exactly what recording one change at a time does.
+
+The import checks and appends a file's changes a chunk at a time inside the file's transaction; the
+chunk is made tiny here so that names introduced in one chunk are used in the next, and a refusal
+falls after earlier chunks were already inserted (and must still leave nothing of the file).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from ledger.adapters.store import normalise_url
+from ledger.application import service
+from ledger.application.commands import parse_change
+from ledger.application.errors import LedgerError
+from ledger.bootstrap import Ledger
+from tests.conftest import Cli, fingerprint, one_line_error
+from tests.support.histories import propose, remember
+from tests.support.stores import fresh_store
+
+SOURCES = [{"source": "bulk-test", "locator": "s1"}]
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "CHUNK", 7)
+    monkeypatch.setattr(service, "BATCH_ENTRIES", 40)  # and aggregates are dropped between chunks
+
+
+def accepted_history(ledger: Ledger, seed: int, attempts: int) -> list[dict[str, Any]]:
+    """Record random changes one at a time (out of effective order); keep those the ledger took."""
+    rng = random.Random(seed)
+    bodies: list[str] = []
+    posts: list[tuple[str, str]] = []
+    people: list[str] = []
+    kept: list[dict[str, Any]] = []
+    for n in range(attempts):
+        data = propose(rng, bodies, posts, people, n)
+        data["id"] = f"change-{n}"
+        try:
+            outcome = ledger.app.record(parse_change(data))
+        except LedgerError:
+            continue
+        if outcome.status == "recorded":
+            kept.append(data)
+            remember(data, bodies, posts, people)
+    return kept
+
+
+def write_files(folder: Path, entries: list[dict[str, Any]], per_file: int) -> list[Path]:
+    folder.mkdir()
+    paths = []
+    for number, start in enumerate(range(0, len(entries), per_file)):
+        path = folder / f"{number:03d}.json"
+        path.write_text(json.dumps(entries[start : start + per_file]))
+        paths.append(path)
+    return paths
+
+
+def snapshot(url: str) -> dict[str, list[Any]]:
+    """Everything the two ways of appending must agree on (the recording times aside)."""
+    queries = {
+        "changes": "SELECT change_id, position, label, kind, effective, status, recorder, reason, "
+        "sources, details, supersedes, superseded_at, digest FROM ledger_changes ORDER BY position",
+        "facts": "SELECT change_id, known_from, known_to, planned, subject, aspect, other, value, "
+        "extra, eff_start, effective FROM ledger_facts ORDER BY known_from, subject, aspect, other",
+        "entities": "SELECT id, entity, name, parent, first_position FROM ledger_entities ORDER BY id",
+        "names": "SELECT entity_id, name, folded, scheme FROM ledger_names ORDER BY entity_id, folded",
+        "chain": "SELECT seq, position FROM ledger_chain ORDER BY seq",
+        "tracking": "SELECT name, position FROM ledger_tracking ORDER BY name",
+    }
+    engine = sa.create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            found = {
+                name: [tuple(r) for r in conn.execute(sa.text(q))] for name, q in queries.items()
+            }
+            events = []
+            for row in conn.execute(
+                sa.text(
+                    "SELECT id, originator_id, originator_version, topic, state "
+                    "FROM ledger_events ORDER BY id"
+                )
+            ):
+                state = json.loads(bytes(row[4]))
+                state.pop("timestamp")
+                events.append((row[0], str(row[1]), row[2], row[3], state))
+            found["events"] = events
+            return found
+    finally:
+        engine.dispose()
+
+
+def test_a_multi_file_import_gives_the_same_ledger_as_recording_one_by_one(
+    ledger: Ledger, db_url: str, tmp_path: Path
+) -> None:
+    # Record a random history change by change, as a programme office would at the prompt
+    entries = accepted_history(ledger, seed=11, attempts=160)
+    assert len(entries) > 60
+    write_files(tmp_path / "changes", entries, per_file=25)
+
+    # Import the same changes as files into an empty ledger, a few chunks per file
+    with fresh_store() as url:
+        imported = Cli(url, tmp_path).ok("import", str(tmp_path / "changes"))
+        assert f"total: appended {len(entries)} changes" in imported
+
+        # The read model, the chain and every position agree with the one-by-one ledger
+        expected, got = snapshot(db_url), snapshot(url)
+        for table in expected:
+            assert got[table] == expected[table], table
+
+
+def test_a_bad_change_in_the_middle_of_a_file_leaves_nothing_of_that_file(
+    cli: Cli, tmp_path: Path
+) -> None:
+    entries = [
+        {
+            "id": f"est-{n}",
+            "change": "established",
+            "organisation": f"Trust {n}",
+            "kind": "nhs_trust",
+            "effective": "2015-04-01",
+            "reason": "set-up",
+            "sources": SOURCES,
+        }
+        for n in range(20)
+    ]
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps(entries[:5]))
+    cli.ok("import", str(first))
+    before = fingerprint(cli.url)
+
+    # Entry 17 closes a trust that closed at entry 16: refused after two chunks were inserted
+    closing = {"change": "closed", "organisation": "Trust 3", "effective": "2018-04-01"}
+    bad = [
+        *entries[5:20],
+        {"id": "close-3", **closing, "reason": "closed", "sources": SOURCES},
+        {"id": "close-3-again", **closing, "reason": "again", "sources": SOURCES},
+        *[
+            {**e, "id": f"{e['id']}-x", "organisation": f"{e['organisation']}x"}
+            for e in entries[:4]
+        ],
+    ]
+    second.write_text(json.dumps(bad))
+    line = one_line_error(cli("import", str(second)))
+    assert "entry 17 (close-3-again)" in line and "already closed" in line
+    assert fingerprint(cli.url) == before
+
+    # An unknown name late in a file is reported at its entry, and leaves nothing either
+    unknown = [*entries[5:15], {**bad[16], "organisation": "Trust 999", "id": "close-999"}]
+    second.write_text(json.dumps(unknown))
+    line = one_line_error(cli("import", str(second)))
+    assert "entry 11 (close-999)" in line and "unknown organisation 'Trust 999'" in line
+    assert fingerprint(cli.url) == before
+
+
+def test_re_importing_appends_nothing(tmp_path: Path, ledger: Ledger) -> None:
+    entries = accepted_history(ledger, seed=5, attempts=60)
+    folder = tmp_path / "again"
+    write_files(folder, entries, per_file=20)
+    with fresh_store() as url:
+        importer = Cli(url, tmp_path)
+        importer.ok("import", str(folder))
+        before = fingerprint(url)
+        again = importer.ok("import", str(folder))
+        assert "nothing new: every change was already recorded" in again
+        assert f"{len(entries)} already recorded" in again
+        assert fingerprint(url) == before
+
+
+def test_progress_is_not_shown_when_stderr_is_not_a_terminal(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "few.json"
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "change": "established",
+                    "organisation": f"Body {n}",
+                    "kind": "ccg",
+                    "effective": "2019-04-01",
+                    "reason": "set-up",
+                    "sources": SOURCES,
+                }
+                for n in range(30)
+            ]
+        )
+    )
+    for flags in ([], ["--progress"]):
+        result = cli("import", *flags, str(path))
+        assert result.exit_code == 0
+        assert result.stderr == ""
+        assert "ETA" not in result.stdout and "\r" not in result.stdout

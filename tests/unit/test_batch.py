@@ -1,0 +1,55 @@
+"""The pieces a bulk import leans on: a bounded aggregate cache, and the progress line."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+from ledger.application.batch import AggregateCache
+from ledger.cli.progress import Progress
+from ledger.domain.model import Entity, new_entity
+
+
+def organisation(entries: int, version: int = 1) -> Entity:
+    aggregate = new_entity("organisation", uuid.uuid4())
+    aggregate.version = version
+    aggregate.entries = {uuid.uuid4(): None for _ in range(entries)}  # type: ignore[misc]
+    return aggregate
+
+
+def test_the_cache_forgets_the_least_recently_used_beyond_its_bound() -> None:
+    cache = AggregateCache(max_entries=30)
+    old, middle, new = organisation(9), organisation(9), organisation(9)
+    cache.keep([old, middle, new])
+    assert len(cache) == 3
+    # Taking an aggregate out and keeping it again makes it the most recently used
+    taken = cache.take(old.id)
+    assert taken is old and cache.take(old.id) is None
+    cache.keep([old])
+    cache.keep([organisation(9)])
+    assert cache.take(middle.id) is None  # the oldest went to make room
+    assert cache.take(old.id) is old
+
+
+def test_the_cache_drops_an_aggregate_another_writer_has_appended_to() -> None:
+    cache = AggregateCache()
+    mine = organisation(3, version=4)
+    cache.keep([mine])
+    cache.forget_older(mine.id, 4)  # an event this copy already has
+    assert len(cache) == 1
+    cache.forget_older(mine.id, 5)  # a later one it lacks
+    assert cache.take(mine.id) is None
+
+
+def test_the_progress_line_shows_share_rate_and_eta_only_when_enabled() -> None:
+    shown, hidden = io.StringIO(), io.StringIO()
+    for stream, enabled in ((shown, True), (hidden, False)):
+        bar = Progress(stream, total_bytes=1000, enabled=enabled)
+        bar.start_file(500, entries=10)
+        bar.advance(5, 5)
+        bar.end_file(10)
+        bar.clear()
+    assert hidden.getvalue() == ""
+    text = shown.getvalue()
+    assert "50%" in text and "10 changes" in text and "/s" in text and "ETA" in text
+    assert text.endswith("\r\033[K")  # rubbed out before ordinary output
