@@ -169,6 +169,46 @@ class RecordDecision(Request):
     about: tuple[Name, ...] = ()
 
 
+class Amendment(BaseModel):
+    """An entry that acts on a change already recorded (by its label or id) rather than on bodies."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+    recorder: Name
+    reason: Text
+    sources: tuple[SourceRef, ...] = ()  # default: the original's
+
+
+class Correct(Amendment):
+    """A corrected copy of a recorded change supersedes it; only the fields given change."""
+
+    change: Literal["corrected"]
+    corrects: Name
+    effective: Effective | None = None
+    name: Name | None = None
+    kind: Name | None = None
+    headcount: int | None = Field(default=None, ge=0)
+    value: Text | None = None
+
+    def updates(self) -> dict[str, Any]:
+        """The corrected fields, named as the change's event names them."""
+        fields = {
+            "effective": self.effective,
+            "name": self.name,
+            "org_kind": self.kind,
+            "headcount": self.headcount,
+            "value": self.value,
+        }
+        return {k: v for k, v in fields.items() if v is not None}
+
+
+class Retract(Amendment):
+    """Withdraws a recorded change; queries stop showing it, the log keeps both."""
+
+    change: Literal["retracted"]
+    retracts: Name
+
+
 ChangeRequest = Annotated[
     Establish
     | Rename
@@ -188,7 +228,9 @@ ChangeRequest = Annotated[
     | Appoint
     | EndAppointment
     | RecordFact
-    | RecordDecision,
+    | RecordDecision
+    | Correct
+    | Retract,
     Field(discriminator="change"),
 ]
 
@@ -213,6 +255,8 @@ KINDS: tuple[str, ...] = (
     "fact_recorded",
     "decision_recorded",
 )
+# Entries of a change file that act on a recorded change instead of recording a new kind of change.
+AMENDMENTS: tuple[str, ...] = ("corrected", "retracted")
 
 _adapter: TypeAdapter[Any] = TypeAdapter(ChangeRequest)
 
@@ -228,8 +272,9 @@ def parse_change(data: dict[str, Any]) -> Any:
     kind = data.get("change")
     if kind is None:
         raise InvalidChange("missing field 'change' (the kind of change)")
-    if kind not in KINDS:
-        raise InvalidChange(f"unknown kind of change {kind!r}; known kinds: {', '.join(KINDS)}")
+    if kind not in KINDS and kind not in AMENDMENTS:
+        known = ", ".join((*KINDS, *AMENDMENTS))
+        raise InvalidChange(f"unknown kind of change {kind!r}; known kinds: {known}")
     try:
         return _adapter.validate_python(data)
     except ValidationError as exc:
@@ -241,7 +286,7 @@ def explain(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(p) for p in error["loc"] if not str(p).startswith(("Establish", "Rename")))
     parts = [str(p) for p in error["loc"]]
-    if parts and parts[0] in KINDS:
+    if parts and (parts[0] in KINDS or parts[0] in AMENDMENTS):
         parts = parts[1:]
     where = ".".join(parts).replace("from_", "from")
     message = str(error["msg"])

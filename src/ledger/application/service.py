@@ -278,8 +278,30 @@ class LedgerApp(Application[UUID]):
                 "already recorded",
                 existing.position,
             )
+        if isinstance(request, cmd.Correct | cmd.Retract):
+            return self._amend(request, change_id, digest, dry_run=dry_run)
         event = self._build(conn, request, change_id, digest)
         return self._append(conn, event, dry_run=dry_run)
+
+    def _amend(
+        self, request: cmd.Correct | cmd.Retract, change_id: UUID, digest: str, *, dry_run: bool
+    ) -> Outcome:
+        """A change file's correction or retraction, inside the file's transaction (which rolls
+        back a dry run), with the stable id and digest that make re-imports idempotent."""
+        authorship: dict[str, Any] = {
+            "recorder": request.recorder,
+            "reason": request.reason,
+            "sources": request.sources,
+            "label": request.id,
+            "identity": (change_id, digest),
+        }
+        if isinstance(request, cmd.Correct):
+            outcome = self.correct(request.corrects, updates=request.updates(), **authorship)
+        else:
+            outcome = self.retract(request.retracts, **authorship)
+        if dry_run:
+            outcome.status = "would record"
+        return outcome
 
     def _append(
         self, conn: Connection, event: ChangeEvent, *, dry_run: bool, also: Sequence[Party] = ()
@@ -361,18 +383,24 @@ class LedgerApp(Application[UUID]):
         return event
 
     def _envelope(
-        self, recorder: str, reason: str, sources: Sequence[Any], label: str | None
+        self,
+        recorder: str,
+        reason: str,
+        sources: Sequence[Any],
+        label: str | None,
+        identity: tuple[UUID, str] | None = None,
     ) -> dict[str, Any]:
         if not reason.strip():
             raise InvalidInput("a reason is required (--reason)")
+        change_id, digest = identity or (uuid.uuid4(), None)
         return {
             "timestamp": datetime.now(UTC),
-            "change_id": uuid.uuid4(),
+            "change_id": change_id,
             "label": label,
             "recorder": recorder,
             "reason": reason,
             **({"sources": tuple(sources)} if sources else {}),
-            "digest": None,
+            "digest": digest,
         }
 
     def correct(
@@ -386,8 +414,12 @@ class LedgerApp(Application[UUID]):
         updates: dict[str, Any] | None = None,
         confirm: bool = False,
         dry_run: bool = False,
+        identity: tuple[UUID, str] | None = None,
     ) -> Outcome:
-        """Supersede a change with a corrected copy (or confirm a plan); the original stays in the log."""
+        """Supersede a change with a corrected copy (or confirm a plan); the original stays in the log.
+
+        `identity` (change id, digest) is given by a change file's entry, so re-importing it is a no-op.
+        """
         with self._transaction(dry_run) as conn:
             old = self._current(conn, target)
             if confirm and not old.planned:
@@ -403,7 +435,7 @@ class LedgerApp(Application[UUID]):
             if not fields and not confirm:
                 raise InvalidInput("nothing to correct: give --effective or another field")
             data = old.model_dump()
-            data.update(self._envelope(recorder, reason, sources, label))
+            data.update(self._envelope(recorder, reason, sources, label, identity))
             data.update(fields)
             data.update(
                 supersedes=old.change_id, originator_id=old.originator_id, originator_version=0
@@ -426,13 +458,14 @@ class LedgerApp(Application[UUID]):
         label: str | None = None,
         cancel: bool = False,
         dry_run: bool = False,
+        identity: tuple[UUID, str] | None = None,
     ) -> Outcome:
         """Withdraw a change (or cancel a plan); queries stop showing it, the log keeps both."""
         with self._transaction(dry_run) as conn:
             old = self._current(conn, target)
             if cancel and not old.planned:
                 raise Refused(f"change {target!r} is not a plan; retract it instead of cancelling")
-            envelope = self._envelope(recorder, reason, sources or old.sources, label)
+            envelope = self._envelope(recorder, reason, sources or old.sources, label, identity)
             event = Retracted(
                 **envelope,
                 effective=old.effective,

@@ -25,7 +25,8 @@ class ChangeFile:
 
 
 def expand(paths: list[Path]) -> Iterator[Path]:
-    """Files as given; a directory means its change files in name order (not its sources registry)."""
+    """Files as given; a directory means its change files in name order (not its sources registry
+    nor a generator's manifest)."""
     for path in paths:
         if path.is_dir():
             for child in sorted(path.iterdir()):
@@ -38,7 +39,7 @@ def expand(paths: list[Path]) -> Iterator[Path]:
 
 
 def _is_registry(path: Path) -> bool:
-    return path.stem == "sources"
+    return path.stem in ("sources", "manifest")
 
 
 def _entry_at_line(text: str, line: int) -> int | None:
