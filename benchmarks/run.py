@@ -651,7 +651,9 @@ def verdict(value: float | None, target: float, higher_is_better: bool) -> str:
     if (value >= target) if higher_is_better else (value <= target):
         return "met"
     if higher_is_better:
-        return f"missed by {1 - value / target:.0%} ({target / max(value, 1e-9):.1f}× short)"
+        return (
+            f"missed: {value / target:.1%} of the target ({target / max(value, 1e-9):.1f}× short)"
+        )
     return f"missed: {value / target:.1f}× the target"
 
 
@@ -743,7 +745,7 @@ def report(
             "{:.2f} s",
         ),
         (
-            f"ledger record on the big store ≤ 1.5× the {args.small_size // 1000}k store",
+            f"ledger record on the big store ≤ 1.5× the {args.small_size:,}-change store",
             lambda f: (
                 statistics.median(f.append_big) / statistics.median(f.append_small)
                 if f.append_big and f.append_small
