@@ -82,6 +82,32 @@ def timed(args: list[str], url: str | None = None, out: Path | None = None) -> P
     return Proc(elapsed, usage.ru_maxrss / 1024, text)
 
 
+def profiled(args: list[str], url: str, where: Path, top: int = 12) -> list[str]:
+    """Run `ledger ARGS` under cProfile; the functions that took the most time of their own,
+    as Markdown table rows (the profile file stays in `where` when the work directory is kept)."""
+    import io
+    import pstats
+
+    command = [sys.executable, "-m", "cProfile", "-o", str(where), "-m", "ledger.cli.main"]
+    done = subprocess.run([*command, "--db", url, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"profiling ledger {' '.join(args)} failed: {done.stderr.strip()[-500:]}")
+    stats = pstats.Stats(str(where), stream=io.StringIO())
+    total = stats.total_tt  # type: ignore[attr-defined]
+    entries = sorted(
+        stats.stats.items(),  # type: ignore[attr-defined]
+        key=lambda item: item[1][2],
+        reverse=True,
+    )[:top]
+    rows = []
+    for (filename, line, function), (_, calls, own, cumulative, _) in entries:
+        place = filename.split("site-packages/")[-1].split("/src/")[-1]
+        rows.append(
+            f"| `{place}:{line}({function})` | {calls:,} | {own:.2f} ({own / total:.0%}) | {cumulative:.2f} |"
+        )
+    return rows
+
+
 def import_args(directory: Path) -> list[str]:
     """`ledger import DIR` when the importer skips DIR/manifest.json, else the change files by name."""
     from ledger.importers.changefiles import expand
@@ -668,6 +694,7 @@ def report(
     help_times: list[float],
     elapsed: float,
     generation: float,
+    profiles: dict[str, list[str]],
 ) -> str:
     lines = [
         f"Command: `{command}`",
@@ -917,6 +944,16 @@ def report(
             )
     if help_median is not None:
         lines += ["", f"`ledger --help`: {help_median:.3f} s (min {min(help_times):.3f} s)."]
+    for title, rows in profiles.items():
+        lines += [
+            "",
+            f"Profile of {title} (cProfile, the functions with the most time of their own; times"
+            " inflated by profiling):",
+            "",
+            "| function | calls | own s (share) | cumulative s |",
+            "|---|---|---|---|",
+            *rows,
+        ]
     lines += [
         "",
         "Budgets: bare eventsourcing baseline at most "
@@ -971,6 +1008,11 @@ def main(argv: list[str] | None = None) -> None:
         default=10_000,
         help="changes in the store the append figure compares with",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile (first engine) the small store's import, rebuild and structure",
+    )
     parser.add_argument("--appends", type=int, default=5, help="ledger record runs per store")
     args = parser.parse_args(argv)
     engines = args.engine or ["sqlite"]
@@ -989,6 +1031,7 @@ def main(argv: list[str] | None = None) -> None:
         figures: list[EngineFigures] = []
         base = Baselines()
         naive: Naive | None = None
+        profiles: dict[str, list[str]] = {}
         for engine in engines:
             with store(engine, "big", work, args.keep) as url:
                 f = EngineFigures(engine, url)
@@ -1007,7 +1050,7 @@ def main(argv: list[str] | None = None) -> None:
                 log(f"{engine}: queries in-process")
                 f.queries = query_latencies(url, args.queries, args.seed, args.query_budget)
                 for known in (False, True):
-                    f.structure[known] = structure_end_to_end(url, work, known, f.changes)
+                    f.structure[known] = structure_end_to_end(url, work, known, f.events)
                     log(
                         f"{engine}: structure{' --known-at' if known else ''}: "
                         f"{f.structure[known][0].seconds:.2f} s, {f.structure[known][1]:,} bodies"
@@ -1039,8 +1082,24 @@ def main(argv: list[str] | None = None) -> None:
                     naive = naive_replay(url, args.naive_calls, args.naive_budget, args.seed)
                 log(f"{engine}: ledger record on the big store")
                 f.append_big = appends(url, args.appends, f"{engine}-big")
+                if args.profile and engine == engines[0]:
+                    log(f"{engine}: profiling rebuild and structure on the big store")
+                    profiles[f"`ledger rebuild` ({engine}, {f.events:,} events)"] = profiled(
+                        ["rebuild"], url, work / "rebuild.prof"
+                    )
+                    profiles[f"`ledger structure --on {STRUCTURE_DAY}` ({engine})"] = profiled(
+                        ["structure", "--on", STRUCTURE_DAY.isoformat(), "--format", "json"],
+                        url,
+                        work / "structure.prof",
+                    )
             with store(engine, "small", work, args.keep) as url:
-                timed([*import_args(small_dir), "--by", "benchmark"], url)
+                if args.profile and engine == engines[0]:
+                    log(f"{engine}: profiling the import of the {args.small_size:,}-change store")
+                    profiles[f"`ledger import` ({engine}, {args.small_size:,} changes)"] = profiled(
+                        [*import_args(small_dir), "--by", "benchmark"], url, work / "import.prof"
+                    )
+                else:
+                    timed([*import_args(small_dir), "--by", "benchmark"], url)
                 f.small_events, _ = counts(url)
                 log(f"{engine}: ledger record on the {args.small_size:,}-change store")
                 f.append_small = appends(url, args.appends, f"{engine}-small")
@@ -1056,6 +1115,7 @@ def main(argv: list[str] | None = None) -> None:
             help_times,
             time.perf_counter() - started,
             generation,
+            profiles,
         )
         print(text)
         if args.write_results:
