@@ -50,6 +50,7 @@ PG_ADMIN = os.environ.get(
 SECTION = "National scale"
 QUERY_FIRST_DAY, QUERY_LAST_DAY = date(1995, 1, 1), date(2025, 12, 31)
 STRUCTURE_DAY = date(2020, 4, 1)
+STRUCTURE_CALLS = 20  # in-process structure calls (the whole country each), beside the naive replay
 
 
 # --- measuring ------------------------------------------------------------------------------------
@@ -263,7 +264,7 @@ def query_latencies(
     from ledger.adapters.readmodel import changes, entities
     from ledger.bootstrap import open_ledger
     from ledger.cli.main import axes
-    from ledger.cli.views import holders_view, lineage_view, show_view
+    from ledger.cli.views import holders_view, lineage_view, show_view, structure_view
 
     led = open_ledger(url)
     try:
@@ -285,6 +286,8 @@ def query_latencies(
             "show": (orgs, lambda t, a: show_view(led.queries.show(t, a))),
             "lineage": (orgs, lambda t, a: lineage_view(led.queries.lineage(t, a))),
             "holders": (posts, lambda t, a: holders_view(led.queries.holders(t, a))),
+            # the whole country: fewer calls, for the naive replay's comparison
+            "structure": (["-"], lambda t, a: structure_view(led.queries.structure(a))),
         }
         results: dict[tuple[str, bool], Latency] = {}
         for kind, (population, call) in kinds.items():
@@ -297,7 +300,7 @@ def query_latencies(
                         (QUERY_FIRST_DAY + timedelta(days=rng.randrange(span))).isoformat(),
                         str(rng.randint(1, last)) if with_known_at else None,
                     )
-                    for _ in range(calls)
+                    for _ in range(calls if kind != "structure" else min(calls, STRUCTURE_CALLS))
                 ]
                 for target, on, known in samples[:5]:  # warm the caches the CLI would have cold
                     _attempt(call, target, on, known, led, axes)
@@ -877,7 +880,8 @@ def report(
         "### Queries on the big store",
         "",
         f"In-process, through the CLI's own functions (`axes`, the query, the view; not the rendering),"
-        f" {args.queries:,} calls each on random bodies or posts and random dates {QUERY_FIRST_DAY.year}–"
+        f" {args.queries:,} calls each on random bodies or posts (structure: {STRUCTURE_CALLS}, the whole"
+        f" country each) and random dates {QUERY_FIRST_DAY.year}–"
         f"{QUERY_LAST_DAY.year}; `--known-at` a random log position. Refusals (e.g. a post not yet"
         f" created) are timed like answers. Budget {args.query_budget:.0f} s per row.",
         "",
@@ -919,12 +923,20 @@ def report(
             + (f"; first difference at {naive.difference}" if naive.difference else "")
             + ".",
             "",
-            "| naive replay | calls | median (s) |",
-            "|---|---|---|",
+            f"| answer | naive calls | naive median (ms) | indexed p50 in-process, {first.engine} (ms) | naive / indexed |",
+            "|---|---|---|---|---|",
         ]
         for kind, times in naive.calls.items():
-            median = f"{statistics.median(times):.2f}" if times else "—"
-            lines.append(f"| {kind} | {len(times)} | {median} |")
+            indexed = first.queries.get((kind.split()[0], "--known-at" in kind))
+            median = statistics.median(times) * 1000 if times else None
+            ratio = (
+                f"{median / indexed.p50_ms:,.0f}×" if median and indexed and indexed.p50_ms else "—"
+            )
+            lines.append(
+                f"| {kind} | {len(times)} | "
+                + (f"{median:,.1f}" if median is not None else "—")
+                + f" | {f'{indexed.p50_ms:,.1f}' if indexed else '—'} | {ratio} |"
+            )
     lines += [
         "",
         "### Append and start-up",
