@@ -102,7 +102,7 @@ def profiled(args: list[str], url: str, where: Path, top: int = 12) -> list[str]
     )[:top]
     rows = []
     for (filename, line, function), (_, calls, own, cumulative, _) in entries:
-        place = filename.split("site-packages/")[-1].split("/src/")[-1]
+        place = filename.split("site-packages/")[-1].split("/src/")[-1].split("/lib/python3.")[-1]
         rows.append(
             f"| `{place}:{line}({function})` | {calls:,} | {own:.2f} ({own / total:.0%}) | {cumulative:.2f} |"
         )
@@ -659,6 +659,10 @@ def _naive_lineage(changes: list[tuple[int, Any]], org: uuid.UUID) -> list[tuple
 # --- the report -----------------------------------------------------------------------------------
 
 
+def _times(ratio: float) -> str:
+    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.2g}×"
+
+
 def _latency(key: tuple[str, bool], which: str) -> Callable[[EngineFigures], float | None]:
     def value(f: EngineFigures) -> float | None:
         got = f.queries.get(key)
@@ -930,7 +934,7 @@ def report(
             indexed = first.queries.get((kind.split()[0], "--known-at" in kind))
             median = statistics.median(times) * 1000 if times else None
             ratio = (
-                f"{median / indexed.p50_ms:,.0f}×" if median and indexed and indexed.p50_ms else "—"
+                _times(median / indexed.p50_ms) if median and indexed and indexed.p50_ms else "—"
             )
             lines.append(
                 f"| {kind} | {len(times)} | "
