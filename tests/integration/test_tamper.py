@@ -297,3 +297,35 @@ def test_a_read_model_that_differs_from_a_rebuild_is_found(
     # `ledger rebuild` mends it.
     cli.ok("rebuild")
     assert "the read model equals a rebuild" in cli.ok("verify", "--checkpoint", str(checkpoint))
+
+
+def test_a_correction_undone_in_the_read_model_is_found(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    # A correction closes the corrected change's rows; reopening them in the read model makes the old
+    # name current again, and verify names the correction's position.
+    cli.ok(
+        "correct",
+        "new-devon-ccg-established",
+        "--name",
+        "NEW Devon CCG (corrected)",
+        "--reason",
+        "spelling",
+        "--id",
+        "name-fix",
+    )
+    checkpoint = Path(str(checkpointed[0]) + ".after")
+    cli.ok("checkpoint", "--out", str(checkpoint))
+    assert "the read model equals a rebuild" in cli.ok("verify", "--checkpoint", str(checkpoint))
+    with admin.begin() as conn:
+        at = conn.execute(
+            sa.text("SELECT position FROM ledger_changes WHERE label = 'name-fix'")
+        ).scalar_one()
+        reopened = conn.execute(
+            sa.text("UPDATE ledger_facts SET known_to = NULL WHERE known_to = :p"), {"p": at}
+        )
+        assert reopened.rowcount > 0
+    line = verify_fails_at(cli, checkpoint, at)
+    assert "the read model's ledger_facts differs from a rebuild" in line
+    cli.ok("rebuild")
+    assert "the read model equals a rebuild" in cli.ok("verify", "--checkpoint", str(checkpoint))

@@ -124,3 +124,39 @@ def test_old_events_are_upcast_when_read() -> None:
     )
     upgraded = mapper.to_domain_event(stored)
     assert isinstance(upgraded, Renamed2) and upgraded.short_name == "Y"
+
+
+class Renamed3(ev.Renamed):
+    """A later version whose new field has a default: reading a v1 event must still upcast it."""
+
+    class_version = 2
+    short_name: str = "unset"
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        state["short_name"] = str(state["name"]).upper()
+
+
+def test_an_old_event_is_upcast_even_when_it_would_validate_as_it_is() -> None:
+    mapper = PydanticMapper()
+    old = ev.Renamed(**COMMON, **SPECIFIC["renamed"]).for_aggregate("organisation", A, 1)
+    stored = mapper.to_stored_event(old)
+    stored = type(stored)(
+        stored.originator_id, stored.originator_version, f"{__name__}:Renamed3", stored.state
+    )
+    upgraded = mapper.to_domain_event(stored)
+    assert isinstance(upgraded, Renamed3) and upgraded.short_name == "Y"
+
+
+def test_a_payload_that_does_not_validate_is_named() -> None:
+    mapper = PydanticMapper()
+    event = ev.Renamed(**COMMON, **SPECIFIC["renamed"]).for_aggregate("organisation", A, 1)
+    stored = mapper.to_stored_event(event)
+    broken = type(stored)(
+        stored.originator_id,
+        stored.originator_version,
+        stored.topic,
+        stored.state.replace(b'"name":"Y"', b'"name":""'),
+    )
+    with pytest.raises(ValueError, match="name"):
+        mapper.to_domain_event(broken)

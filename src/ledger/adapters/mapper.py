@@ -45,18 +45,44 @@ class PydanticMapper(Mapper[Any]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
-        cls = resolve_topic(stored_event.topic)
+        return self.decode(
+            stored_event.topic,
+            stored_event.originator_id,
+            stored_event.originator_version,
+            stored_event.state,
+        )
+
+    def decode(
+        self, topic: str, originator_id: Any, originator_version: int, state: bytes
+    ) -> DomainEventProtocol[Any]:
+        """An event from its stored parts. An event at its class's current version is validated
+        straight from the stored JSON (pydantic parses it without building a dict first, about
+        twice as fast, which is what a rebuild of a long log spends its time on); an event of a
+        class that has moved on goes through the upcasters."""
+        cls = resolve_topic(topic)
+        current = getattr(cls, "class_version", 1) == 1 and _CLASS_VERSION not in state
+        if current and state[:1] == b"{" and state[1:2] != b"}":
+            head = b'{"originator_id":"%s","originator_version":%d,' % (
+                str(originator_id).encode(),
+                originator_version,
+            )
+            try:
+                return cast(DomainEventProtocol[Any], cls.model_validate_json(head + state[1:]))
+            except ValueError:
+                pass  # let the slow path name what is wrong with the payload
         try:
-            state: dict[str, Any] = json.loads(stored_event.state)
+            data: dict[str, Any] = json.loads(state)
         except ValueError as exc:
             raise MapperDeserialisationError(
-                f"stored event {stored_event.originator_id} v{stored_event.originator_version} "
-                f"is not valid JSON: {exc}"
+                f"stored event {originator_id} v{originator_version} is not valid JSON: {exc}"
             ) from exc
-        version = state.pop("class_version", 1)
+        version = data.pop("class_version", 1)
         while version < getattr(cls, "class_version", 1):
-            getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+            getattr(cls, f"upcast_v{version}_v{version + 1}")(data)
             version += 1
-        state["originator_id"] = stored_event.originator_id
-        state["originator_version"] = stored_event.originator_version
-        return cast(DomainEventProtocol[Any], cls.model_validate(state))
+        data["originator_id"] = originator_id
+        data["originator_version"] = originator_version
+        return cast(DomainEventProtocol[Any], cls.model_validate(data))
+
+
+_CLASS_VERSION = b'"class_version"'

@@ -9,9 +9,11 @@ superseded it (`known_to`). Queries fold these rows for a valid date and a known
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     select,
@@ -279,11 +282,120 @@ def _codes(codes: dict[str, str]) -> list[tuple[str, str | None]]:
     return [(code, scheme) for scheme, code in codes.items()]
 
 
+_CHUNK = 500  # ids per IN (...) list: well inside every driver's limit on bound parameters
+
+
+def _present(conn: Connection, column: Any, keys: set[str]) -> set[str]:
+    """Which of `keys` the column already holds (asked in chunks)."""
+    found: set[str] = set()
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        found.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
+    return found
+
+
+def _present_names(conn: Connection, entity_ids: set[str]) -> set[tuple[str, str]]:
+    """The (entity, folded name) pairs already known for these entities."""
+    found: set[tuple[str, str]] = set()
+    ordered = sorted(entity_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        rows = conn.execute(
+            select(names.c.entity_id, names.c.folded).where(names.c.entity_id.in_(chunk))
+        )
+        found.update((row.entity_id, row.folded) for row in rows)
+    return found
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with one executemany at the driver, converting values with the column
+    types' own bind processors: what `conn.execute(insert(table), rows)` does, without its
+    per-row bookkeeping, which costs more than the insert itself on a long rebuild. The rows'
+    values are converted in place."""
+    if not rows:
+        return
+    columns = [c for c in table.columns if c.name in rows[0]]
+    dialect = conn.dialect
+    processors = [c.type._cached_bind_processor(dialect) for c in columns]
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    preparer = dialect.identifier_preparer
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        preparer.format_table(table),
+        ", ".join(preparer.format_column(c) for c in columns),
+        ", ".join([marker] * len(columns)),
+    )
+    keys = [c.name for c in columns]
+    for key, process in zip(keys, processors, strict=True):
+        if process is not None:  # a column type the driver does not take as it is (SQLite dates)
+            for row in rows:
+                value = row[key]
+                if value is not None:
+                    row[key] = process(value)
+    pick = itemgetter(*keys)
+    converted = [pick(row) for row in rows] if len(keys) > 1 else [(pick(row),) for row in rows]
+    conn.exec_driver_sql(sql, converted)
+
+
+@dataclass
+class Pending:
+    """The rows one batch will insert, keyed so that a later event of the batch can find them, and
+    the corrections and retractions of changes projected before the batch (`later`: change id ->
+    the first position that superseded it)."""
+
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    entities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    names: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    later: dict[str, int] = field(default_factory=dict)
+
+    def supersede(self, target: str, position: int) -> None:
+        """Mark a corrected or retracted change as no longer known from `position` on (the first
+        correction wins: a change is superseded once)."""
+        row = self.changes.get(target)
+        if row is None:
+            self.later.setdefault(target, position)
+            return
+        if row["superseded_at"] is None:
+            row["superseded_at"] = position
+        for fact in self.facts[target]:
+            if fact["known_to"] is None:
+                fact["known_to"] = position
+
+
+def _supersede_stored(conn: Connection, later: dict[str, int]) -> None:
+    """Close the rows of changes projected in earlier batches that this batch superseded."""
+    if not later:
+        return
+    pairs = [{"target": key, "at": position} for key, position in later.items()]
+    conn.execute(
+        update(changes)
+        .where(changes.c.change_id == bindparam("target"), changes.c.superseded_at.is_(None))
+        .values(superseded_at=bindparam("at")),
+        pairs,
+    )
+    conn.execute(
+        update(facts)
+        .where(facts.c.change_id == bindparam("target"), facts.c.known_to.is_(None))
+        .values(known_to=bindparam("at")),
+        pairs,
+    )
+
+
 class ReadModel:
     """Writes the read model from events (inside the append transaction, or in bulk on rebuild)."""
 
     def __init__(self, decode: Callable[[Any], ChangeEvent]) -> None:
         self.decode = decode
+        self._sources: dict[tuple[Any, ...], str] = {}  # most changes cite a few common papers
+
+    def _sources_json(self, sources: tuple[Any, ...]) -> str:
+        found = self._sources.get(sources)
+        if found is None:
+            if len(self._sources) > 10_000:
+                self._sources.clear()
+            found = self._sources[sources] = json.dumps([s.model_dump() for s in sources])
+        return found
 
     @staticmethod
     def create(conn: Connection) -> None:
@@ -309,120 +421,105 @@ class ReadModel:
             conn.execute(insert(tracking).values(name="readmodel", position=position))
 
     def apply(self, conn: Connection, events: Iterable[tuple[int, ChangeEvent]]) -> int:
-        """Project (position, event) pairs in log order; events of an already-seen change are skipped."""
-        change_rows: list[dict[str, Any]] = []
-        fact_rows: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        last = 0
-        for position, event in events:
-            last = position
+        """Project (position, event) pairs in log order; events of an already-seen change are skipped.
+
+        The batch costs a handful of statements whatever its length: which changes, entities and
+        names exist already is asked once per batch, the rows are inserted together, and a
+        correction of a change in the same batch is applied to its pending rows in memory.
+        """
+        batch = list(events)
+        if not batch:
+            return 0
+        recorded = _present(conn, changes.c.change_id, {e.change_id.hex for _, e in batch})
+        pending = Pending()
+        for position, event in batch:
             key = event.change_id.hex
-            if key in seen:
+            if key in recorded or key in pending.changes:
                 continue
-            seen.add(key)
-            if conn.execute(select(changes.c.position).where(changes.c.change_id == key)).first():
-                continue
-            self._flush(conn, change_rows, fact_rows)
-            self._project(conn, position, event, change_rows, fact_rows)
-        self._flush(conn, change_rows, fact_rows)
-        return last
+            self.project(position, event, pending)
+        _supersede_stored(conn, pending.later)
+        present = _present(conn, entities.c.id, set(pending.entities))
+        named = _present_names(conn, {entity_id for entity_id, _ in pending.names})
+        new_entities = [row for key, row in pending.entities.items() if key not in present]
+        new_names = [row for key, row in pending.names.items() if key not in named]
+        bulk_insert(conn, changes, list(pending.changes.values()))
+        bulk_insert(conn, facts, [row for group in pending.facts.values() for row in group])
+        bulk_insert(conn, entities, new_entities)
+        bulk_insert(conn, names, new_names)
+        return batch[-1][0]
 
-    @staticmethod
-    def _flush(
-        conn: Connection, change_rows: list[dict[str, Any]], fact_rows: list[dict[str, Any]]
-    ) -> None:
-        if change_rows:
-            conn.execute(insert(changes), change_rows)
-            change_rows.clear()
-        if fact_rows:
-            conn.execute(insert(facts), fact_rows)
-            fact_rows.clear()
-
-    def _project(
-        self,
-        conn: Connection,
-        position: int,
-        event: ChangeEvent,
-        change_rows: list[dict[str, Any]],
-        fact_rows: list[dict[str, Any]],
-    ) -> None:
+    def project(self, position: int, event: ChangeEvent, pending: Pending) -> None:
+        """The rows one change adds to the read model, into `pending` (no database needed)."""
         key = event.change_id.hex
         target = event.retracts if isinstance(event, Retracted) else event.supersedes
         if target is not None:
-            conn.execute(
-                update(changes)
-                .where(changes.c.change_id == target.hex, changes.c.superseded_at.is_(None))
-                .values(superseded_at=position)
-            )
-            conn.execute(
-                update(facts)
-                .where(facts.c.change_id == target.hex, facts.c.known_to.is_(None))
-                .values(known_to=position)
-            )
-        change_rows.append(
+            pending.supersede(target.hex, position)
+        pending.changes[key] = {
+            "change_id": key,
+            "position": position,
+            "label": event.label,
+            "kind": "cancelled" if isinstance(event, Retracted) and event.cancelled else event.kind,
+            "effective": str(event.effective),
+            "eff_start": event.effective.start,
+            "status": event.status,
+            "recorded_at": event.timestamp,
+            "recorder": event.recorder,
+            "reason": event.reason,
+            "sources": self._sources_json(event.sources),
+            "details": json.dumps(event.details(), sort_keys=True),
+            "supersedes": target.hex if target else None,
+            "superseded_at": None,
+            "digest": getattr(event, "digest", None),
+        }
+        pending.facts[key] = [
             {
                 "change_id": key,
-                "position": position,
-                "label": event.label,
-                "kind": "cancelled"
-                if isinstance(event, Retracted) and event.cancelled
-                else event.kind,
-                "effective": str(event.effective),
+                "known_from": position,
+                "known_to": None,
+                "planned": event.planned,
+                "subject": row.subject.hex,
+                "aspect": row.aspect,
+                "other": row.other.hex if row.other else None,
+                "value": row.value,
+                "extra": json.dumps(row.extra, sort_keys=True) if row.extra is not None else None,
                 "eff_start": event.effective.start,
-                "status": event.status,
-                "recorded_at": event.timestamp,
-                "recorder": event.recorder,
-                "reason": event.reason,
-                "sources": json.dumps([s.model_dump() for s in event.sources]),
-                "details": json.dumps(event.details(), sort_keys=True),
-                "supersedes": target.hex if target else None,
-                "digest": getattr(event, "digest", None),
+                "effective": str(event.effective),
             }
-        )
-        for row in assertions(event):
-            fact_rows.append(
-                {
-                    "change_id": key,
-                    "known_from": position,
-                    "known_to": None,
-                    "planned": event.planned,
-                    "subject": row.subject.hex,
-                    "aspect": row.aspect,
-                    "other": row.other.hex if row.other else None,
-                    "value": row.value,
-                    "extra": json.dumps(row.extra, sort_keys=True)
-                    if row.extra is not None
-                    else None,
-                    "eff_start": event.effective.start,
-                    "effective": str(event.effective),
-                }
-            )
+            for row in assertions(event)
+        ]
         for entity_id, entity, name, parent, labels in _entities(event):
-            exists = conn.execute(
-                select(entities.c.id).where(entities.c.id == entity_id.hex)
-            ).first()
-            if not exists:
-                conn.execute(
-                    insert(entities).values(
-                        id=entity_id.hex,
-                        entity=entity,
-                        name=name,
-                        parent=parent.hex if parent else None,
-                        first_position=position,
-                    )
-                )
+            pending.entities.setdefault(
+                entity_id.hex,
+                {
+                    "id": entity_id.hex,
+                    "entity": entity,
+                    "name": name,
+                    "parent": parent.hex if parent else None,
+                    "first_position": position,
+                },
+            )
             for text, scheme in labels:
-                already = conn.execute(
-                    select(names.c.entity_id).where(
-                        names.c.entity_id == entity_id.hex, names.c.folded == fold(text)
-                    )
-                ).first()
-                if not already:
-                    conn.execute(
-                        insert(names).values(
-                            entity_id=entity_id.hex, name=text, folded=fold(text), scheme=scheme
-                        )
-                    )
+                pending.names.setdefault(
+                    (entity_id.hex, fold(text)),
+                    {
+                        "entity_id": entity_id.hex,
+                        "name": text,
+                        "folded": fold(text),
+                        "scheme": scheme,
+                    },
+                )
+
+    @staticmethod
+    @contextmanager
+    def without_indexes(conn: Connection) -> Iterator[None]:
+        """Drop the secondary indexes for a bulk load and build them again afterwards (in the
+        caller's transaction, so a failed load leaves the indexes as they were)."""
+        dropped = [index for table in READ_MODEL_TABLES for index in table.indexes]
+        for index in dropped:
+            index.drop(conn, checkfirst=True)
+        yield
+        for index in dropped:
+            index.create(conn, checkfirst=True)
 
     @staticmethod
     def clear(conn: Connection) -> None:

@@ -2,26 +2,22 @@
 
 Verification recomputes everything from the stored events, never trusting what the ledger wrote
 about them: the chain from the first event, the Merkle root at each checkpoint's size, and the read
-model, rebuilt in a scratch file and compared row by row (application/verification.py holds the
+model, projected again in memory as the log is read and compared row by row (application/verification.py holds the
 checker, which also reads exports and proofs offline).
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-from sqlalchemy import Date, DateTime, create_engine, select
-from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import audit as store
-from ledger.adapters.readmodel import READ_MODEL_TABLES, ReadModel, names
+from ledger.adapters.readmodel import Pending, ReadModel, changes, entities, facts, names
 from ledger.application.errors import InvalidInput, NotFound, Refused
 from ledger.application.verification import (
     EXPORT_FORMAT,
@@ -46,147 +42,235 @@ from ledger.domain.chain import (
 )
 from ledger.domain.checkpoint import Checkpoint, CheckpointError, parse
 
-# --- the read model, rebuilt in a scratch file and compared ----------------------------------
+# --- the read model, projected again in memory and compared as the check walks the log -----------
 
 
-def _normal(value: Any) -> Any:
-    """A read-model value as both engines would agree on it (timestamps in UTC, dates as text)."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+class _Table:
+    """How one position-ordered read-model table is compared: its columns but the surrogate id and
+    the column a later correction fills in (`closed_by`), which is compared once the log is read.
 
+    Rows are compared as the driver holds them: the live rows are read without type conversion,
+    and the projected rows go through the column types' bind processors, as an insert would."""
 
-# The column that says at which log position a read-model row became known.
-_ROW_POSITION = {
-    "ledger_changes": "position",
-    "ledger_facts": "known_from",
-    "ledger_entities": "first_position",
-}
-
-
-def _rows(conn: Connection, table: Any, order: str | None = None) -> Iterator[tuple[Any, ...]]:
-    """A read-model table's rows (but its surrogate id), dates and timestamps normalised."""
-    columns = [c for c in table.columns if c.name != "id"]
-    dated = [i for i, c in enumerate(columns) if isinstance(c.type, Date | DateTime)]
-    query = select(*columns)
-    if order is not None:
-        query = query.order_by(table.c[order])
-    for row in conn.execution_options(yield_per=20_000).execute(query):
-        values = list(row)
-        for i in dated:
-            values[i] = _normal(values[i])
-        yield tuple(values)
-
-
-def _grouped(
-    conn: Connection, table: Any, column: str
-) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
-    """A read-model table's rows grouped by their position column, in position order."""
-    index = next(
-        i for i, c in enumerate(c for c in table.columns if c.name != "id") if c.name == column
-    )
-    group: list[tuple[Any, ...]] = []
-    current: int | None = None
-    for values in _rows(conn, table, column):
-        if values[index] != current and group:
-            assert current is not None
-            yield current, sorted(group, key=repr) if len(group) > 1 else group
-            group = []
-        current = values[index]
-        group.append(values)
-    if group:
-        assert current is not None
-        yield current, sorted(group, key=repr) if len(group) > 1 else group
-
-
-def compare_read_models(live: Connection, rebuilt: Connection, head: int) -> list[Finding]:
-    """Where the live read model differs from a rebuild: the first position of each table."""
-    findings: list[Finding] = []
-    tracked = ReadModel.position(live)
-    if tracked < head:
-        findings.append(
-            Finding(
-                f"the read model has not projected this event (it stops at position {tracked})",
-                tracked + 1,
-            )
+    def __init__(self, conn: Connection, table: Any, position: str, closed_by: str) -> None:
+        self.table = table
+        self.columns = [c.name for c in table.columns if c.name not in ("id", closed_by)]
+        self.processors = [
+            (i, process)
+            for i, name in enumerate(self.columns)
+            if (process := table.c[name].type._cached_bind_processor(conn.dialect)) is not None
+        ]
+        self.at = self.columns.index(position)
+        self.closed_by = closed_by
+        order = ", ".join([position, *(c.name for c in table.primary_key.columns)])
+        self.sql = (
+            f"SELECT {', '.join(self.columns)}, change_id, {closed_by} "
+            f"FROM {table.name} ORDER BY {order}"
         )
-    for table in READ_MODEL_TABLES:
-        column = _ROW_POSITION.get(table.name)
-        if column is None:
-            continue
-        a, b = _grouped(live, table, column), _grouped(rebuilt, table, column)
-        x, y = next(a, None), next(b, None)
-        while x is not None or y is not None:
-            if x is not None and y is not None and x == y:
-                x, y = next(a, None), next(b, None)
-                continue
-            position = min(p[0] for p in (x, y) if p is not None)
-            findings.append(
-                Finding(f"the read model's {table.name} differs from a rebuild", position)
-            )
-            break
-    if sorted(_rows(live, names), key=repr) != sorted(_rows(rebuilt, names), key=repr):
-        findings.append(Finding("the read model's ledger_names differ from a rebuild"))
-    return findings
+        self.fault: int | None = None
+
+    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        row = [values[c] for c in self.columns]
+        for i, process in self.processors:
+            if row[i] is not None:
+                row[i] = process(row[i])
+        return tuple(row)
 
 
-class ScratchRebuild:
-    """A read model projected from the records as the check walks them, into a private SQLite file
-    that is deleted afterwards (on disk, so a big log does not have to fit in memory)."""
+def _same(expected: list[tuple[Any, ...]], live: list[tuple[Any, ...]] | None) -> bool:
+    """The rows of one position agree (in insertion order, or failing that in any order)."""
+    if live is None:
+        return not expected
+    return expected == live or sorted(expected, key=repr) == sorted(live, key=repr)
 
-    def __init__(self, decode: Callable[[Any], Any]) -> None:
-        self.folder = tempfile.TemporaryDirectory(prefix="ledger-verify-")
-        self.engine = create_engine(f"sqlite:///{self.folder.name}/rebuild.db")
-        sqlalchemy_event.listen(self.engine, "connect", _scratch_pragmas)
-        self.conn = self.engine.connect()
-        self.transaction = self.conn.begin()
-        ReadModel.create(self.conn)
-        self.readmodel = ReadModel(decode)
+
+class ReadModelCheck:
+    """Projects each stored event as the chain check reaches it, with the read model's own code, and
+    compares the rows with the live read model's, position by position. No copy of the read model
+    is written: the cost is decoding and projecting the log once, and reading the live rows once.
+
+    Corrections fill in `superseded_at` and `known_to` of earlier rows; those are collected on both
+    sides as the log is read and compared at the end, with entities and names (a few rows per body).
+    """
+
+    BATCH = 5000
+
+    def __init__(self, live: Connection, decode: Callable[[str, UUID, int, bytes], Any]) -> None:
+        self.live = live
         self.decode = decode
+        self.projector = ReadModel(cast(Any, decode))
+        self.tables = [
+            _Table(live, changes, "position", "superseded_at"),
+            _Table(live, facts, "known_from", "known_to"),
+        ]
+        self.streams = [self._live(0), self._live(1)]
+        self.heads: list[tuple[int, list[tuple[Any, ...]]] | None] = [None, None]
         self.batch: list[tuple[int, Any]] = []
+        self.seen: set[str] = set()
+        self.superseded: dict[str, int] = {}  # change id -> first position that superseded it
+        self.live_closed: list[dict[str, set[int]]] = [{}, {}]  # per table: change id -> values
+        self.entities: dict[str, dict[str, Any]] = {}
+        self.names: set[tuple[Any, ...]] = set()
         self.errors: list[Finding] = []
-        self.last = 0
+
+    def _live(self, index: int) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+        """The live table's rows grouped by position, in position order; the correction column is
+        noted aside."""
+        spec = self.tables[index]
+        closed = self.live_closed[index]
+        width = len(spec.columns)
+        group: list[tuple[Any, ...]] = []
+        current: int | None = None
+        rows = self.live.execution_options(yield_per=20_000).exec_driver_sql(spec.sql)
+        for row in rows:
+            if row[width + 1] is not None:
+                closed.setdefault(row[width], set()).add(row[width + 1])
+            found = tuple(row[:width])
+            if found[spec.at] != current and group:
+                assert current is not None
+                yield current, group
+                group = []
+            current = found[spec.at]
+            group.append(found)
+        if group:
+            assert current is not None
+            yield current, group
 
     def add(self, record: StoredRecord) -> None:
         try:
             event = self.decode(
-                StoredEvent(
-                    originator_id=UUID(record.originator_id),
-                    originator_version=record.originator_version,
-                    topic=record.topic,
-                    state=record.state,
-                )
+                record.topic, UUID(record.originator_id), record.originator_version, record.state
             )
         except Exception as exc:  # a payload that no longer decodes is itself a finding
-            if not self.errors:
-                self.errors.append(
-                    Finding(f"the stored event does not decode ({exc})", record.position)
-                )
+            self.errors.append(
+                Finding(f"the stored event does not decode ({exc})", record.position)
+            )
             return
         self.batch.append((record.position, event))
-        self.last = record.position
-        if len(self.batch) >= 5000:
-            self.flush()
+        if len(self.batch) >= self.BATCH:
+            self._compare_batch()
 
-    def flush(self) -> None:
+    def _compare_batch(self) -> None:
+        pending = Pending()
+        for position, event in self.batch:
+            key = event.change_id.hex
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            self.projector.project(position, event, pending)
+        last = self.batch[-1][0]
+        self.batch = []
+        for key, at in pending.later.items():
+            self.superseded.setdefault(key, at)
+        for key, row in pending.changes.items():
+            if row["superseded_at"] is not None:
+                self.superseded.setdefault(key, row["superseded_at"])
+        for key, row in pending.entities.items():
+            self.entities.setdefault(key, row)
+        self.names.update(
+            (r["entity_id"], r["name"], r["folded"], r["scheme"]) for r in pending.names.values()
+        )
+        expected = [
+            [pending.changes[k] for k in pending.changes],
+            [row for group in pending.facts.values() for row in group],
+        ]
+        for index, spec in enumerate(self.tables):
+            if spec.fault is None:
+                self._compare(index, spec, expected[index], last)
+
+    def _compare(self, index: int, spec: _Table, rows: list[dict[str, Any]], last: int) -> None:
+        grouped: dict[int, list[tuple[Any, ...]]] = {}
+        for values in rows:
+            row = spec.row(values)
+            grouped.setdefault(row[spec.at], []).append(row)
+        live: dict[int, list[tuple[Any, ...]]] = {}
+        while True:
+            head = self.heads[index] or next(self.streams[index], None)
+            self.heads[index] = None
+            if head is None:
+                break
+            if head[0] > last:
+                self.heads[index] = head
+                break
+            live[head[0]] = head[1]
+        for position in sorted(set(grouped) | set(live)):
+            if not _same(grouped.get(position, []), live.get(position)):
+                spec.fault = position
+                return
+
+    def finish(self, head: int) -> list[Finding]:
         if self.batch:
-            self.readmodel.apply(self.conn, self.batch)
-            self.batch = []
-        ReadModel.set_position(self.conn, self.last)
+            self._compare_batch()
+        findings = list(self.errors[:1])
+        tracked = ReadModel.position(self.live)
+        if tracked < head:
+            findings.append(
+                Finding(
+                    f"the read model has not projected this event (it stops at position {tracked})",
+                    tracked + 1,
+                )
+            )
+        for index, spec in enumerate(self.tables):
+            if spec.fault is None:
+                extra = self.heads[index] or next(self.streams[index], None)
+                if extra is not None:
+                    spec.fault = extra[0]
+            spec_fault = self._closed_fault(index, spec)
+            faults = [f for f in (spec.fault, spec_fault) if f is not None]
+            if faults:
+                findings.append(
+                    Finding(
+                        f"the read model's {spec.table.name} differs from a rebuild", min(faults)
+                    )
+                )
+        live_entities = {row.id: dict(row._mapping) for row in self.live.execute(select(entities))}
+        if live_entities != self.entities:
+            differing = [
+                (self.entities.get(k) or live_entities[k])["first_position"]
+                for k in set(live_entities) | set(self.entities)
+                if live_entities.get(k) != self.entities.get(k)
+            ]
+            findings.append(
+                Finding("the read model's ledger_entities differs from a rebuild", min(differing))
+            )
+        live_names = {
+            tuple(row)
+            for row in self.live.execute(
+                select(names.c.entity_id, names.c.name, names.c.folded, names.c.scheme)
+            )
+        }
+        if live_names != self.names:
+            findings.append(Finding("the read model's ledger_names differ from a rebuild"))
+        return findings
 
-    def close(self) -> None:
-        self.conn.close()
-        self.engine.dispose()
-        self.folder.cleanup()
+    def _closed_fault(self, index: int, spec: _Table) -> int | None:
+        """The first position where a correction closed rows differently on the two sides: a row
+        closed at another position (or closed at all when nothing superseded its change), or a row
+        of a superseded change still open."""
+        wrong = []
+        for key, values in self.live_closed[index].items():
+            at = self.superseded.get(key)
+            if values != {at}:
+                wrong.append(min(values | ({at} if at is not None else set())))
+        open_rows = _still_open(self.live, spec.table, spec.closed_by, self.superseded)
+        wrong += [self.superseded[key] for key in open_rows]
+        return min(wrong) if wrong else None
 
 
-def _scratch_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode = OFF")  # a scratch copy: nothing to recover after a crash
-    cursor.execute("PRAGMA synchronous = OFF")
-    cursor.close()
+def _still_open(conn: Connection, table: Any, column: str, superseded: dict[str, int]) -> set[str]:
+    """Which superseded changes still have rows the correction did not close."""
+    found: set[str] = set()
+    keys = sorted(superseded)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        found.update(
+            conn.execute(
+                select(table.c.change_id).where(
+                    table.c.change_id.in_(chunk), table.c[column].is_(None)
+                )
+            ).scalars()
+        )
+    return found
 
 
 # --- the service ---------------------------------------------------------------------------------
@@ -233,27 +317,21 @@ class Audit:
         read_model: bool = True,
     ) -> Report:
         report = Report()
-        rebuild = ScratchRebuild(self.app.mapper.to_domain_event) if read_model else None
-        try:
-            with self.app.engine.connect() as conn:
-                given = [Given(name, cp, key) for name, cp in checkpoints]
-                given += _stored_checkpoints(conn, report)
-                check = ChainCheck(
-                    (g.checkpoint.size for g in given),
-                    rebuild.add if rebuild is not None else None,
-                )
-                check.run(pairs(store.stored_records(conn), store.chain_rows(conn)))
-                conclude(check, given, report)
-                if rebuild is not None:
-                    rebuild.flush()
-                    report.findings.extend(rebuild.errors)
-                    found = compare_read_models(conn, rebuild.conn, check.last_position or 0)
-                    report.findings.extend(found)
-                    if not found and not rebuild.errors:
-                        report.held.append("the read model equals a rebuild")
-        finally:
-            if rebuild is not None:
-                rebuild.close()
+        with self.app.engine.connect() as conn:
+            given = [Given(name, cp, key) for name, cp in checkpoints]
+            given += _stored_checkpoints(conn, report)
+            projection = ReadModelCheck(conn, self.app.mapper.decode) if read_model else None
+            check = ChainCheck(
+                (g.checkpoint.size for g in given),
+                projection.add if projection is not None else None,
+            )
+            check.run(pairs(store.stored_records(conn), store.chain_rows(conn)))
+            conclude(check, given, report)
+            if projection is not None:
+                found = projection.finish(check.last_position or 0)
+                report.findings.extend(found)
+                if not found:
+                    report.held.append("the read model equals a rebuild")
         return report
 
     def first_fault(self, until: int | None = None) -> tuple[Finding | None, int]:

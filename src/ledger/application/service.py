@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ledger.adapters import audit as audit_tables
-from ledger.adapters.audit import seal_log
+from ledger.adapters.audit import seal_log, stored_records
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ReadModel, changes, entities, fold, names
 from ledger.adapters.recorder import APPEND_LOCK
@@ -717,19 +717,42 @@ class LedgerApp(Application[UUID]):
         self.catch_up(conn)
 
     # --- the read model ---------------------------------------------------------------------
-    def catch_up(self, conn: Connection, batch: int = 2000) -> int:
-        """Project every notification after the read model's position (called inside writes)."""
+    def catch_up(
+        self,
+        conn: Connection,
+        batch: int = 2000,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Project every stored event after the read model's position (called inside writes).
+
+        `progress` is told the log position reached after each batch."""
         position = ReadModel.position(conn)
-        while True:
-            notifications = self.recorder.select_notifications(
-                start=position, limit=batch, inclusive_of_start=False
+        decode = self.mapper.decode  # type: ignore[attr-defined]
+        pending: list[tuple[int, Any]] = []
+        for record in stored_records(conn, after=position):
+            event = decode(
+                record.topic, UUID(record.originator_id), record.originator_version, record.state
             )
-            if not notifications:
-                return position
-            decoded = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
-            self.readmodel.apply(conn, decoded)  # type: ignore[arg-type]
-            position = notifications[-1].id
-            ReadModel.set_position(conn, position)
+            pending.append((record.position, event))
+            if len(pending) >= batch:
+                position = self._project_batch(conn, pending, progress)
+        if pending:
+            position = self._project_batch(conn, pending, progress)
+        return position
+
+    def _project_batch(
+        self,
+        conn: Connection,
+        pending: list[tuple[int, Any]],
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        self.readmodel.apply(conn, pending)
+        position = pending[-1][0]
+        pending.clear()
+        ReadModel.set_position(conn, position)
+        if progress is not None:
+            progress(position)
+        return position
 
     def ensure_current(self) -> None:
         """Bring the read model up to the log (needed only after an interrupted rebuild)."""
@@ -739,12 +762,16 @@ class LedgerApp(Application[UUID]):
             with self.writing() as session:
                 self.catch_up(session.connection())
 
-    def rebuild(self) -> int:
-        """Drop the read model's rows and project the whole log again, in one transaction."""
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Drop the read model's rows and project the whole log again, in one transaction.
+
+        The read model's secondary indexes are dropped for the load and built once at the end,
+        which is several times faster than keeping them up to date row by row."""
         with self.writing() as session:
             conn = session.connection()
             ReadModel.clear(conn)
-            self.catch_up(conn)
+            with ReadModel.without_indexes(conn):
+                self.catch_up(conn, batch=5000, progress=progress)
             return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
 
 

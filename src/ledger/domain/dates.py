@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import GetCoreSchemaHandler
@@ -93,7 +94,9 @@ class Effective:
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
         def validate(value: Any) -> Effective:
-            if isinstance(value, (str, date, Effective)):
+            if isinstance(value, str):
+                return _parse_text(value)
+            if isinstance(value, (date, Effective)):
                 return cls.parse(value)
             raise InvalidDate(f"{value!r} is not a date")
 
@@ -102,6 +105,12 @@ class Effective:
             serialization=core_schema.plain_serializer_function_ser_schema(str),
             json_schema_input_schema=core_schema.str_schema(),
         )
+
+
+@lru_cache(maxsize=65_536)
+def _parse_text(text: str) -> Effective:
+    """Stored events repeat a few thousand dates; reading a long log parses each once."""
+    return Effective.parse(text)
 
 
 # Wider periods sort before narrower ones starting the same day ("2015" before "2015-01-01").

@@ -103,8 +103,7 @@ class ChangeEvent(BaseModel):
 
     def details(self) -> dict[str, Any]:
         """The kind-specific fields, as stored."""
-        base = set(ChangeEvent.model_fields)
-        return {k: v for k, v in self.model_dump(mode="json").items() if k not in base}
+        return self.model_dump(mode="json", exclude=_COMMON_FIELDS)
 
     def for_aggregate(self, entity: EntityType, aggregate_id: UUID, version: int) -> ChangeEvent:
         return self.model_copy(
@@ -118,6 +117,9 @@ class ChangeEvent(BaseModel):
             aggregate = new_entity(self.entity, self.originator_id)
         aggregate.apply(self)
         return aggregate
+
+
+_COMMON_FIELDS: set[str] = set(ChangeEvent.model_fields)
 
 
 def _org(id_: UUID, role: Role) -> Party:
