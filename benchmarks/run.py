@@ -890,7 +890,12 @@ def report(
         "|---|---|---|---|---|",
         f"| bare `eventsourcing` Application, default SQLite recorder, one save per change | "
         f"{base.bare_events:,} ({base.bare_changes:,} changes) | {base.bare_seconds:.1f} | "
-        f"{bare_rate or 0:,.0f} | the first {args.baseline_changes:,} changes only"
+        f"{bare_rate or 0:,.0f} | "
+        + (
+            f"the first {base.bare_changes:,} of {first.changes:,} changes only"
+            if base.bare_changes < first.changes
+            else "all changes"
+        )
         + (f", cut at its {args.baseline_budget:.0f} s budget" if base.bare_budget_hit else "")
         + "; saves only, no validation, no read model |",
         f"| raw `sqlite3` executemany, batches of 10,000, SHA-256 payload/content/chain hashes | "
