@@ -358,15 +358,29 @@ def import_(
 
 
 @app.command()
-def rebuild(ctx: typer.Context) -> None:
-    """Rebuild the read model from zero by replaying the whole log.
+def rebuild(
+    ctx: typer.Context,
+    progress: Annotated[
+        bool,
+        typer.Option(
+            "--progress/--no-progress",
+            help="A progress bar (rate and ETA) on stderr; only ever shown on a terminal.",
+        ),
+    ] = True,
+) -> None:
+    """Rebuild the read model from zero by replaying the whole log, in bulk, in one transaction.
 
     \b
     Example:
       ledger rebuild
     """
+    from ledger.cli.progress import Progress
+
     with ledger(ctx) as led:
-        count = led.app.rebuild()
+        head = led.app.recorder.max_notification_id() or 0
+        bar = Progress(sys.stderr, head, enabled=progress and sys.stderr.isatty(), unit="events")
+        count = led.app.rebuild(progress=bar.reached)
+        bar.clear()
         typer.echo(f"rebuilt the read model from {count} changes")
 
 

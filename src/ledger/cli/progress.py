@@ -16,8 +16,11 @@ class Progress:
     of bytes done (the current file counted pro rata) is, and it gives a steady ETA.
     """
 
-    def __init__(self, stream: TextIO, total_bytes: int, *, enabled: bool) -> None:
+    def __init__(
+        self, stream: TextIO, total_bytes: int, *, enabled: bool, unit: str = "changes"
+    ) -> None:
         self.stream = stream
+        self.unit = unit
         self.total_bytes = max(total_bytes, 1)
         self.enabled = enabled
         self.started = time.monotonic()
@@ -44,6 +47,11 @@ class Progress:
         self.file_bytes = 0
         self._draw(self.bytes_before, force=True)
 
+    def reached(self, position: int) -> None:
+        """For work that walks the log: `position` of the `total` given as bytes is done."""
+        self.changes = position
+        self._draw(position)
+
     def clear(self) -> None:
         """Rub the bar out so that a line of ordinary output can be written."""
         if self._drawn:
@@ -65,7 +73,7 @@ class Progress:
         eta = elapsed * (1 - share) / share if share > 0 else None
         line = (
             f"[{'#' * filled}{'.' * (WIDTH - filled)}] {share:4.0%}  "
-            f"{self.changes:,} changes  {rate:,.0f}/s  ETA {_clock(eta)}"
+            f"{self.changes:,} {self.unit}  {rate:,.0f}/s  ETA {_clock(eta)}"
         )
         self.stream.write("\r\033[K" + line)
         self.stream.flush()
