@@ -222,8 +222,10 @@ def main() -> None:
             results[engine] = run(engine, args.events, args.seed, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    command = "python benchmarks/verify.py --events {} {}--write-results".format(
-        args.events, "".join(f"--engine {e} " for e in engines)
+    command = "python benchmarks/verify.py --events {}{}{}".format(
+        args.events,
+        "".join(f" --engine {e}" for e in args.engine or []),
+        " --write-results" if args.write_results else "",
     )
     lines = [
         f"Command: `{command}`",
