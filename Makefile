@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/ledger --db $(DB) structure --on $(ON)
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	LEDGER_TEST_DB=sqlite $(BIN)/pytest -q
 	LEDGER_TEST_DB=postgresql $(BIN)/pytest -q

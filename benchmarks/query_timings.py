@@ -51,8 +51,13 @@ def main() -> None:
     rng = random.Random(args.seed)
     queries: Queries = open_reader(args.db).queries
     with queries.connect() as conn:
-        orgs = [r[0] for r in conn.execute(select(entities.c.id).where(entities.c.entity == "organisation"))]
-        posts = [r[0] for r in conn.execute(select(entities.c.id).where(entities.c.entity == "post"))]
+        orgs = [
+            r[0]
+            for r in conn.execute(select(entities.c.id).where(entities.c.entity == "organisation"))
+        ]
+        posts = [
+            r[0] for r in conn.execute(select(entities.c.id).where(entities.c.entity == "post"))
+        ]
         last = int(conn.execute(select(func.max(changes.c.position))).scalar() or 0)
     print(f"store {args.db}: {len(orgs)} organisations, {len(posts)} posts, {last} changes")
 
@@ -61,7 +66,8 @@ def main() -> None:
 
     wanted = args.only.split(",")
     for label, known in (("now", False), ("--known-at", True)):
-        def axes() -> Axes:
+
+        def axes(known: bool = known) -> Axes:
             return Axes(on=on(), known_at=rng.randrange(1, last) if known else None)
 
         if "show" in wanted:
@@ -76,7 +82,18 @@ def main() -> None:
         if "structure" in wanted:
             s = timed(lambda: queries.structure(axes()), 3)
             print(f"structure --on D in-process {label:>12}: {percentiles(s)}")
-            argv = [sys.executable, "-m", "ledger.cli.main", "--db", args.db, "structure", "--on", "2010-06-01", "--format", "json"]
+            argv = [
+                sys.executable,
+                "-m",
+                "ledger.cli.main",
+                "--db",
+                args.db,
+                "structure",
+                "--on",
+                "2010-06-01",
+                "--format",
+                "json",
+            ]
             if known:
                 argv += ["--known-at", str(last // 2)]
             started = time.perf_counter()

@@ -23,8 +23,8 @@ from uuid import NAMESPACE_URL, uuid5
 
 from sqlalchemy import create_engine, insert
 
-from ledger.adapters.tables import changes, entities, facts, fold, metadata, names, tracking
 from ledger.adapters.store import normalise_url
+from ledger.adapters.tables import changes, entities, facts, fold, metadata, names, tracking
 
 KINDS = ["ccg", "nhs_trust", "foundation_trust", "local_authority", "partnership", "gp_practice"]
 SOURCES = json.dumps([{"source": "synthetic-register", "locator": "row 1"}])
@@ -68,8 +68,7 @@ class Filler:
                 "effective": eff.isoformat(),
                 "eff_start": eff,
                 "status": "happened",
-                "recorded_at": datetime(2026, 1, 1, tzinfo=UTC)
-                + timedelta(seconds=self.position),
+                "recorded_at": datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=self.position),
                 "recorder": "synthetic",
                 "reason": "synthetic national history",
                 "sources": SOURCES,
@@ -110,7 +109,9 @@ class Filler:
                 "first_position": self.position,
             }
         )
-        self.name_rows.append({"entity_id": eid, "name": name, "folded": fold(name), "scheme": None})
+        self.name_rows.append(
+            {"entity_id": eid, "name": name, "folded": fold(name), "scheme": None}
+        )
 
     def establish(self, i: int) -> None:
         org = uid("org", i)
@@ -129,13 +130,17 @@ class Filler:
             ],
         )
         self.entity(org, "organisation", name)
-        self.name_rows.append({"entity_id": org, "name": code, "folded": fold(code), "scheme": "ods"})
+        self.name_rows.append(
+            {"entity_id": org, "name": code, "folded": fold(code), "scheme": "ods"}
+        )
         self.orgs.append(org)
         self.born[org] = eff
 
     def later(self, org: str) -> date:
         start = self.born[org]
-        return start + timedelta(days=self.rng.randrange(1, max(2, (date(2026, 1, 1) - start).days)))
+        return start + timedelta(
+            days=self.rng.randrange(1, max(2, (date(2026, 1, 1) - start).days))
+        )
 
     def some_change(self) -> None:
         rng = self.rng
@@ -143,7 +148,11 @@ class Filler:
         org = rng.choice(self.orgs)
         eff = self.later(org)
         if r < 0.02:
-            self.change("renamed", eff, [{"subject": org, "aspect": "name", "value": f"Renamed {org[:6]} {eff.year}"}])
+            self.change(
+                "renamed",
+                eff,
+                [{"subject": org, "aspect": "name", "value": f"Renamed {org[:6]} {eff.year}"}],
+            )
         elif r < 0.025:
             self.change("closed", eff, [{"subject": org, "aspect": "end"}])
         elif r < 0.035:
@@ -159,19 +168,37 @@ class Filler:
                 )
         elif r < 0.04:
             succ = rng.choice(self.orgs)
-            self.change("succeeded", eff, [{"subject": org, "aspect": "edge", "other": succ, "value": "succeeded"}])
+            self.change(
+                "succeeded",
+                eff,
+                [{"subject": org, "aspect": "edge", "other": succ, "value": "succeeded"}],
+            )
         elif r < 0.12:
-            body = self.orgs[rng.randrange(min(len(self.orgs), 2000))]  # partnerships have many members
+            body = self.orgs[
+                rng.randrange(min(len(self.orgs), 2000))
+            ]  # partnerships have many members
             aspect = "member_start" if rng.random() < 0.6 else "member_end"
-            self.change("joined" if aspect == "member_start" else "left", eff, [{"subject": org, "aspect": aspect, "other": body}])
+            self.change(
+                "joined" if aspect == "member_start" else "left",
+                eff,
+                [{"subject": org, "aspect": aspect, "other": body}],
+            )
         elif r < 0.17:
             other = rng.choice(self.orgs)
             aspect = "rel_start" if rng.random() < 0.7 else "rel_end"
-            self.change("relationship_started", eff, [{"subject": org, "aspect": aspect, "other": other, "value": "commissions"}])
+            self.change(
+                "relationship_started",
+                eff,
+                [{"subject": org, "aspect": aspect, "other": other, "value": "commissions"}],
+            )
         elif r < 0.22:
             post = uid("post", org, len(self.posts))
             title = f"Director {len(self.posts)}"
-            self.change("post_created", eff, [{"subject": post, "aspect": "post_start", "other": org, "value": title}])
+            self.change(
+                "post_created",
+                eff,
+                [{"subject": post, "aspect": "post_start", "other": org, "value": title}],
+            )
             self.entity(post, "post", title, org)
             self.posts.append((post, org, eff))
         elif r < 0.70 and self.posts:
@@ -182,14 +209,43 @@ class Filler:
                 person = uid("person", self.people)
                 pname = f"Person {self.people}"
                 flags = '{"acting": false, "interim": false, "shadow": false}'
-                self.change("appointed", eff, [{"subject": post, "aspect": "appt_start", "other": person, "value": pname, "extra": flags}])
+                self.change(
+                    "appointed",
+                    eff,
+                    [
+                        {
+                            "subject": post,
+                            "aspect": "appt_start",
+                            "other": person,
+                            "value": pname,
+                            "extra": flags,
+                        }
+                    ],
+                )
                 self.entity(person, "person", pname)
             else:
                 person = uid("person", rng.randrange(1, self.people + 1))
-                self.change("appointment_ended", eff, [{"subject": post, "aspect": "appt_end", "other": person}])
+                self.change(
+                    "appointment_ended",
+                    eff,
+                    [{"subject": post, "aspect": "appt_end", "other": person}],
+                )
         elif r < 0.97:
-            extra = json.dumps({"value": rng.randrange(10**6), "unit": None, "function": None}, sort_keys=True)
-            self.change("fact_recorded", eff, [{"subject": org, "aspect": "fact", "value": rng.choice(["population", "budget", "practices"]), "extra": extra}])
+            extra = json.dumps(
+                {"value": rng.randrange(10**6), "unit": None, "function": None}, sort_keys=True
+            )
+            self.change(
+                "fact_recorded",
+                eff,
+                [
+                    {
+                        "subject": org,
+                        "aspect": "fact",
+                        "value": rng.choice(["population", "budget", "practices"]),
+                        "extra": extra,
+                    }
+                ],
+            )
         elif self.recent:
             # A correction: supersede a recent change, re-asserting its rows a year later.
             old, rows = self.recent.pop(rng.randrange(len(self.recent)))
@@ -199,7 +255,14 @@ class Filler:
                 if c["change_id"] == old:
                     c["superseded_at"] = self.position + 1
                     break
-            fresh = [{k: v for k, v in row.items() if k in ("subject", "aspect", "other", "value", "extra")} for row in rows]
+            fresh = [
+                {
+                    k: v
+                    for k, v in row.items()
+                    if k in ("subject", "aspect", "other", "value", "extra")
+                }
+                for row in rows
+            ]
             new = self.change("corrected", rows[0]["eff_start"] + timedelta(days=365), fresh)
             self.change_rows[-1]["supersedes"] = old
             del new
@@ -240,7 +303,10 @@ def fill(url: str, total: int, bodies: int, seed: int) -> None:
                     conn.execute(insert(table), rows)
                     rows.clear()
             print(f"\r{filler.position:,} changes", end="", flush=True)
-        for rows, table in ((flushed_changes + filler.change_rows, changes), (filler.fact_rows, facts)):
+        for rows, table in (
+            (flushed_changes + filler.change_rows, changes),
+            (filler.fact_rows, facts),
+        ):
             if rows:
                 conn.execute(insert(table), rows)
         conn.execute(insert(tracking).values(name="readmodel", position=filler.position))
