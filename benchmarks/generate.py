@@ -303,7 +303,7 @@ DECISIONS = [
 RELATIONS = ("hosts", "commissions", "accountable_to", "part_of", "provides_for", "supports")
 ROLES = (None, "member", "voting member", "associate", "chair")
 # Random words for the new successors of splits: a vocabulary of their own, each word used once,
-# so a new name is never close to a known one (an import refuses introducing a near-duplicate).
+# so a new name is not close to a known one (an import refuses introducing a near-duplicate).
 SPLIT_ONSETS = [
     "b",
     "d",
@@ -556,7 +556,9 @@ class Generator:
                 return word.capitalize()
 
     def split_name(self, kind: str) -> str:
-        return self.unique(lambda: f"{self.split_word()} {self.split_word()} {KIND_SUFFIX[kind]}")
+        # Three words of their own and no kind suffix: a long suffix shared with the known bodies of
+        # the kind ("... Integrated Care Organisation") made names close enough to be refused.
+        return self.unique(lambda: f"{self.split_word()} {self.split_word()} {self.split_word()}")
 
     def person(self) -> str:
         rng = self.rng
