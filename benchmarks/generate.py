@@ -556,9 +556,9 @@ class Generator:
                 return word.capitalize()
 
     def split_name(self, kind: str) -> str:
-        # Three words of their own and no kind suffix: a long suffix shared with the known bodies of
-        # the kind ("... Integrated Care Organisation") made names close enough to be refused.
-        return self.unique(lambda: f"{self.split_word()} {self.split_word()} {self.split_word()}")
+        # Words of their own and no kind suffix: a long suffix shared with the known bodies of the
+        # kind ("... Integrated Care Organisation") made names close enough to be refused.
+        return self.unique(lambda: f"{self.split_word()} {self.split_word()}")
 
     def person(self) -> str:
         rng = self.rng
