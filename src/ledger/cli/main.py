@@ -6,7 +6,6 @@ Heavy modules (eventsourcing, SQLAlchemy, pydantic models) are imported inside c
 
 from __future__ import annotations
 
-import getpass
 import inspect
 import os
 import sys
@@ -250,6 +249,12 @@ def show(view: View, fmt: Format) -> None:
     typer.echo(render(view, fmt.value))
 
 
+def _os_user() -> str:
+    import getpass  # only when a change is recorded: it costs ~10 ms of every start-up
+
+    return getpass.getuser()
+
+
 # --- set-up and import ------------------------------------------------------------------------
 
 
@@ -303,7 +308,7 @@ def import_(
     from ledger.cli.progress import Progress
     from ledger.importers.changefiles import expand, load
 
-    recorder = by or getpass.getuser()
+    recorder = by or _os_user()
     with ledger(ctx) as led:
         paths = list(expand(files))
         if not paths:
@@ -755,7 +760,7 @@ DryRunOpt = Annotated[
 def _authorship(by: str | None, reason: str, sources: list[str] | None) -> dict[str, Any]:
     """Who records a correction or retraction, why, and on what evidence."""
     return {
-        "recorder": by or getpass.getuser(),
+        "recorder": by or _os_user(),
         "reason": reason,
         "sources": [_parse_source(s) for s in sources or []],
     }
@@ -1207,7 +1212,7 @@ def _submit(ctx: typer.Context, kind: str, fields: list[Field], values: dict[str
         "change": kind,
         "effective": values.pop("effective"),
         "reason": values.pop("reason"),
-        "recorder": values.pop("by") or getpass.getuser(),
+        "recorder": values.pop("by") or _os_user(),
         "sources": [_parse_source(s) for s in sources],
         "status": "planned" if values.pop("planned") else "happened",
     }

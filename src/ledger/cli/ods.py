@@ -5,7 +5,6 @@ Like every command they parse, call the importer or a query, and hand a View to 
 
 from __future__ import annotations
 
-import getpass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -129,7 +128,7 @@ def import_ods(
             source=source,
             on_error=on_error.value,
             released=parse_day(released) if released else None,
-            recorder=by or getpass.getuser(),
+            recorder=by or _os_user(),
             dry_run=dry_run,
             retries=0 if no_retry else 3,
             progress=typer.echo if chatty else lambda _: None,
@@ -239,3 +238,9 @@ def count_view(data: dict[str, Any]) -> View:
         graph=graph,
         title=f"Bodies in force on {data['on']}{known}: {data['total']}",
     )
+
+
+def _os_user() -> str:
+    import getpass  # only when importing: it costs ~10 ms of every start-up
+
+    return getpass.getuser()
