@@ -470,6 +470,16 @@ class Queries:
             or entity_id
         )
 
+    def entity_names(self, conn: Connection, ids: set[str]) -> dict[str, str]:
+        """Display names of many entities at once (by id)."""
+        named: dict[str, str] = {}
+        for chunk in _chunks(sorted(ids)):
+            rows = conn.execute(
+                select(entities.c.id, entities.c.name).where(entities.c.id.in_(chunk))
+            )
+            named.update((r.id, r.name) for r in rows)
+        return named
+
     def sources_of(self, conn: Connection, change_ids: set[str]) -> dict[str, dict[str, Any]]:
         if not change_ids:
             return {}
@@ -675,25 +685,29 @@ class Queries:
         with self.connect() as conn:
             known = self._known(Axes(axes.on, axes.known_at, axes.include_planned))
 
-            def edges_of(column: Any, node: str) -> list[Any]:
-                # Sorted here, not in SQL: an ORDER BY eff_start tempts the planner to walk every
-                # edge in the (aspect, eff_start) index instead of this node's few.
-                found = conn.execute(
-                    select(facts).where(known, facts.c.aspect == "edge", column == node)
-                ).all()
+            def edges_of(column: Any, nodes: set[str]) -> list[Any]:
+                # One statement per level of the walk (per 500 bodies), not one per body. Sorted
+                # here, not in SQL: an ORDER BY eff_start tempts the planner to walk every edge in
+                # the (aspect, eff_start) index instead of these bodies' few.
+                found: list[Any] = []
+                for chunk in _chunks(sorted(nodes)):
+                    found += conn.execute(
+                        select(facts).where(known, facts.c.aspect == "edge", column.in_(chunk))
+                    ).all()
                 return sorted(found, key=lambda r: (r.eff_start, r.id))
 
             found: dict[tuple[str, str, str], Any] = {}
             for column, nxt in ((facts.c.subject, "other"), (facts.c.other, "subject")):
-                stack, seen = [org], {org}
-                while stack:
-                    node = stack.pop()
-                    for r in edges_of(column, node):
+                frontier, seen = {org}, {org}
+                while frontier:
+                    level = edges_of(column, frontier)
+                    frontier = set()
+                    for r in level:
                         found[(r.subject, r.other, r.change_id)] = r
                         target = getattr(r, nxt)
                         if target not in seen:
                             seen.add(target)
-                            stack.append(target)
+                            frontier.add(target)
             # Show whole changes: a merger found through one predecessor brings all its edges.
             found_changes = {r.change_id for r in found.values()}
             whole: list[Any] = []
@@ -706,12 +720,15 @@ class Queries:
             for r in sorted(edge_rows, key=lambda r: (r.eff_start, r.id)):
                 found[(r.subject, r.other, r.change_id)] = r
             sources = self.sources_of(conn, found_changes)
+            named = self.entity_names(
+                conn, {org} | {i for r in found.values() for i in (r.subject, r.other)}
+            )
             edges = []
-            for r in sorted(found.values(), key=lambda r: (r.eff_start, r.known_from)):
+            for r in sorted(found.values(), key=lambda r: (r.eff_start, r.known_from, r.id)):
                 edges.append(
                     {
-                        "from": self.entity_name(conn, r.subject),
-                        "to": self.entity_name(conn, r.other),
+                        "from": named.get(r.subject, r.subject),
+                        "to": named.get(r.other, r.other),
                         "from_id": r.subject,
                         "to_id": r.other,
                         "kind": r.value,
@@ -720,9 +737,8 @@ class Queries:
                         "sources": sources.get(r.change_id, {}).get("sources", []),
                     }
                 )
-            name = self.entity_name(conn, org)
         return {
-            "organisation": {"id": org, "name": name},
+            "organisation": {"id": org, "name": named.get(org, org)},
             "known_at": axes.known_at,
             "edges": edges,
         }
