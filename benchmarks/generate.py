@@ -1068,9 +1068,11 @@ class Generator:
             self.today = day
             self.release()
             share = done / self.size
+            # The population in force grows from a quarter of --bodies to --bodies; bodies closed
+            # or merged away are replaced, as the NHS re-forms what it abolishes.
             wanted = initial + (self.target_bodies - initial) * share
             if self.established < min(initial, self.target_bodies) or (
-                self.established < wanted and rng.random() < 0.5
+                len(self.live) < wanted and rng.random() < 0.5
             ):
                 self.establish()
                 continue
@@ -1095,6 +1097,7 @@ class Generator:
             "requested_size": self.size,
             "seed": self.seed,
             "bodies": self.established,
+            "in_force_at_end": len(self.live),
             "files": self.file_number,
             "per_file": PER_FILE,
             "period": [START.isoformat(), END.isoformat()],
