@@ -196,3 +196,55 @@ def test_progress_is_not_shown_when_stderr_is_not_a_terminal(cli: Cli, tmp_path:
         assert result.exit_code == 0
         assert result.stderr == ""
         assert "ETA" not in result.stdout and "\r" not in result.stdout
+
+
+@pytest.mark.parametrize("gap", [0, 9], ids=["same chunk", "a later chunk"])
+def test_a_new_body_named_close_to_one_introduced_earlier_in_the_file_is_refused(
+    cli: Cli, tmp_path: Path, gap: int
+) -> None:
+    # The names a batch knows are read once and kept for the whole file: a split's new successor must
+    # still be checked against a body established after that, a few entries before (not yet
+    # projected) or in an earlier chunk (projected since).
+    def established(name: str) -> dict[str, Any]:
+        return {
+            "id": f"est-{name}",
+            "change": "established",
+            "organisation": name,
+            "kind": "ccg",
+            "effective": "2015-04-01",
+            "reason": "set-up",
+            "sources": SOURCES,
+        }
+
+    fillers = [established(f"Filler {n} CCG") for n in range(gap)]
+    entries = [
+        established("Kernow Alpha CCG"),
+        established("Kernow Beta CCG"),
+        {  # the first new successor: the batch reads the names it knows here
+            "id": "split-early",
+            "change": "split",
+            "source": "Kernow Beta CCG",
+            "successors": ["Zephyr Quay CCG", "Ostrava Hill CCG"],
+            "effective": "2016-04-01",
+            "reason": "split",
+            "sources": SOURCES,
+        },
+        established("Northfield Riverside CCG"),
+        *fillers,
+        {
+            "id": "split-near-duplicate",
+            "change": "split",
+            "source": "Kernow Alpha CCG",
+            "successors": ["Kernow Gamma CCG", "Northfeld Riverside CCG"],
+            "effective": "2017-04-01",
+            "reason": "split",
+            "sources": SOURCES,
+        },
+    ]
+    path = tmp_path / "near.json"
+    path.write_text(json.dumps(entries))
+    before = fingerprint(cli.url)
+    line = one_line_error(cli("import", str(path)))
+    assert f"entry {5 + gap} (split-near-duplicate)" in line, line
+    assert "did you mean 'Northfield Riverside CCG'" in line, line
+    assert fingerprint(cli.url) == before

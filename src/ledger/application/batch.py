@@ -73,6 +73,7 @@ class PendingNames:
     def __init__(self) -> None:
         self.by_name: dict[str, set[tuple[str, str]]] = {}  # folded name -> {(id hex, entity)}
         self.ids: dict[str, str] = {}  # id hex -> entity type
+        self.texts: dict[tuple[str, str], str] = {}  # (entity, folded name) -> the name as written
 
     def __bool__(self) -> bool:
         return bool(self.ids)
@@ -82,13 +83,19 @@ class PendingNames:
             self.ids.setdefault(entity_id.hex, entity)
             for text, _scheme in labels:
                 self.by_name.setdefault(fold(text), set()).add((entity_id.hex, entity))
+                self.texts.setdefault((entity, fold(text)), text)
 
     def candidates(self, folded: str, entity: str) -> list[str]:
         return [i for i, e in self.by_name.get(folded, ()) if e == entity]
 
+    def names_of(self, entity: str) -> dict[str, str]:
+        """Folded name -> name, for the entities of one type these changes introduce."""
+        return {folded: text for (kind, folded), text in self.texts.items() if kind == entity}
+
     def clear(self) -> None:
         self.by_name.clear()
         self.ids.clear()
+        self.texts.clear()
 
 
 @dataclass

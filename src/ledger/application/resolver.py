@@ -52,6 +52,11 @@ class Resolver:
         self.pending = pending  # names introduced by changes not yet in the read model
         self._settle = settle  # projects those changes, for questions only the read model answers
         self._answers: dict[tuple[str, str], list[str]] = {}  # while batching, until forget()
+        # While batching: every name the read model knows, by entity type (folded -> as written).
+        # Names are never taken out of the read model, so the list is kept for the whole batch
+        # and grows as chunks are projected (`absorb`), instead of being read again for each new
+        # body whose name must not be close to a known one.
+        self._known: dict[str, dict[str, str]] = {}
 
     def settle(self) -> None:
         if self.pending and self._settle is not None:
@@ -60,6 +65,12 @@ class Resolver:
     def forget(self) -> None:
         """The read model changed (a chunk was projected): answers read from it may be stale."""
         self._answers.clear()
+
+    def absorb(self, projected: PendingNames) -> None:
+        """The names of a chunk just projected join the names known to the batch."""
+        for entity, known in self._known.items():
+            for folded, text in projected.names_of(entity).items():
+                known.setdefault(folded, text)
 
     def _candidates(self, text: str, entity: str) -> list[str]:
         folded = fold(text)
@@ -162,15 +173,24 @@ class Resolver:
         return f"{name} [{entity_id[:8]}]"
 
     def suggestions(self, text: str, entity: str, cutoff: float = 0.6) -> list[str]:
-        self.settle()
+        if self.pending is None:
+            by_fold = self._names_in_read_model(entity)
+        else:
+            known = self._known.get(entity)
+            if known is None:
+                self.settle()  # the first time, from a read model that holds every pending name
+                known = self._known[entity] = self._names_in_read_model(entity)
+            by_fold = {**self.pending.names_of(entity), **known}
+        close = difflib.get_close_matches(fold(text), list(by_fold), n=3, cutoff=cutoff)
+        return [by_fold[c] for c in close]
+
+    def _names_in_read_model(self, entity: str) -> dict[str, str]:
         rows = self.conn.execute(
             select(names.c.name)
             .join(entities, entities.c.id == names.c.entity_id)
             .where(entities.c.entity == entity)
         ).all()
-        by_fold = {fold(r[0]): r[0] for r in rows}
-        close = difflib.get_close_matches(fold(text), list(by_fold), n=3, cutoff=cutoff)
-        return [by_fold[c] for c in close]
+        return {fold(r[0]): r[0] for r in rows}
 
     def not_found_message(self, text: str, entity: str) -> str:
         close = self.suggestions(text, entity)

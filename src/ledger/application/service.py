@@ -1092,6 +1092,7 @@ class _Batch:
         recordings = self.app.save(*(ev for _, pairs in checked for _, ev in pairs))
         known = {r.notification.id: cast(ChangeEvent, r.domain_event) for r in recordings}
         self.app.follow(self.conn, known)
+        self.find.absorb(self.names)
         self.names.clear()
         self.find.forget()
         self.appended += len(checked)
