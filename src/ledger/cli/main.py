@@ -249,7 +249,8 @@ def show(view: View, fmt: Format) -> None:
     typer.echo(render(view, fmt.value))
 
 
-def _os_user() -> str:
+def os_user() -> str:
+    """Who records, when a command is not told (`--by`)."""
     import getpass  # only when a change is recorded: it costs ~10 ms of every start-up
 
     return getpass.getuser()
@@ -308,7 +309,7 @@ def import_(
     from ledger.cli.progress import Progress
     from ledger.importers.changefiles import expand, load
 
-    recorder = by or _os_user()
+    recorder = by or os_user()
     with ledger(ctx) as led:
         paths = list(expand(files))
         if not paths:
@@ -760,7 +761,7 @@ DryRunOpt = Annotated[
 def _authorship(by: str | None, reason: str, sources: list[str] | None) -> dict[str, Any]:
     """Who records a correction or retraction, why, and on what evidence."""
     return {
-        "recorder": by or _os_user(),
+        "recorder": by or os_user(),
         "reason": reason,
         "sources": [_parse_source(s) for s in sources or []],
     }
@@ -1212,7 +1213,7 @@ def _submit(ctx: typer.Context, kind: str, fields: list[Field], values: dict[str
         "change": kind,
         "effective": values.pop("effective"),
         "reason": values.pop("reason"),
-        "recorder": values.pop("by") or _os_user(),
+        "recorder": values.pop("by") or os_user(),
         "sources": [_parse_source(s) for s in sources],
         "status": "planned" if values.pop("planned") else "happened",
     }

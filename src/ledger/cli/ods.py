@@ -20,6 +20,7 @@ from ledger.cli.main import (
     app,
     axes,
     ledger,
+    os_user,
     show,
 )
 from ledger.cli.render import Graph, View
@@ -128,7 +129,7 @@ def import_ods(
             source=source,
             on_error=on_error.value,
             released=parse_day(released) if released else None,
-            recorder=by or _os_user(),
+            recorder=by or os_user(),
             dry_run=dry_run,
             retries=0 if no_retry else 3,
             progress=typer.echo if chatty else lambda _: None,
@@ -238,9 +239,3 @@ def count_view(data: dict[str, Any]) -> View:
         graph=graph,
         title=f"Bodies in force on {data['on']}{known}: {data['total']}",
     )
-
-
-def _os_user() -> str:
-    import getpass  # only when importing: it costs ~10 ms of every start-up
-
-    return getpass.getuser()
