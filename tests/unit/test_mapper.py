@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from ledger.adapters.mapper import PydanticMapper
 from ledger.domain import events as ev
@@ -115,14 +116,20 @@ class Renamed2(ev.Renamed):
         state["short_name"] = str(state["name"])[:3]
 
 
-def test_old_events_are_upcast_when_read() -> None:
-    mapper = PydanticMapper()
-    old = ev.Renamed(**COMMON, **SPECIFIC["renamed"]).for_aggregate("organisation", A, 1)
-    stored = mapper.to_stored_event(old)
-    stored = type(stored)(
-        stored.originator_id, stored.originator_version, f"{__name__}:Renamed2", stored.state
+def renamed_v1(topic: str | None = None, state: bytes | None = None) -> StoredEvent:
+    """A stored version-1 `renamed` event, read back as `topic`'s class or with another payload."""
+    event = ev.Renamed(**COMMON, **SPECIFIC["renamed"]).for_aggregate("organisation", A, 1)
+    stored = PydanticMapper().to_stored_event(event)
+    return StoredEvent(
+        stored.originator_id,
+        stored.originator_version,
+        topic or stored.topic,
+        stored.state if state is None else state,
     )
-    upgraded = mapper.to_domain_event(stored)
+
+
+def test_old_events_are_upcast_when_read() -> None:
+    upgraded = PydanticMapper().to_domain_event(renamed_v1(f"{__name__}:Renamed2"))
     assert isinstance(upgraded, Renamed2) and upgraded.short_name == "Y"
 
 
@@ -138,25 +145,12 @@ class Renamed3(ev.Renamed):
 
 
 def test_an_old_event_is_upcast_even_when_it_would_validate_as_it_is() -> None:
-    mapper = PydanticMapper()
-    old = ev.Renamed(**COMMON, **SPECIFIC["renamed"]).for_aggregate("organisation", A, 1)
-    stored = mapper.to_stored_event(old)
-    stored = type(stored)(
-        stored.originator_id, stored.originator_version, f"{__name__}:Renamed3", stored.state
-    )
-    upgraded = mapper.to_domain_event(stored)
+    upgraded = PydanticMapper().to_domain_event(renamed_v1(f"{__name__}:Renamed3"))
     assert isinstance(upgraded, Renamed3) and upgraded.short_name == "Y"
 
 
 def test_a_payload_that_does_not_validate_is_named() -> None:
     mapper = PydanticMapper()
-    event = ev.Renamed(**COMMON, **SPECIFIC["renamed"]).for_aggregate("organisation", A, 1)
-    stored = mapper.to_stored_event(event)
-    broken = type(stored)(
-        stored.originator_id,
-        stored.originator_version,
-        stored.topic,
-        stored.state.replace(b'"name":"Y"', b'"name":""'),
-    )
+    broken = renamed_v1(state=renamed_v1().state.replace(b'"name":"Y"', b'"name":""'))
     with pytest.raises(ValueError, match="name"):
         mapper.to_domain_event(broken)
