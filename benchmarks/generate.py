@@ -408,6 +408,10 @@ class Post:
     substantive: tuple[str, date] | None = None
     others: list[tuple[str, date]] = field(default_factory=list)  # interim / acting holders
 
+    def holders(self) -> list[tuple[str, date]]:
+        """Everyone holding the post now, with the day they took it (substantive first)."""
+        return ([self.substantive] if self.substantive else []) + self.others
+
 
 @dataclass
 class Amendable:
@@ -893,7 +897,7 @@ class Generator:
         if not self.posts:
             return False
         post = self.posts.choice(self.rng)
-        holders = ([post.substantive] if post.substantive else []) + post.others
+        holders = post.holders()
         if post.start >= self.today or any(since >= self.today for _, since in holders):
             return False
         for person, _ in holders:
@@ -938,7 +942,7 @@ class Generator:
         if not self.held:
             return False
         post = self.held.choice(self.rng)
-        choices = ([post.substantive] if post.substantive else []) + post.others
+        choices = post.holders()
         person, since = self.rng.choice(choices)
         if since >= self.today:
             return False
