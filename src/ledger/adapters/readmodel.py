@@ -262,7 +262,7 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 @dataclass
-class Pending:
+class PendingRows:
     """The rows one batch will insert, keyed so that a later event of the batch can find them, and
     the corrections and retractions of changes projected before the batch (`later`: change id ->
     the first position that superseded it)."""
@@ -363,7 +363,7 @@ class ReadModel:
         if not batch:
             return 0
         recorded = _present(conn, changes.c.change_id, {e.change_id.hex for _, e in batch})
-        pending = Pending()
+        pending = PendingRows()
         for position, event in batch:
             key = event.change_id.hex
             if key in recorded or key in pending.changes:
@@ -380,7 +380,7 @@ class ReadModel:
         bulk_insert(conn, names, new_names)
         return batch[-1][0]
 
-    def project(self, position: int, event: ChangeEvent, pending: Pending) -> None:
+    def project(self, position: int, event: ChangeEvent, pending: PendingRows) -> None:
         """The rows one change adds to the read model, into `pending` (no database needed)."""
         key = event.change_id.hex
         target = event.retracts if isinstance(event, Retracted) else event.supersedes

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import audit as store
-from ledger.adapters.readmodel import Pending, ReadModel
+from ledger.adapters.readmodel import PendingRows, ReadModel
 from ledger.adapters.tables import changes, entities, facts, names
 from ledger.application.errors import InvalidInput, NotFound, Refused
 from ledger.application.verification import (
@@ -152,7 +152,7 @@ class ReadModelCheck:
             self._compare_batch()
 
     def _compare_batch(self) -> None:
-        pending = Pending()
+        pending = PendingRows()
         for position, event in self.batch:
             key = event.change_id.hex
             if key in self.seen:
