@@ -9,7 +9,7 @@ superseded it (`known_to`). Queries fold these rows for a valid date and a known
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -309,8 +309,7 @@ def _supersede_stored(conn: Connection, later: dict[str, int]) -> None:
 class ReadModel:
     """Writes the read model from events (inside the append transaction, or in bulk on rebuild)."""
 
-    def __init__(self, decode: Callable[[Any], ChangeEvent]) -> None:
-        self.decode = decode
+    def __init__(self) -> None:
         self._sources: dict[tuple[Any, ...], str] = {}  # most changes cite a few common papers
 
     def _sources_json(self, sources: tuple[Any, ...]) -> str:

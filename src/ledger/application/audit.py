@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any, cast
+from typing import IO, Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -99,7 +99,7 @@ class ReadModelCheck:
     def __init__(self, live: Connection, decode: Callable[[str, UUID, int, bytes], Any]) -> None:
         self.live = live
         self.decode = decode
-        self.projector = ReadModel(cast(Any, decode))
+        self.projector = ReadModel()
         self.tables = [
             _Table(live, changes, "position", "superseded_at"),
             _Table(live, facts, "known_from", "known_to"),
