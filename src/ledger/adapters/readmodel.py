@@ -9,13 +9,17 @@ superseded it (`known_to`). Queries fold these rows for a valid date and a known
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 from uuid import UUID
 
+from eventsourcing.utils import resolve_topic
 from sqlalchemy import (
     Table,
     bindparam,
@@ -38,172 +42,274 @@ from ledger.adapters.tables import (  # noqa: F401 (also named from here by olde
     read_model_complete,
     tracking,
 )
-from ledger.domain.events import (
-    Appointed,
-    AppointmentEnded,
-    ChangeEvent,
-    Closed,
-    DecisionRecorded,
-    Established,
-    FactRecorded,
-    FunctionMoved,
-    Joined,
-    Left,
-    Merged,
-    PostAbolished,
-    PostCreated,
-    Reclassified,
-    RelationshipEnded,
-    RelationshipStarted,
-    Renamed,
-    Retracted,
-    Split,
-    StaffTransferred,
-    Succeeded,
-)
+from ledger.domain.dates import Effective
+from ledger.domain.events import ChangeEvent, Party
 
 
-@dataclass
+@dataclass(slots=True)
+class StoredChange:
+    """A change as the read model reads it: its class and its fields as stored (JSON values: ids
+    as strings, dates as text). Projecting from these rather than from validated events is what
+    lets a rebuild (and `verify`) read a long log without building a pydantic model per event."""
+
+    cls: type[ChangeEvent]
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: ChangeEvent) -> StoredChange:
+        return cls(type(event), event.model_dump(mode="json"))
+
+    @property
+    def kind(self) -> str:
+        return self.cls.kind
+
+    @property
+    def change_id(self) -> str:
+        return _hex(self.data["change_id"])
+
+    def parties(self) -> list[Party]:
+        """The event class's own `parties()`, read off the stored fields (ids stay strings)."""
+        view = SimpleNamespace(**self.data)
+        if "touched" in self.data:
+            view.touched = tuple(Party(**p) for p in self.data["touched"])
+        return self.cls.parties(cast(Any, view))
+
+
+def _hex(value: str) -> str:
+    """A stored id (the canonical `8-4-4-4-12` form) as the read model keeps it."""
+    return value.replace("-", "")
+
+
+@lru_cache(maxsize=65_536)
+def _effective(text: str) -> tuple[str, date]:
+    """A stored effective date as the read model keeps it: its text and its first day."""
+    found = Effective.parse(text)
+    return str(found), found.start
+
+
+@lru_cache(maxsize=4_096)
+def _timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class ChangeReader:
+    """Reads stored events as `StoredChange`s. An event at its class's current version, carrying
+    exactly its class's fields, is taken from its JSON as it is (it was written by the mapper from
+    a validated event); anything else (an older version, a field added since) goes through the
+    mapper's upcasters and validation."""
+
+    def __init__(self, decode: Callable[[str, UUID, int, bytes], Any]) -> None:
+        self.decode = decode
+        self._classes: dict[str, tuple[type[ChangeEvent], frozenset[str] | None]] = {}
+
+    def _class(self, topic: str) -> tuple[type[ChangeEvent], frozenset[str] | None]:
+        found = self._classes.get(topic)
+        if found is None:
+            cls = cast(type[ChangeEvent], resolve_topic(topic))
+            fields = frozenset(cls.model_fields) - {"originator_id", "originator_version"}
+            current = getattr(cls, "class_version", 1) == 1
+            found = self._classes[topic] = (cls, fields if current else None)
+        return found
+
+    def read(self, topic: str, originator_id: str, version: int, state: bytes) -> StoredChange:
+        cls, fields = self._class(topic)
+        if fields is not None:
+            try:
+                data = json.loads(state)
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and data.keys() == fields:
+                return StoredChange(cls, data)
+        return StoredChange.of(self.decode(topic, UUID(originator_id), version, state))
+
+
+_CHANGE_ID = b'"change_id":"'
+
+
+def stored_change_id(state: bytes) -> str | None:
+    """The change a stored event belongs to, as hex, found in its JSON without parsing it (a change
+    is stored once per aggregate it touches and projected once); None if not found plainly."""
+    at = state.find(_CHANGE_ID)
+    if at < 0:
+        return None
+    start = at + len(_CHANGE_ID)
+    text = state[start : start + 36]
+    if len(text) != 36 or text[8:9] != b"-":
+        return None
+    return text.decode().replace("-", "")
+
+
+@dataclass(slots=True)
 class FactRow:
-    subject: UUID
+    subject: str
     aspect: str
-    other: UUID | None = None
+    other: str | None = None
     value: str | None = None
     extra: dict[str, Any] | None = None
 
 
-def assertions(event: ChangeEvent) -> list[FactRow]:
+_MENTIONS = ("acts", "ends", "attests")
+# json.dumps(value, sort_keys=True), without building an encoder per call (twice per event).
+_sorted_json = json.JSONEncoder(sort_keys=True).encode
+_COMMON_FIELDS = frozenset(ChangeEvent.model_fields)
+
+
+def assertions(change: StoredChange) -> list[FactRow]:
     """The rows one change asserts; the read model's whole interpretation of the vocabulary."""
+    d = change.data
     rows: list[FactRow] = []
-    for body in event.introduced:
-        rows.append(FactRow(body.id, "name", value=body.name))
-        rows.append(FactRow(body.id, "kind", value=body.kind))
-        rows.extend(_code_rows(body.id, body.codes))
-    for party in event.parties():
-        if party.entity == "organisation" and party.role in ("acts", "ends", "attests"):
-            rows.append(FactRow(party.id, "mention"))
-    match event:
-        case Established():
-            org = event.organisation
-            rows.append(FactRow(org, "attest" if event.on_or_before else "start"))
-            rows.append(FactRow(org, "name", value=event.name))
-            rows.append(FactRow(org, "kind", value=event.org_kind))
-            rows.extend(_code_rows(org, event.codes))
-        case Renamed():
-            rows.append(FactRow(event.organisation, "name", value=event.name))
-        case Reclassified():
-            rows.append(FactRow(event.organisation, "kind", value=event.org_kind))
-        case Closed():
-            rows.append(FactRow(event.organisation, "end"))
-        case Merged():
-            for p in event.predecessors:
-                rows.append(FactRow(p, "end"))
-                rows.append(FactRow(p, "edge", other=event.successor, value="merged"))
-            if event.into_new:
-                rows.append(FactRow(event.successor, "start"))
-        case Split():
-            if not event.source_continues:
-                rows.append(FactRow(event.source, "end"))
-            for s in event.successors:
-                if s in event.new_successors:
-                    rows.append(FactRow(s, "start"))
-                rows.append(FactRow(event.source, "edge", other=s, value="split"))
-        case Succeeded():
-            rows.append(
-                FactRow(event.predecessor, "edge", other=event.successor, value="succeeded")
-            )
-        case Joined():
-            rows.append(FactRow(event.member, "member_start", other=event.body, value=event.role))
-        case Left():
-            rows.append(FactRow(event.member, "member_end", other=event.body))
-        case RelationshipStarted():
-            rows.append(
-                FactRow(event.subject, "rel_start", other=event.object, value=event.relation)
-            )
-        case RelationshipEnded():
-            rows.append(FactRow(event.subject, "rel_end", other=event.object, value=event.relation))
-        case FunctionMoved() | StaffTransferred():
+    for body in d["introduced"]:
+        rows.append(FactRow(_hex(body["id"]), "name", value=body["name"]))
+        rows.append(FactRow(_hex(body["id"]), "kind", value=body["kind"]))
+        rows.extend(_code_rows(_hex(body["id"]), body["codes"]))
+    for party in change.parties():
+        if party.entity == "organisation" and party.role in _MENTIONS:
+            rows.append(FactRow(_hex(str(party.id)), "mention"))
+    match change.kind:
+        case "established":
+            org = _hex(d["organisation"])
+            rows.append(FactRow(org, "attest" if d["on_or_before"] else "start"))
+            rows.append(FactRow(org, "name", value=d["name"]))
+            rows.append(FactRow(org, "kind", value=d["org_kind"]))
+            rows.extend(_code_rows(org, d["codes"]))
+        case "renamed":
+            rows.append(FactRow(_hex(d["organisation"]), "name", value=d["name"]))
+        case "reclassified":
+            rows.append(FactRow(_hex(d["organisation"]), "kind", value=d["org_kind"]))
+        case "closed":
+            rows.append(FactRow(_hex(d["organisation"]), "end"))
+        case "merged":
+            successor = _hex(d["successor"])
+            for p in d["predecessors"]:
+                rows.append(FactRow(_hex(p), "end"))
+                rows.append(FactRow(_hex(p), "edge", other=successor, value="merged"))
+            if d["into_new"]:
+                rows.append(FactRow(successor, "start"))
+        case "split":
+            source = _hex(d["source"])
+            if not d["source_continues"]:
+                rows.append(FactRow(source, "end"))
+            new = set(d["new_successors"])
+            for s in d["successors"]:
+                if s in new:
+                    rows.append(FactRow(_hex(s), "start"))
+                rows.append(FactRow(source, "edge", other=_hex(s), value="split"))
+        case "succeeded":
             rows.append(
                 FactRow(
-                    event.from_body,
-                    "transfer",
-                    other=event.to_body,
-                    value=event.function_name,
-                    extra={"headcount": event.headcount, "moved": isinstance(event, FunctionMoved)},
+                    _hex(d["predecessor"]), "edge", other=_hex(d["successor"]), value="succeeded"
                 )
             )
-        case PostCreated():
+        case "joined":
             rows.append(
-                FactRow(event.post, "post_start", other=event.organisation, value=event.title)
+                FactRow(_hex(d["member"]), "member_start", other=_hex(d["body"]), value=d["role"])
             )
-        case PostAbolished():
-            rows.append(FactRow(event.post, "post_end", other=event.organisation))
-        case Appointed():
-            flags = {"interim": event.interim, "acting": event.acting, "shadow": event.shadow}
+        case "left":
+            rows.append(FactRow(_hex(d["member"]), "member_end", other=_hex(d["body"])))
+        case "relationship_started":
             rows.append(
                 FactRow(
-                    event.post,
+                    _hex(d["subject"]), "rel_start", other=_hex(d["object"]), value=d["relation"]
+                )
+            )
+        case "relationship_ended":
+            rows.append(
+                FactRow(_hex(d["subject"]), "rel_end", other=_hex(d["object"]), value=d["relation"])
+            )
+        case "function_moved" | "staff_transferred":
+            rows.append(
+                FactRow(
+                    _hex(d["from_body"]),
+                    "transfer",
+                    other=_hex(d["to_body"]),
+                    value=d["function_name"],
+                    extra={"headcount": d["headcount"], "moved": change.kind == "function_moved"},
+                )
+            )
+        case "post_created":
+            rows.append(
+                FactRow(
+                    _hex(d["post"]), "post_start", other=_hex(d["organisation"]), value=d["title"]
+                )
+            )
+        case "post_abolished":
+            rows.append(FactRow(_hex(d["post"]), "post_end", other=_hex(d["organisation"])))
+        case "appointed":
+            flags = {"interim": d["interim"], "acting": d["acting"], "shadow": d["shadow"]}
+            rows.append(
+                FactRow(
+                    _hex(d["post"]),
                     "appt_start",
-                    other=event.person,
-                    value=event.person_name,
+                    other=_hex(d["person"]),
+                    value=d["person_name"],
                     extra=flags,
                 )
             )
-        case AppointmentEnded():
-            rows.append(FactRow(event.post, "appt_end", other=event.person))
-        case FactRecorded():
-            extra = {"value": event.value, "unit": event.unit, "function": event.function_name}
-            rows.append(FactRow(event.subject, "fact", value=event.attribute, extra=extra))
-        case DecisionRecorded():
-            about = [a.hex for a in event.about]
+        case "appointment_ended":
+            rows.append(FactRow(_hex(d["post"]), "appt_end", other=_hex(d["person"])))
+        case "fact_recorded":
+            extra = {"value": d["value"], "unit": d["unit"], "function": d["function_name"]}
+            rows.append(FactRow(_hex(d["subject"]), "fact", value=d["attribute"], extra=extra))
+        case "decision_recorded":
+            about = [_hex(a) for a in d["about"]]
             rows.append(
-                FactRow(event.body, "decision", value=event.decision, extra={"about": about})
+                FactRow(_hex(d["body"]), "decision", value=d["decision"], extra={"about": about})
             )
     return rows
 
 
-def _code_rows(subject: UUID, codes: dict[str, str]) -> list[FactRow]:
+def _code_rows(subject: str, codes: dict[str, str]) -> list[FactRow]:
     return [
         FactRow(subject, "code", value=code, extra={"scheme": scheme})
         for scheme, code in sorted(codes.items())
     ]
 
 
-def _entities(
-    event: ChangeEvent,
-) -> Iterable[tuple[UUID, str, str, UUID | None, list[tuple[str, str | None]]]]:
-    """(id, entity type, display name, parent, [(name or code, scheme)]) for everything a change names."""
-    for body in event.introduced:
-        yield body.id, "organisation", body.name, None, [(body.name, None), *_codes(body.codes)]
-    match event:
-        case Established():
+def named_entities(
+    change: StoredChange,
+) -> Iterable[tuple[str, str, str, str | None, list[tuple[str, str | None]]]]:
+    """(id hex, entity type, display name, parent hex, [(name or code, scheme)]) for everything a
+    change names."""
+    d = change.data
+    for body in d["introduced"]:
+        yield (
+            _hex(body["id"]),
+            "organisation",
+            body["name"],
+            None,
+            [(body["name"], None), *_codes(body["codes"])],
+        )
+    match change.kind:
+        case "established":
             yield (
-                event.organisation,
+                _hex(d["organisation"]),
                 "organisation",
-                event.name,
+                d["name"],
                 None,
-                [(event.name, None), *_codes(event.codes)],
+                [(d["name"], None), *_codes(d["codes"])],
             )
-        case Renamed():
-            yield event.organisation, "organisation", event.name, None, [(event.name, None)]
-        case PostCreated():
-            yield event.post, "post", event.title, event.organisation, [(event.title, None)]
-        case Appointed():
-            yield event.person, "person", event.person_name, None, [(event.person_name, None)]
-        case FunctionMoved() | StaffTransferred():
+        case "renamed":
+            yield _hex(d["organisation"]), "organisation", d["name"], None, [(d["name"], None)]
+        case "post_created":
             yield (
-                event.function,
-                "function",
-                event.function_name,
-                None,
-                [(event.function_name, None)],
+                _hex(d["post"]),
+                "post",
+                d["title"],
+                _hex(d["organisation"]),
+                [(d["title"], None)],
             )
+        case "appointed":
+            name = d["person_name"]
+            yield _hex(d["person"]), "person", name, None, [(name, None)]
+        case "function_moved" | "staff_transferred":
+            name = d["function_name"]
+            yield _hex(d["function"]), "function", name, None, [(name, None)]
         case _:
             pass
 
 
 def _codes(codes: dict[str, str]) -> list[tuple[str, str | None]]:
-    return [(code, scheme) for scheme, code in codes.items()]
+    return [(code, scheme) for scheme, code in sorted(codes.items())]
 
 
 _CHUNK = 500  # ids per IN (...) list: well inside every driver's limit on bound parameters
@@ -312,12 +418,16 @@ class ReadModel:
     def __init__(self) -> None:
         self._sources: dict[tuple[Any, ...], str] = {}  # most changes cite a few common papers
 
-    def _sources_json(self, sources: tuple[Any, ...]) -> str:
-        found = self._sources.get(sources)
+    def _sources_json(self, sources: list[dict[str, str]]) -> str:
+        """The sources as the read model keeps them: a JSON list of {source, locator}."""
+        key = tuple((s["source"], s["locator"]) for s in sources)
+        found = self._sources.get(key)
         if found is None:
             if len(self._sources) > 10_000:
                 self._sources.clear()
-            found = self._sources[sources] = json.dumps([s.model_dump() for s in sources])
+            found = self._sources[key] = json.dumps(
+                [{"source": source, "locator": locator} for source, locator in key]
+            )
         return found
 
     @staticmethod
@@ -351,23 +461,24 @@ class ReadModel:
         if not done.rowcount:
             conn.execute(insert(tracking).values(name="readmodel", position=position))
 
-    def apply(self, conn: Connection, events: Iterable[tuple[int, ChangeEvent]]) -> int:
+    def apply(
+        self, conn: Connection, events: Iterable[tuple[int, ChangeEvent | StoredChange]]
+    ) -> int:
         """Project (position, event) pairs in log order; events of an already-seen change are skipped.
 
         The batch costs a handful of statements whatever its length: which changes, entities and
         names exist already is asked once per batch, the rows are inserted together, and a
         correction of a change in the same batch is applied to its pending rows in memory.
         """
-        batch = list(events)
+        batch = [(p, e if isinstance(e, StoredChange) else StoredChange.of(e)) for p, e in events]
         if not batch:
             return 0
-        recorded = _present(conn, changes.c.change_id, {e.change_id.hex for _, e in batch})
+        recorded = _present(conn, changes.c.change_id, {e.change_id for _, e in batch})
         pending = PendingRows()
-        for position, event in batch:
-            key = event.change_id.hex
-            if key in recorded or key in pending.changes:
+        for position, change in batch:
+            if change.change_id in recorded or change.change_id in pending.changes:
                 continue
-            self.project(position, event, pending)
+            self.project(position, change, pending)
         _supersede_stored(conn, pending.later)
         present = _present(conn, entities.c.id, set(pending.entities))
         named = _present_names(conn, {entity_id for entity_id, _ in pending.names})
@@ -379,65 +490,66 @@ class ReadModel:
         bulk_insert(conn, names, new_names)
         return batch[-1][0]
 
-    def project(self, position: int, event: ChangeEvent, pending: PendingRows) -> None:
+    def project(self, position: int, change: StoredChange, pending: PendingRows) -> None:
         """The rows one change adds to the read model, into `pending` (no database needed)."""
-        key = event.change_id.hex
-        target = event.retracts if isinstance(event, Retracted) else event.supersedes
+        d = change.data
+        key = change.change_id
+        retraction = change.kind == "retracted"
+        target = d["retracts"] if retraction else d["supersedes"]
         if target is not None:
-            pending.supersede(target.hex, position)
+            target = _hex(target)
+            pending.supersede(target, position)
+        effective, eff_start = _effective(d["effective"])
+        planned = d["status"] == "planned"
         pending.changes[key] = {
             "change_id": key,
             "position": position,
-            "label": event.label,
-            "kind": "cancelled" if isinstance(event, Retracted) and event.cancelled else event.kind,
-            "effective": str(event.effective),
-            "eff_start": event.effective.start,
-            "status": event.status,
-            "recorded_at": event.timestamp,
-            "recorder": event.recorder,
-            "reason": event.reason,
-            "sources": self._sources_json(event.sources),
-            "details": json.dumps(event.details(), sort_keys=True),
-            "supersedes": target.hex if target else None,
+            "label": d["label"],
+            "kind": "cancelled" if retraction and d["cancelled"] else change.kind,
+            "effective": effective,
+            "eff_start": eff_start,
+            "status": d["status"],
+            "recorded_at": _timestamp(d["timestamp"]),
+            "recorder": d["recorder"],
+            "reason": d["reason"],
+            "sources": self._sources_json(d["sources"]),
+            "details": _sorted_json({k: v for k, v in d.items() if k not in _COMMON_FIELDS}),
+            "supersedes": target,
             "superseded_at": None,
-            "digest": getattr(event, "digest", None),
+            "digest": d.get("digest"),
         }
         pending.facts[key] = [
             {
                 "change_id": key,
                 "known_from": position,
                 "known_to": None,
-                "planned": event.planned,
-                "subject": row.subject.hex,
+                "planned": planned,
+                "subject": row.subject,
                 "aspect": row.aspect,
-                "other": row.other.hex if row.other else None,
+                "other": row.other,
                 "value": row.value,
-                "extra": json.dumps(row.extra, sort_keys=True) if row.extra is not None else None,
-                "eff_start": event.effective.start,
-                "effective": str(event.effective),
+                "extra": _sorted_json(row.extra) if row.extra is not None else None,
+                "eff_start": eff_start,
+                "effective": effective,
             }
-            for row in assertions(event)
+            for row in assertions(change)
         ]
-        for entity_id, entity, name, parent, labels in _entities(event):
+        for entity_id, entity, name, parent, labels in named_entities(change):
             pending.entities.setdefault(
-                entity_id.hex,
+                entity_id,
                 {
-                    "id": entity_id.hex,
+                    "id": entity_id,
                     "entity": entity,
                     "name": name,
-                    "parent": parent.hex if parent else None,
+                    "parent": parent,
                     "first_position": position,
                 },
             )
             for text, scheme in labels:
+                folded = fold(text)
                 pending.names.setdefault(
-                    (entity_id.hex, fold(text)),
-                    {
-                        "entity_id": entity_id.hex,
-                        "name": text,
-                        "folded": fold(text),
-                        "scheme": scheme,
-                    },
+                    (entity_id, folded),
+                    {"entity_id": entity_id, "name": text, "folded": folded, "scheme": scheme},
                 )
 
     @staticmethod

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any
+from datetime import datetime
+from operator import itemgetter
+from typing import IO, Any, cast
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import audit as store
-from ledger.adapters.readmodel import PendingRows, ReadModel
+from ledger.adapters.readmodel import ChangeReader, PendingRows, ReadModel, stored_change_id
 from ledger.adapters.tables import changes, entities, facts, names
 from ledger.application.errors import InvalidInput, NotFound, Refused
 from ledger.application.verification import (
@@ -51,13 +53,15 @@ class _Table:
     the column a later correction fills in (`closed_by`), which is compared once the log is read.
 
     Rows are compared as the driver holds them: the live rows are read without type conversion,
-    and the projected rows go through the column types' bind processors, as an insert would."""
+    and the projected rows go through the column types' bind processors, as an insert would (each
+    distinct date or flag converted once: they repeat)."""
 
     def __init__(self, conn: Connection, table: Any, position: str, closed_by: str) -> None:
         self.table = table
         self.columns = [c.name for c in table.columns if c.name not in ("id", closed_by)]
-        self.processors = [
-            (i, process)
+        self.pick = itemgetter(*self.columns)
+        self.processors: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
+            (i, process, {})
             for i, name in enumerate(self.columns)
             if (process := table.c[name].type._cached_bind_processor(conn.dialect)) is not None
         ]
@@ -71,11 +75,22 @@ class _Table:
         self.fault: int | None = None
 
     def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        row = [values[c] for c in self.columns]
-        for i, process in self.processors:
-            if row[i] is not None:
-                row[i] = process(row[i])
-        return tuple(row)
+        row = self.pick(values)
+        if not self.processors:
+            return cast(tuple[Any, ...], row)
+        converted = list(row)
+        for i, process, memo in self.processors:
+            value = converted[i]
+            if type(value) is datetime:  # equal instants in other zones are stored apart
+                converted[i] = process(value)
+            elif value is not None:
+                found = memo.get(value)
+                if found is None:
+                    if len(memo) > 100_000:
+                        memo.clear()
+                    found = memo[value] = process(value)
+                converted[i] = found
+        return tuple(converted)
 
 
 def _same(expected: list[tuple[Any, ...]], live: list[tuple[Any, ...]] | None) -> bool:
@@ -98,15 +113,16 @@ class ReadModelCheck:
 
     def __init__(self, live: Connection, decode: Callable[[str, UUID, int, bytes], Any]) -> None:
         self.live = live
-        self.decode = decode
+        self.reader = ChangeReader(decode)
         self.projector = ReadModel()
+        self.pending = PendingRows()
         self.tables = [
             _Table(live, changes, "position", "superseded_at"),
             _Table(live, facts, "known_from", "known_to"),
         ]
         self.streams = [self._live(0), self._live(1)]
         self.heads: list[tuple[int, list[tuple[Any, ...]]] | None] = [None, None]
-        self.batch: list[tuple[int, Any]] = []
+        self.batch: list[int] = []  # positions projected into `pending`
         self.seen: set[str] = set()
         self.superseded: dict[str, int] = {}  # change id -> first position that superseded it
         self.live_closed: list[dict[str, set[int]]] = [{}, {}]  # per table: change id -> values
@@ -122,44 +138,48 @@ class ReadModelCheck:
         width = len(spec.columns)
         group: list[tuple[Any, ...]] = []
         current: int | None = None
-        rows = self.live.execution_options(yield_per=20_000).exec_driver_sql(spec.sql)
-        for row in rows:
-            if row[width + 1] is not None:
-                closed.setdefault(row[width], set()).add(row[width + 1])
-            found = tuple(row[:width])
-            if found[spec.at] != current and group:
-                assert current is not None
-                yield current, group
-                group = []
-            current = found[spec.at]
-            group.append(found)
+        # Streamed (a server-side cursor on PostgreSQL) and read from the driver's cursor itself:
+        # the rows are only compared, and wrapping millions of them costs more than reading them.
+        cursor = self.live.execution_options(stream_results=True).exec_driver_sql(spec.sql).cursor
+        while rows := cursor.fetchmany(20_000):
+            for row in rows:
+                if row[width + 1] is not None:
+                    closed.setdefault(row[width], set()).add(row[width + 1])
+                found = tuple(row[:width])
+                if found[spec.at] != current and group:
+                    assert current is not None
+                    yield current, group
+                    group = []
+                current = found[spec.at]
+                group.append(found)
         if group:
             assert current is not None
             yield current, group
 
     def add(self, record: StoredRecord) -> None:
+        key = stored_change_id(record.state)
+        if key is not None and key in self.seen:
+            return  # the change was projected where it was first stored
         try:
-            event = self.decode(
-                record.topic, UUID(record.originator_id), record.originator_version, record.state
+            change = self.reader.read(
+                record.topic, record.originator_id, record.originator_version, record.state
             )
+            if change.change_id in self.seen:
+                return
+            self.seen.add(change.change_id)
+            self.projector.project(record.position, change, self.pending)
         except Exception as exc:  # a payload that no longer decodes is itself a finding
             self.errors.append(
                 Finding(f"the stored event does not decode ({exc})", record.position)
             )
             return
-        self.batch.append((record.position, event))
+        self.batch.append(record.position)
         if len(self.batch) >= self.BATCH:
             self._compare_batch()
 
     def _compare_batch(self) -> None:
-        pending = PendingRows()
-        for position, event in self.batch:
-            key = event.change_id.hex
-            if key in self.seen:
-                continue
-            self.seen.add(key)
-            self.projector.project(position, event, pending)
-        last = self.batch[-1][0]
+        pending, self.pending = self.pending, PendingRows()
+        last = self.batch[-1]
         self.batch = []
         for key, at in pending.later.items():
             self.superseded.setdefault(key, at)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from ledger.adapters.readmodel import _entities as named_entities
+from ledger.adapters.readmodel import StoredChange, named_entities
 from ledger.adapters.tables import fold
 from ledger.domain.events import ChangeEvent, Party
 from ledger.domain.model import Entity
@@ -79,10 +79,10 @@ class PendingNames:
         return bool(self.ids)
 
     def add(self, event: ChangeEvent) -> None:
-        for entity_id, entity, _name, _parent, labels in named_entities(event):
-            self.ids.setdefault(entity_id.hex, entity)
+        for entity_id, entity, _name, _parent, labels in named_entities(StoredChange.of(event)):
+            self.ids.setdefault(entity_id, entity)
             for text, _scheme in labels:
-                self.by_name.setdefault(fold(text), set()).add((entity_id.hex, entity))
+                self.by_name.setdefault(fold(text), set()).add((entity_id, entity))
                 self.texts.setdefault((entity, fold(text)), text)
 
     def candidates(self, folded: str, entity: str) -> list[str]:

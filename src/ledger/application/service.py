@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from ledger.adapters import audit as audit_tables
 from ledger.adapters.audit import seal_log, stored_records
 from ledger.adapters.mapper import PydanticMapper
-from ledger.adapters.readmodel import ReadModel
+from ledger.adapters.readmodel import ChangeReader, ReadModel, stored_change_id
 from ledger.adapters.recorder import APPEND_LOCK
 from ledger.adapters.store import guard_events
 from ledger.adapters.tables import changes, fold, read_model_complete
@@ -911,17 +911,29 @@ class LedgerApp(Application[UUID]):
         progress: Callable[[int], None] | None,
     ) -> int:
         """Decode and project the stored events after `position` (up to `until`), batch by batch."""
-        decode = self.mapper.decode  # type: ignore[attr-defined]
+        reader = ChangeReader(self.mapper.decode)  # type: ignore[attr-defined]
         pending: list[tuple[int, Any]] = []
+        seen: set[str] = set()  # a change is stored on each aggregate it touches; read it once
+        last = position
         for record in stored_records(conn, after=position, until=until):
-            event = decode(
-                record.topic, UUID(record.originator_id), record.originator_version, record.state
+            last = record.position
+            key = stored_change_id(record.state)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            change = reader.read(
+                record.topic, record.originator_id, record.originator_version, record.state
             )
-            pending.append((record.position, event))
+            pending.append((record.position, change))
             if len(pending) >= batch:
+                seen.clear()  # apply() skips changes the read model already holds
                 position = self._project_batch(conn, pending, progress)
         if pending:
             position = self._project_batch(conn, pending, progress)
+        if last > position:  # the log ends with events of changes already projected
+            ReadModel.set_position(conn, last)
+            position = last
         return position
 
     def _project_batch(
