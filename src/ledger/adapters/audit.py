@@ -12,8 +12,8 @@ before the chain existed the first time anything is appended to it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-from uuid import UUID
+from typing import Any, NamedTuple
+from uuid import UUID, uuid4
 
 from sqlalchemy import (
     Column,
@@ -66,6 +66,8 @@ def create(conn: Connection) -> None:
 
 def uuid_hex(value: Any) -> str:
     """An originator id as 32 hex digits, whichever way the engine returns it."""
+    if type(value) is bytes and len(value) == 16:  # SQLite: the UUID's 16 bytes
+        return value.hex()
     if isinstance(value, UUID):
         return value.hex
     if isinstance(value, bytes | bytearray | memoryview):
@@ -73,36 +75,66 @@ def uuid_hex(value: Any) -> str:
     return UUID(str(value)).hex
 
 
+def driver_rows(conn: Connection, sql: str, *, stream: bool = False) -> Iterator[list[Any]]:
+    """A statement's rows in batches, as the driver returns them (tuples), on the connection's own
+    driver connection: reading a long log, wrapping each row costs more than reading it. With
+    `stream`, PostgreSQL reads through a server-side cursor (SQLite steps lazily anyway)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if stream and conn.dialect.name == "postgresql":
+        cursor = raw.cursor(name=f"ledger_{uuid4().hex[:16]}")
+    else:
+        cursor = raw.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(PAGE):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _raw_rows(conn: Connection, sql: str) -> list[Any]:
+    return [row for rows in driver_rows(conn, sql) for row in rows]
+
+
 def stored_records(
     conn: Connection, after: int = 0, until: int | None = None
 ) -> Iterator[StoredRecord]:
     """The stored events after a position, in log order, read page by page."""
-    sql = text(
-        f"SELECT id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
-        "WHERE id > :after AND id <= :until ORDER BY id LIMIT :limit"
-    )
     limit = until if until is not None else 2**62
     while True:
-        rows = conn.execute(sql, {"after": after, "until": limit, "limit": PAGE}).all()
-        for row in rows:
-            yield StoredRecord(
-                int(row[0]), uuid_hex(row[1]), int(row[2]), str(row[3]), bytes(row[4])
-            )
+        rows = _raw_rows(
+            conn,
+            f"SELECT id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
+            f"WHERE id > {int(after)} AND id <= {int(limit)} ORDER BY id LIMIT {PAGE}",
+        )
+        for position, originator_id, version, topic, state in rows:
+            yield StoredRecord(position, uuid_hex(originator_id), version, topic, bytes(state))
         if len(rows) < PAGE:
             return
         after = int(rows[-1][0])
 
 
-def chain_rows(conn: Connection, after_seq: int = 0) -> Iterator[Any]:
-    """The chain's entries in order (seq, position, payload_hash, content_hash, hash)."""
+class ChainEntry(NamedTuple):
+    seq: int
+    position: int
+    payload_hash: str
+    content_hash: str
+    hash: str
+
+
+def chain_rows(conn: Connection, after_seq: int = 0) -> Iterator[ChainEntry]:
+    """The chain's entries in order."""
     while True:
-        rows = conn.execute(
-            select(chain).where(chain.c.seq > after_seq).order_by(chain.c.seq).limit(PAGE)
-        ).all()
-        yield from rows
+        rows = _raw_rows(
+            conn,
+            f"SELECT seq, position, payload_hash, content_hash, hash FROM {chain.name} "
+            f"WHERE seq > {int(after_seq)} ORDER BY seq LIMIT {PAGE}",
+        )
+        yield from map(ChainEntry._make, rows)
         if len(rows) < PAGE:
             return
-        after_seq = rows[-1].seq
+        after_seq = rows[-1][0]
 
 
 def head(conn: Connection) -> Any:

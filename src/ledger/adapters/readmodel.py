@@ -12,8 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import datetime
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, cast
@@ -30,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from ledger.adapters.audit import uuid_hex
 from ledger.adapters.tables import (  # noqa: F401 (also named from here by older code)
     READ_MODEL_TABLES,
     as_date,
@@ -80,18 +80,6 @@ def _hex(value: str) -> str:
     return value.replace("-", "")
 
 
-@lru_cache(maxsize=65_536)
-def _effective(text: str) -> tuple[str, date]:
-    """A stored effective date as the read model keeps it: its text and its first day."""
-    found = Effective.parse(text)
-    return str(found), found.start
-
-
-@lru_cache(maxsize=4_096)
-def _timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 class ChangeReader:
     """Reads stored events as `StoredChange`s. An event at its class's current version, carrying
     exactly its class's fields, is taken from its JSON as it is (it was written by the mapper from
@@ -111,7 +99,8 @@ class ChangeReader:
             found = self._classes[topic] = (cls, fields if current else None)
         return found
 
-    def read(self, topic: str, originator_id: str, version: int, state: bytes) -> StoredChange:
+    def read(self, topic: str, originator_id: Any, version: int, state: bytes) -> StoredChange:
+        """`originator_id` as the driver returns it, or as hex: it is needed only to validate."""
         cls, fields = self._class(topic)
         if fields is not None:
             try:
@@ -120,7 +109,7 @@ class ChangeReader:
                 data = None
             if isinstance(data, dict) and data.keys() == fields:
                 return StoredChange(cls, data)
-        return StoredChange.of(self.decode(topic, UUID(originator_id), version, state))
+        return StoredChange.of(self.decode(topic, UUID(uuid_hex(originator_id)), version, state))
 
 
 _CHANGE_ID = b'"change_id":"'
@@ -339,15 +328,13 @@ def _present_names(conn: Connection, entity_ids: set[str]) -> set[tuple[str, str
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with one executemany at the driver, converting values with the column
-    types' own bind processors: what `conn.execute(insert(table), rows)` does, without its
-    per-row bookkeeping, which costs more than the insert itself on a long rebuild. The rows'
-    values are converted in place."""
+    """Insert many rows with one executemany at the driver: what `conn.execute(insert(table), rows)`
+    does, without its per-row bookkeeping, which costs more than the insert itself on a long
+    rebuild. The rows hold values as the driver takes them (see `DriverForm`)."""
     if not rows:
         return
     columns = [c for c in table.columns if c.name in rows[0]]
     dialect = conn.dialect
-    processors = [c.type._cached_bind_processor(dialect) for c in columns]
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     preparer = dialect.identifier_preparer
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
@@ -355,16 +342,44 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         ", ".join(preparer.format_column(c) for c in columns),
         ", ".join([marker] * len(columns)),
     )
-    keys = [c.name for c in columns]
-    for key, process in zip(keys, processors, strict=True):
-        if process is not None:  # a column type the driver does not take as it is (SQLite dates)
-            for row in rows:
-                value = row[key]
-                if value is not None:
-                    row[key] = process(value)
-    pick = itemgetter(*keys)
-    converted = [pick(row) for row in rows] if len(keys) > 1 else [(pick(row),) for row in rows]
+    pick = itemgetter(*[c.name for c in columns])
+    converted = [pick(row) for row in rows] if len(columns) > 1 else [(pick(row),) for row in rows]
     conn.exec_driver_sql(sql, converted)
+
+
+class DriverForm:
+    """The read model's dates, times and flags as the database driver takes them, converted by the
+    column types' own bind processors (SQLite keeps dates as text, PostgreSQL takes them as they
+    are), each distinct value once. Rows projected in this form are inserted without further
+    conversion, and `verify` compares them with rows read back raw."""
+
+    def __init__(self, dialect: Any) -> None:
+        self._date = changes.c.eff_start.type._cached_bind_processor(dialect)
+        self._datetime = changes.c.recorded_at.type._cached_bind_processor(dialect)
+        flag = facts.c.planned.type._cached_bind_processor(dialect)
+        self.flags = {value: flag(value) if flag else value for value in (False, True)}
+        self._effective: dict[str, tuple[str, Any]] = {}
+        self._timestamps: dict[str, Any] = {}
+
+    def effective(self, text: str) -> tuple[str, Any]:
+        """A stored effective date: its text as the read model shows it, and its first day."""
+        found = self._effective.get(text)
+        if found is None:
+            parsed = Effective.parse(text)
+            start = self._date(parsed.start) if self._date else parsed.start
+            if len(self._effective) > 65_536:
+                self._effective.clear()
+            found = self._effective[text] = (str(parsed), start)
+        return found
+
+    def timestamp(self, text: str) -> Any:
+        found = self._timestamps.get(text)
+        if found is None:
+            moment = datetime.fromisoformat(text)
+            if len(self._timestamps) > 4_096:
+                self._timestamps.clear()
+            found = self._timestamps[text] = self._datetime(moment) if self._datetime else moment
+        return found
 
 
 @dataclass
@@ -415,7 +430,8 @@ def _supersede_stored(conn: Connection, later: dict[str, int]) -> None:
 class ReadModel:
     """Writes the read model from events (inside the append transaction, or in bulk on rebuild)."""
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: Any) -> None:
+        self.form = DriverForm(dialect)
         self._sources: dict[tuple[Any, ...], str] = {}  # most changes cite a few common papers
 
     def _sources_json(self, sources: list[dict[str, str]]) -> str:
@@ -499,8 +515,9 @@ class ReadModel:
         if target is not None:
             target = _hex(target)
             pending.supersede(target, position)
-        effective, eff_start = _effective(d["effective"])
-        planned = d["status"] == "planned"
+        form = self.form
+        effective, eff_start = form.effective(d["effective"])
+        planned = form.flags[d["status"] == "planned"]
         pending.changes[key] = {
             "change_id": key,
             "position": position,
@@ -509,7 +526,7 @@ class ReadModel:
             "effective": effective,
             "eff_start": eff_start,
             "status": d["status"],
-            "recorded_at": _timestamp(d["timestamp"]),
+            "recorded_at": form.timestamp(d["timestamp"]),
             "recorder": d["recorder"],
             "reason": d["reason"],
             "sources": self._sources_json(d["sources"]),

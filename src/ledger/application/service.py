@@ -159,7 +159,7 @@ class LedgerApp(Application[UUID]):
         self.datastore = cast(Any, self.factory).datastore
         self.engine: Engine = self.datastore.engine
         self._touched: list[str] = []
-        self.readmodel = ReadModel()
+        self.readmodel = ReadModel(self.engine.dialect)
         self.aggregates = AggregateCache()
         self.events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as conn:

@@ -157,6 +157,16 @@ def verify(
         bool,
         typer.Option("--skip-read-model", help="Do not rebuild and compare the read model."),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Worker processes comparing the read model on a long log "
+            "(default: one per core; 0: none, all in this process).",
+        ),
+    ] = None,
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="text (a summary line) or json.")
     ] = ReportFormat.text,
@@ -186,7 +196,7 @@ def verify(
         return
     with ledger(ctx) as led:
         report = Audit(led.app).verify(
-            _checkpoints(checkpoints), _key(key), read_model=not skip_read_model
+            _checkpoints(checkpoints), _key(key), read_model=not skip_read_model, workers=jobs
         )
         _conclude(report, fmt)
 
