@@ -190,3 +190,31 @@ def test_a_changed_correction_under_the_same_label_is_refused(
     line = one_line_error(cli("import", str(write(tmp_path / "03.json", {**fix, "value": "126"}))))
     assert "change 'budget-fix' is already recorded with different content" in line
     assert store_fingerprint() == before
+
+
+def test_a_file_corrects_its_own_earlier_entries(cli: Cli, tmp_path: Path) -> None:
+    # The changes a correction names are found in the read model; one still pending in the same
+    # file is projected first, and a correction of that correction then sees it superseded.
+    one_file = write(
+        tmp_path / "01-all.json",
+        *json.loads(base(tmp_path).read_text())["changes"],
+        {
+            "id": "budget-fix",
+            "change": "corrected",
+            "corrects": "budget",
+            "value": "125",
+            "reason": "typo",
+        },
+        {
+            "id": "budget-fix-2",
+            "change": "corrected",
+            "corrects": "budget-fix",
+            "value": "126",
+            "reason": "typo",
+        },
+        {"id": "beds-gone", "change": "retracted", "retracts": "beds", "reason": "wrong body"},
+    )
+    assert "appended 6 changes" in cli.ok("import", str(one_file))
+    by_label = {r["change"]: r for r in history(cli, "Moor Trust")}
+    assert "Moor Trust: budget = 126 GBP million" in by_label["budget-fix-2"]["summary"]
+    assert not {"budget", "budget-fix", "beds"} & set(by_label)

@@ -489,12 +489,32 @@ class ReadModel:
         batch = [(p, e if isinstance(e, StoredChange) else StoredChange.of(e)) for p, e in events]
         if not batch:
             return 0
-        recorded = _present(conn, changes.c.change_id, {e.change_id for _, e in batch})
+        self.store(conn, self.project_all(batch))
+        return batch[-1][0]
+
+    def project_all(self, batch: Iterable[tuple[int, StoredChange]]) -> PendingRows:
+        """The rows of a batch of changes in log order (a change stored on several aggregates is
+        projected where it was first stored). No database needed: a rebuild projects batches in
+        worker processes, and `store` drops what the read model already holds."""
         pending = PendingRows()
         for position, change in batch:
-            if change.change_id in recorded or change.change_id in pending.changes:
-                continue
-            self.project(position, change, pending)
+            if change.change_id not in pending.changes:
+                self.project(position, change, pending)
+        return pending
+
+    @staticmethod
+    def store(conn: Connection, pending: PendingRows) -> None:
+        """Write a projected batch: close the rows of earlier changes it corrects, and insert its
+        rows but those of changes, entities and names the read model already holds (a change
+        projected again by a batch that began in the middle of its stored events)."""
+        recorded = _present(conn, changes.c.change_id, set(pending.changes))
+        for key in recorded:
+            row = pending.changes.pop(key)
+            del pending.facts[key]
+            if (
+                row["superseded_at"] is not None
+            ):  # corrected within this batch: close the stored rows
+                pending.later.setdefault(key, row["superseded_at"])
         _supersede_stored(conn, pending.later)
         present = _present(conn, entities.c.id, set(pending.entities))
         named = _present_names(conn, {entity_id for entity_id, _ in pending.names})
@@ -504,7 +524,6 @@ class ReadModel:
         bulk_insert(conn, facts, [row for group in pending.facts.values() for row in group])
         bulk_insert(conn, entities, new_entities)
         bulk_insert(conn, names, new_names)
-        return batch[-1][0]
 
     def project(self, position: int, change: StoredChange, pending: PendingRows) -> None:
         """The rows one change adds to the read model, into `pending` (no database needed)."""

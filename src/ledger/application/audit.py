@@ -23,6 +23,7 @@ from ledger.adapters import audit as store
 from ledger.adapters.store import EVENTS_TABLE
 from ledger.application import readmodel_check
 from ledger.application.errors import InvalidInput, NotFound, Refused
+from ledger.application.rebuild import shareable, worker_engine
 from ledger.application.verification import (
     EXPORT_FORMAT,
     PROOF_FORMAT,
@@ -103,7 +104,7 @@ class Audit:
             given += _stored_checkpoints(conn, report)
             if workers is None:
                 workers = os.cpu_count() or 1
-            if not _shareable(self.app.engine):
+            if not shareable(self.app.engine):
                 workers = 0
             parts = readmodel_check.ranges(until, workers) if read_model else []
             in_process = None
@@ -246,15 +247,6 @@ def _last_position(conn: Connection) -> int:
     return max(int(stored or 0), sealed.position if sealed is not None else 0)
 
 
-def _shareable(engine: Any) -> bool:
-    """Whether another process can open this store (an in-memory SQLite database it cannot)."""
-    url = engine.url
-    if url.get_backend_name() != "sqlite":
-        return True
-    database = url.database or ""
-    return database not in ("", ":memory:") and "mode=memory" not in str(url)
-
-
 class _Workers:
     """The read-model ranges checked in worker processes (spawned: each opens the store afresh)
     while the calling process checks the chain."""
@@ -294,15 +286,14 @@ class _Workers:
 
 
 def check_range_in_worker(env: dict[str, str], after: int, until: int) -> readmodel_check.Partial:
-    """One range of the read-model check, in a process of its own: opens the store as the ledger
-    does and compares positions (after, until]."""
-    from ledger.application.service import LedgerApp
+    """One range of the read-model check, in a process of its own: opens the store read-only and
+    compares positions (after, until]."""
+    from ledger.adapters.mapper import PydanticMapper
 
     gc.freeze()  # what is loaded by now lives as long as the worker: the collector can skip it
-    app = LedgerApp(env)
+    engine = worker_engine(env)
     try:
-        with app.engine.connect() as conn:
-            return readmodel_check.check_range(conn, app.mapper.decode, after, until)  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            return readmodel_check.check_range(conn, PydanticMapper().decode, after, until)
     finally:
-        app.close()
-        app.engine.dispose()
+        engine.dispose()

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from ledger.adapters.readmodel import StoredChange, named_entities
 from ledger.adapters.tables import fold
-from ledger.domain.events import ChangeEvent, Party
+from ledger.domain.events import ChangeEvent, Established, Party, Reclassified, Retracted
 from ledger.domain.model import Entity
 
 
@@ -74,11 +74,24 @@ class PendingNames:
         self.by_name: dict[str, set[tuple[str, str]]] = {}  # folded name -> {(id hex, entity)}
         self.ids: dict[str, str] = {}  # id hex -> entity type
         self.texts: dict[tuple[str, str], str] = {}  # (entity, folded name) -> the name as written
+        # Bodies whose kind a pending change sets or may change (established, introduced,
+        # reclassified, or touched by a correction or retraction): asking their kind settles first.
+        self.kinds: set[str] = set()
+        self.changes: dict[str, str | None] = {}  # pending change ids (hex) -> their labels
+        self.amended: set[str] = set()  # changes a pending correction or retraction amends
 
     def __bool__(self) -> bool:
         return bool(self.ids)
 
     def add(self, event: ChangeEvent) -> None:
+        self.changes[event.change_id.hex] = event.label
+        target = event.retracts if isinstance(event, Retracted) else event.supersedes
+        if target is not None:
+            self.amended.add(target.hex)
+            self.kinds.update(p.id.hex for p in event.parties())
+        if isinstance(event, Established | Reclassified):
+            self.kinds.add(event.organisation.hex)
+        self.kinds.update(body.id.hex for body in event.introduced)
         for entity_id, entity, _name, _parent, labels in named_entities(StoredChange.of(event)):
             self.ids.setdefault(entity_id, entity)
             for text, _scheme in labels:
@@ -92,10 +105,21 @@ class PendingNames:
         """Folded name -> name, for the entities of one type these changes introduce."""
         return {folded: text for (kind, folded), text in self.texts.items() if kind == entity}
 
+    def names_change(self, text: str) -> bool:
+        """Whether `text` (a label, or an id or its prefix) may name a pending change."""
+        key = text.strip()
+        if key in self.changes.values():
+            return True
+        hexkey = key.lower().replace("-", "")
+        return len(hexkey) >= 6 and any(c.startswith(hexkey) for c in self.changes)
+
     def clear(self) -> None:
         self.by_name.clear()
         self.ids.clear()
         self.texts.clear()
+        self.kinds.clear()
+        self.changes.clear()
+        self.amended.clear()
 
 
 @dataclass

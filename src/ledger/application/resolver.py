@@ -152,7 +152,9 @@ class Resolver:
         return candidate
 
     def kind_of(self, organisation: UUID) -> str | None:
-        self.settle()
+        pending = self.pending
+        if pending is not None and organisation.hex in pending.kinds and self._settle is not None:
+            self._settle()  # a pending change sets or may change this body's kind
         value = self.conn.execute(
             select(facts.c.value)
             .where(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import time
 import uuid
@@ -958,15 +959,24 @@ class LedgerApp(Application[UUID]):
             with self.writing() as session:
                 self.catch_up(session.connection())
 
-    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+    def rebuild(
+        self, progress: Callable[[int], None] | None = None, workers: int | None = None
+    ) -> int:
         """Drop the read model's rows and project the whole log again, in one transaction.
 
         The read model's secondary indexes are dropped for the load and built once at the end,
-        which is several times faster than keeping them up to date row by row."""
+        which is several times faster than keeping them up to date row by row. On a long log the
+        events are decoded and projected by `workers` processes (default: one per core; 0: none)
+        while this one writes the rows."""
+        from ledger.application.rebuild import project_in_workers
+
+        if workers is None:
+            workers = os.cpu_count() or 1
         with self.writing() as session:
             conn = session.connection()
             ReadModel.clear(conn)
             with ReadModel.without_indexes(conn):
+                project_in_workers(self, conn, workers, progress)
                 self.catch_up(conn, batch=5000, progress=progress)
             return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
 
@@ -1072,8 +1082,16 @@ class _Batch:
             return
         also: Sequence[Party] = ()
         if isinstance(request, cmd.Correct | cmd.Retract):
-            self.flush()  # the change it amends, and any earlier amendment of it, must be projected
+            # The change it amends is found in the read model: projected first if it is pending,
+            # or if a pending correction or retraction amends it already (so that is refused).
+            target = request.corrects if isinstance(request, cmd.Correct) else request.retracts
+            if self.names.names_change(target):
+                self.flush()
             event, also = self.app._amendment(self.conn, request, change_id, digest)
+            amended = event.retracts if isinstance(event, Retracted) else event.supersedes
+            if amended is not None and amended.hex in self.names.amended:
+                self.flush()
+                event, also = self.app._amendment(self.conn, request, change_id, digest)
         else:
             event = self.app._build(self.conn, request, change_id, digest, self.find)
         self.recorded.add(change_id)

@@ -373,6 +373,16 @@ def rebuild(
             help="A progress bar (rate and ETA) on stderr; only ever shown on a terminal.",
         ),
     ] = True,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Worker processes decoding and projecting a long log "
+            "(default: one per core; 0: none, all in this process).",
+        ),
+    ] = None,
 ) -> None:
     """Rebuild the read model from zero by replaying the whole log, in bulk, in one transaction.
 
@@ -385,7 +395,7 @@ def rebuild(
     with ledger(ctx) as led:
         head = led.app.recorder.max_notification_id() or 0
         bar = Progress(sys.stderr, head, enabled=progress and sys.stderr.isatty(), unit="events")
-        count = led.app.rebuild(progress=bar.reached)
+        count = led.app.rebuild(progress=bar.reached, workers=jobs)
         bar.clear()
         typer.echo(f"rebuilt the read model from {count} changes")
 
