@@ -7,6 +7,7 @@ changes were recorded in. A violation names the earlier change it conflicts with
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -75,16 +76,32 @@ class Entity:
         self.entries: dict[UUID, ChangeEvent] = {}
         self._pending: list[ChangeEvent] = []
         self._roles: dict[UUID, Role | None] = {}
+        # The entries in effective order, kept as changes are applied (a check reads it for every
+        # change recorded, and sorting a long history each time was most of the cost), and the
+        # planned ones, which the timeline leaves out.
+        self._ordered: list[ChangeEvent] | None = []
+        self._planned: set[UUID] = set()
 
     # --- event sourcing -------------------------------------------------------------------
     def apply(self, event: ChangeEvent) -> None:
         self.version = event.originator_version
         if event.supersedes is not None:
-            self.entries.pop(event.supersedes, None)
+            self._remove(event.supersedes)
         if isinstance(event, Retracted):
-            self.entries.pop(event.retracts, None)
+            self._remove(event.retracts)
         elif self.role_of(event) is not None:
+            if event.change_id in self.entries:
+                self._ordered = None
+            elif self._ordered is not None:
+                insort(self._ordered, event, key=_effective_order)
             self.entries[event.change_id] = event
+            if event.planned:
+                self._planned.add(event.change_id)
+
+    def _remove(self, change_id: UUID) -> None:
+        if self.entries.pop(change_id, None) is not None:
+            self._ordered = None
+            self._planned.discard(change_id)
 
     def record(self, change: ChangeEvent) -> None:
         if not self.needs_timeline and self.role_of(change) in ("establishes", "closes"):
@@ -115,9 +132,13 @@ class Entity:
         return role
 
     def timeline(self, *, including: UUID | None = None) -> list[ChangeEvent]:
-        """Changes that happened (and the one being checked, even if planned), in effective order."""
-        chosen = [e for e in self.entries.values() if not e.planned or e.change_id == including]
-        return sorted(chosen, key=lambda e: (e.effective.start, e.timestamp))
+        """Changes that happened (and the one being checked, even if planned), in effective order.
+        The list is the aggregate's own when nothing is left out: read it, do not change it."""
+        if self._ordered is None:
+            self._ordered = sorted(self.entries.values(), key=_effective_order)
+        if not self._planned or self._planned == {including}:
+            return self._ordered
+        return [e for e in self._ordered if not e.planned or e.change_id == including]
 
     @property
     def label(self) -> str:
@@ -134,8 +155,9 @@ class Entity:
             raise blame((involved or found)[0], change_id)
 
     def _lifetime_conflicts(self, timeline: list[ChangeEvent]) -> Iterator[Conflict]:
-        starts = [e for e in timeline if self.role_of(e) == "establishes"]
-        ends = [e for e in timeline if self.role_of(e) == "closes"]
+        roles = [(e, self.role_of(e)) for e in timeline]
+        starts = [e for e, role in roles if role == "establishes"]
+        ends = [e for e, role in roles if role == "closes"]
         noun = self.entity_type
         if len(starts) > 1:
             yield _pair(self.label, starts[1], starts[0], f"{noun} is already established")
@@ -147,8 +169,7 @@ class Entity:
             yield _pair(
                 self.label, end, start, f"closed on {end.effective}, not after its establishment"
             )
-        for e in timeline:
-            role = self.role_of(e)
+        for e, role in roles:
             d = e.effective.start
             if role in ("acts", "ends", "attests") and start and d < start.effective.start:
                 yield _pair(
@@ -158,6 +179,10 @@ class Entity:
                 yield _pair(self.label, e, end, f"{e.kind} on {e.effective} after it closed")
             if role == "ends" and end and d > end.effective.start:
                 yield _pair(self.label, e, end, f"{e.kind} on {e.effective} after it closed")
+
+
+def _effective_order(event: ChangeEvent) -> tuple[date, Any]:
+    return (event.effective.start, event.timestamp)
 
 
 def _involves(conflict: Conflict, change_id: UUID) -> bool:
@@ -214,13 +239,22 @@ def _periods(
 
 class Organisation(Entity):
     entity_type: ClassVar[EntityType] = "organisation"
-    _named: tuple[int, str] | None = None  # (version, name): every change asks for the label
+    _named: str | None = None  # every change asks for the label: kept until a change may rename
+
+    def apply(self, event: ChangeEvent) -> None:
+        super().apply(event)
+        if (
+            isinstance(event, Established | Renamed | Retracted)
+            or event.supersedes is not None
+            or any(body.id == self.id for body in event.introduced)
+        ):
+            self._named = None
 
     @property
     def name(self) -> str:
-        if self._named is None or self._named[0] != self.version:
-            self._named = (self.version, self._name())
-        return self._named[1]
+        if self._named is None:
+            self._named = self._name()
+        return self._named
 
     def _name(self) -> str:
         name = None
