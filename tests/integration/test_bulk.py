@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from benchmarks.generate import generate
 
 from ledger.adapters.store import normalise_url
-from ledger.application import service
+from ledger.application import resolver, service
 from ledger.application.commands import parse_change
 from ledger.application.errors import LedgerError
 from ledger.bootstrap import Ledger
@@ -248,3 +249,20 @@ def test_a_new_body_named_close_to_one_introduced_earlier_in_the_file_is_refused
     assert f"entry {5 + gap} (split-near-duplicate)" in line, line
     assert "did you mean 'Northfield Riverside CCG'" in line, line
     assert fingerprint(cli.url) == before
+
+
+def test_names_read_into_memory_answer_as_the_read_model_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A long import reads an entity type's names into memory after a few hundred lookups and grows
+    # them as chunks are projected; from the first lookup, with small chunks, the ledger it builds
+    # must be the one the per-name queries build.
+    generate(1500, tmp_path / "changes")
+    monkeypatch.setattr(service, "CHUNK", 7)
+    stores = []
+    for preload_after in (10**9, 0):
+        monkeypatch.setattr(resolver, "PRELOAD_AFTER", preload_after)
+        with fresh_store() as url:
+            Cli(url, tmp_path).ok("import", str(tmp_path / "changes"))
+            stores.append(snapshot(url))
+    assert stores[0] == stores[1]

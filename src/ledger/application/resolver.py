@@ -7,7 +7,7 @@ neither eventsourcing nor the application, so a question starts fast.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -25,6 +25,9 @@ def id_prefix(key: str) -> tuple[str, str]:
     """The range of hex ids starting with KEY, for an index seek (LIKE cannot use one on SQLite)."""
     return key, key + "g"
 
+
+# Lookups by name in one batch before the names of an entity type are read into memory at once.
+PRELOAD_AFTER = 256
 
 # Built once: the resolver asks these for nearly every change of an import.
 _BY_NAME = (
@@ -52,6 +55,10 @@ class Resolver:
         self.pending = pending  # names introduced by changes not yet in the read model
         self._settle = settle  # projects those changes, for questions only the read model answers
         self._answers: dict[tuple[str, str], list[str]] = {}  # while batching, until forget()
+        # While batching, after PRELOAD_AFTER lookups: every name of an entity type (folded -> ids),
+        # read once and grown as chunks are projected; a long import then asks no query per name.
+        self._index: dict[str, dict[str, list[str]]] = {}
+        self._lookups = 0
         # While batching: every name the read model knows, by entity type (folded -> as written).
         # Names are never taken out of the read model, so the list is kept for the whole batch
         # and grows as chunks are projected (`absorb`), instead of being read again for each new
@@ -62,21 +69,40 @@ class Resolver:
         if self.pending and self._settle is not None:
             self._settle()
 
-    def forget(self) -> None:
-        """The read model changed (a chunk was projected): answers read from it may be stale."""
-        self._answers.clear()
+    def forget(self, names: Iterable[str] | None = None) -> None:
+        """The read model changed: a chunk introducing these (folded) names was projected, so the
+        answers for them may be stale (names are never taken out of the read model); without
+        `names`, any answer may be."""
+        if names is None:
+            self._answers.clear()
+            return
+        stale = set(names)
+        for key in [key for key in self._answers if key[0] in stale]:
+            del self._answers[key]
 
     def absorb(self, projected: PendingNames) -> None:
         """The names of a chunk just projected join the names known to the batch."""
         for entity, known in self._known.items():
             for folded, text in projected.names_of(entity).items():
                 known.setdefault(folded, text)
+        for folded, found in projected.by_name.items():
+            for entity_id, entity in found:
+                index = self._index.get(entity)
+                if index is not None and entity_id not in index.setdefault(folded, []):
+                    index[folded].append(entity_id)
 
     def _candidates(self, text: str, entity: str) -> list[str]:
         folded = fold(text)
         key_ = (folded, entity)
         found = self._answers.get(key_) if self.pending is not None else None
+        if found is None and self.pending is not None:
+            index = self._index.get(entity)
+            if index is None and self._lookups >= PRELOAD_AFTER:
+                index = self._index[entity] = self._names_of(entity)
+            if index is not None:
+                found = index.get(folded, [])
         if found is None:
+            self._lookups += 1
             rows = self.conn.execute(_BY_NAME, {"folded": folded, "entity": entity}).all()
             found = [r[0] for r in rows]
             if self.pending is not None:
@@ -185,6 +211,20 @@ class Resolver:
             by_fold = {**self.pending.names_of(entity), **known}
         close = difflib.get_close_matches(fold(text), list(by_fold), n=3, cutoff=cutoff)
         return [by_fold[c] for c in close]
+
+    def _names_of(self, entity: str) -> dict[str, list[str]]:
+        """Folded name -> the ids of the entities of this type the read model knows by it."""
+        index: dict[str, list[str]] = {}
+        rows = self.conn.execute(
+            select(names.c.folded, names.c.entity_id)
+            .join(entities, entities.c.id == names.c.entity_id)
+            .where(entities.c.entity == entity)
+        )
+        for folded, entity_id in rows:
+            ids = index.setdefault(folded, [])
+            if entity_id not in ids:
+                ids.append(entity_id)
+        return index
 
     def _names_in_read_model(self, entity: str) -> dict[str, str]:
         rows = self.conn.execute(

@@ -1123,8 +1123,8 @@ class _Batch:
         known = {r.notification.id: cast(ChangeEvent, r.domain_event) for r in recordings}
         self.app.follow(self.conn, known)
         self.find.absorb(self.names)
+        self.find.forget(self.names.by_name)
         self.names.clear()
-        self.find.forget()
         self.appended += len(checked)
         # Aggregates already appended can be replayed again from the store if needed: a file that
         # touches much of a large ledger must not hold all of its history in memory.
