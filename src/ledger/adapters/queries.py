@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -57,6 +58,21 @@ class Row:
     effective: str
     position: int
     planned: bool
+
+
+def _row(r: Any) -> Row:
+    return Row(
+        change=r.change_id,
+        subject=r.subject,
+        aspect=r.aspect,
+        other=r.other,
+        value=r.value,
+        extra=json.loads(r.extra) if r.extra else None,
+        eff=as_date(r.eff_start),
+        effective=r.effective,
+        position=r.known_from,
+        planned=bool(r.planned),
+    )
 
 
 @dataclass
@@ -171,9 +187,51 @@ class World:
         row = self.latest(self.kinds.get(org, []))
         return row.value if row else None
 
+    # The whole structure asks these for every organisation in force: each is answered from an
+    # index over the folded rows (built once, in the rows' order) rather than a walk of them all.
+    @cached_property
+    def _memberships_by(self) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+        by_member: dict[str, list[Any]] = defaultdict(list)
+        by_body: dict[str, list[Any]] = defaultdict(list)
+        for key, marks in self.memberships.items():
+            by_member[key[0]].append((key, marks))
+            by_body[key[1]].append((key, marks))
+        return by_member, by_body
+
+    @cached_property
+    def _relations_by_party(self) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = defaultdict(list)
+        for key, marks in self.relations.items():
+            subject, _, obj = key
+            found[subject].append((key, marks))
+            if obj != subject:
+                found[obj].append((key, marks))
+        return found
+
+    @cached_property
+    def _posts_by_org(self) -> dict[str | None, list[str]]:
+        found: dict[str | None, list[str]] = defaultdict(list)
+        for post, row in self.posts.items():
+            found[row.other].append(post)
+        return found
+
+    @cached_property
+    def _appointments_by_post(self) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = defaultdict(list)
+        for key, marks in self.appointments.items():
+            found[key[0]].append((key, marks))
+        return found
+
+    @cached_property
+    def _facts_by_subject(self) -> dict[str, list[Row]]:
+        found: dict[str, list[Row]] = defaultdict(list)
+        for (subject, _, _), row in self.facts.items():
+            found[subject].append(row)
+        return found
+
     def member_of(self, org: str) -> list[tuple[str, Period]]:
         found = []
-        for (member, body), marks in self.memberships.items():
+        for (member, body), marks in self._memberships_by[0].get(org, ()):
             if member != org or not self.in_force(body):
                 continue
             for period in _periods(list(marks)):
@@ -183,7 +241,7 @@ class World:
 
     def members(self, body: str) -> list[tuple[str, Period]]:
         found = []
-        for (member, b), marks in self.memberships.items():
+        for (member, b), marks in self._memberships_by[1].get(body, ()):
             if b != body or not self.in_force(member):
                 continue
             for period in _periods(list(marks)):
@@ -194,7 +252,7 @@ class World:
     def relationships(self, org: str) -> list[tuple[str, str, str, Period]]:
         """(subject, relation, object, period) in force on the date where org is either end."""
         found = []
-        for (subject, relation, obj), marks in self.relations.items():
+        for (subject, relation, obj), marks in self._relations_by_party.get(org, ()):
             if org not in (subject, obj) or not (self.in_force(subject) and self.in_force(obj)):
                 continue
             for period in _periods(list(marks)):
@@ -204,7 +262,8 @@ class World:
 
     def posts_of(self, org: str) -> list[str]:
         found = []
-        for post, row in self.posts.items():
+        for post in self._posts_by_org.get(org, ()):
+            row = self.posts[post]
             end = self.post_ends.get(post)
             if row.other == org and row.eff <= self.on and (end is None or end.eff > self.on):
                 found.append(post)
@@ -214,7 +273,7 @@ class World:
         found = []
         org = self.posts[post].other if post in self.posts else None
         org_end = self.ends.get(org) if org else None
-        for (p, person), marks in self.appointments.items():
+        for (p, person), marks in self._appointments_by_post.get(post, ()):
             if p != post:
                 continue
             for period in _periods(list(marks)):
@@ -226,7 +285,7 @@ class World:
 
     def facts_of(self, org: str) -> list[Row]:
         return sorted(
-            (r for (s, _, _), r in self.facts.items() if s == org),
+            self._facts_by_subject.get(org, ()),
             key=lambda r: (r.value or "", r.eff),
         )
 
@@ -311,21 +370,7 @@ class Queries:
             # Names, kinds and first sightings are needed even when later than the date.
             conditions.append(or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(UNDATED)))
         result = conn.execute(select(facts).where(*conditions))
-        return [
-            Row(
-                change=r.change_id,
-                subject=r.subject,
-                aspect=r.aspect,
-                other=r.other,
-                value=r.value,
-                extra=json.loads(r.extra) if r.extra else None,
-                eff=as_date(r.eff_start),
-                effective=r.effective,
-                position=r.known_from,
-                planned=bool(r.planned),
-            )
-            for r in result
-        ]
+        return [_row(r) for r in result]
 
     def _rows_of(self, conn: Connection, axes: Axes, *extra: Any) -> list[Row]:
         """The few rows found by subject or other, dated here rather than in SQL, so that no date
@@ -339,8 +384,28 @@ class Queries:
     def world(self, axes: Axes, conn: Connection | None = None) -> World:
         if conn is None:
             with self.connect() as c:
-                return World(self._rows(c, axes), axes.on)
-        return World(self._rows(conn, axes), axes.on)
+                return World(self._world_rows(c, axes), axes.on)
+        return World(self._world_rows(conn, axes), axes.on)
+
+    def _world_rows(self, conn: Connection, axes: Axes) -> list[Row]:
+        """The rows the whole structure folds. Of the `mention` rows (most of a long ledger's rows:
+        one per body a change acts on), only each body's earliest: all the fold takes from them
+        is that the body existed by then."""
+        rows = self._rows(conn, axes, facts.c.aspect != "mention")
+        ranked = (
+            select(
+                facts,
+                func.row_number()
+                .over(
+                    partition_by=facts.c.subject, order_by=(facts.c.eff_start, facts.c.known_from)
+                )
+                .label("rank"),
+            )
+            .where(self._known(axes), facts.c.aspect == "mention", facts.c.eff_start <= axes.on)
+            .subquery()
+        )
+        first = select(*[ranked.c[c.name] for c in facts.columns]).where(ranked.c.rank == 1)
+        return rows + [_row(r) for r in conn.execute(first)]
 
     def world_around(self, conn: Connection, axes: Axes, org: str) -> World:
         """The rows of one organisation, of its posts, and of the bodies it is linked to: enough to
