@@ -427,6 +427,10 @@ def _supersede_stored(conn: Connection, later: dict[str, int]) -> None:
     )
 
 
+# Indexes a bulk load reads through (ReadModel.store): kept while the others are dropped.
+_LOAD_READS = {"ledger_facts_change", "ledger_names_entity"}
+
+
 class ReadModel:
     """Writes the read model from events (inside the append transaction, or in bulk on rebuild)."""
 
@@ -592,8 +596,15 @@ class ReadModel:
     @contextmanager
     def without_indexes(conn: Connection) -> Iterator[None]:
         """Drop the secondary indexes for a bulk load and build them again afterwards (in the
-        caller's transaction, so a failed load leaves the indexes as they were)."""
-        dropped = [index for table in READ_MODEL_TABLES for index in table.indexes]
+        caller's transaction, so a failed load leaves the indexes as they were). The two the load
+        itself reads through stay: a correction closes its target's facts by change id, and each
+        batch asks which of its entities' names are known."""
+        dropped = [
+            index
+            for table in READ_MODEL_TABLES
+            for index in table.indexes
+            if index.name not in _LOAD_READS
+        ]
         for index in dropped:
             index.drop(conn, checkfirst=True)
         yield
