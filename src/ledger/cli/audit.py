@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.cli.main import app, fail, handled, ledger
+from ledger.cli.main import JobsOpt, app, fail, handled, ledger
 
 if TYPE_CHECKING:
     from ledger.application.verification import Report
@@ -157,16 +157,7 @@ def verify(
         bool,
         typer.Option("--skip-read-model", help="Do not rebuild and compare the read model."),
     ] = False,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=0,
-            help="Worker processes comparing the read model on a long log "
-            "(default: one per core; 0: none, all in this process).",
-        ),
-    ] = None,
+    jobs: JobsOpt = None,
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="text (a summary line) or json.")
     ] = ReportFormat.text,

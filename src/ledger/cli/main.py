@@ -110,6 +110,16 @@ PlannedOpt = Annotated[
         "--include-planned", help="Also show planned changes in force on the date, flagged."
     ),
 ]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=0,
+        help="Worker processes sharing the work on a long log "
+        "(default: one per core; 0: none, all in this process).",
+    ),
+]
 
 HELP = """\
 An event-sourced ledger of organisational change in health and care systems.
@@ -373,16 +383,7 @@ def rebuild(
             help="A progress bar (rate and ETA) on stderr; only ever shown on a terminal.",
         ),
     ] = True,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=0,
-            help="Worker processes decoding and projecting a long log "
-            "(default: one per core; 0: none, all in this process).",
-        ),
-    ] = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Rebuild the read model from zero by replaying the whole log, in bulk, in one transaction.
 
