@@ -115,6 +115,19 @@ def stored_records(
         after = int(rows[-1][0])
 
 
+def stored_rows(conn: Connection, after: int, until: int) -> Iterator[tuple[Any, ...]]:
+    """The stored events of positions (after, until] as the driver returns them, through one
+    streamed cursor: (position, originator id as stored, version, topic, state bytes). For the
+    long read-only passes (a rebuild's or `verify`'s workers), which need no StoredRecord."""
+    sql = (
+        f"SELECT id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
+        f"WHERE id > {int(after)} AND id <= {int(until)} ORDER BY id"
+    )
+    for rows in driver_rows(conn, sql, stream=True):
+        for position, originator_id, version, topic, state in rows:
+            yield position, originator_id, version, topic, bytes(state)
+
+
 class ChainEntry(NamedTuple):
     seq: int
     position: int

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import audit as store
-from ledger.adapters.store import EVENTS_TABLE
 from ledger.application import readmodel_check
 from ledger.application.errors import InvalidInput, NotFound, Refused
 from ledger.application.rebuild import shareable, worker_engine
@@ -242,9 +241,8 @@ def _stored_checkpoints(conn: Connection, report: Report) -> list[Given]:
 
 def _last_position(conn: Connection) -> int:
     """The last position stored or sealed: what one `verify` covers, whatever is appended during it."""
-    stored = conn.exec_driver_sql(f"SELECT MAX(id) FROM {EVENTS_TABLE}").scalar()
     sealed = store.head(conn)
-    return max(int(stored or 0), sealed.position if sealed is not None else 0)
+    return max(store.max_position(conn), sealed.position if sealed is not None else 0)
 
 
 class _Workers:

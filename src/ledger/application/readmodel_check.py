@@ -21,9 +21,8 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.audit import driver_rows
+from ledger.adapters.audit import driver_rows, stored_rows
 from ledger.adapters.readmodel import ChangeReader, PendingRows, ReadModel, stored_change_id
-from ledger.adapters.store import EVENTS_TABLE
 from ledger.adapters.tables import changes, entities, facts, names
 from ledger.application.verification import Finding
 from ledger.domain.chain import StoredRecord
@@ -42,7 +41,6 @@ class _Table:
         self.pick = itemgetter(*self.columns)
         self.at = self.columns.index(position)
         self.change = self.columns.index("change_id")
-        self.position = position
         order = ", ".join([position, *(c.name for c in table.primary_key.columns)])
         self.sql = (
             f"SELECT {', '.join(self.columns)} FROM {table.name} "
@@ -211,14 +209,8 @@ def check_range(
 ) -> Partial:
     """One range, reading its stored events itself (what a worker process runs)."""
     check = RangeCheck(live, decode, after, until)
-    sql = (
-        f"SELECT id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
-        f"WHERE id > {int(after)} AND id <= {int(until)} ORDER BY id"
-    )
-    add = check.add_stored
-    for rows in driver_rows(live, sql, stream=True):
-        for position, originator_id, version, topic, state in rows:
-            add(position, originator_id, version, topic, bytes(state))
+    for row in stored_rows(live, after, until):
+        check.add_stored(*row)
     return check.finish()
 
 

@@ -19,10 +19,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.audit import driver_rows
+from ledger.adapters.audit import max_position, stored_rows
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ChangeReader, PendingRows, ReadModel, stored_change_id
-from ledger.adapters.store import EVENTS_TABLE
 from ledger.application.errors import StoreUnavailable
 
 CHUNK = 5_000  # positions per task
@@ -49,7 +48,7 @@ def project_in_workers(
     """Project positions up to the log's head (as it is now) in `workers` processes and store the
     chunks in order through `conn`. Returns the last position stored (0 if the log is too short,
     or the store cannot be shared, to be worth it: the caller then projects it all itself)."""
-    until = int(conn.exec_driver_sql(f"SELECT MAX(id) FROM {EVENTS_TABLE}").scalar() or 0)
+    until = max_position(conn)
     if workers < 1 or until < PARALLEL_FROM or not shareable(app.engine):
         return 0
     chunks = [(after, min(after + CHUNK, until)) for after in range(0, until, CHUNK)]
@@ -114,20 +113,14 @@ def _project_chunk(after: int, until: int) -> PendingRows:
     engine = _worker["engine"]
     reader: ChangeReader = _worker["reader"]
     readmodel: ReadModel = _worker["readmodel"]
-    sql = (
-        f"SELECT id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
-        f"WHERE id > {int(after)} AND id <= {int(until)} ORDER BY id"
-    )
     batch = []
     seen: set[str] = set()
     with engine.connect() as conn:
-        for rows in driver_rows(conn, sql):
-            for position, originator_id, version, topic, state in rows:
-                state = bytes(state)
-                key = stored_change_id(state)
-                if key is not None:
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                batch.append((position, reader.read(topic, originator_id, version, state)))
+        for position, originator_id, version, topic, state in stored_rows(conn, after, until):
+            key = stored_change_id(state)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            batch.append((position, reader.read(topic, originator_id, version, state)))
     return readmodel.project_all(batch)

@@ -110,6 +110,13 @@ PlannedOpt = Annotated[
         "--include-planned", help="Also show planned changes in force on the date, flagged."
     ),
 ]
+ProgressOpt = Annotated[
+    bool,
+    typer.Option(
+        "--progress/--no-progress",
+        help="A progress bar (rate and ETA) on stderr; only ever shown on a terminal.",
+    ),
+]
 JobsOpt = Annotated[
     int | None,
     typer.Option(
@@ -301,13 +308,7 @@ def import_(
             "--no-retry", help="Fail on a concurrent writer instead of checking again and retrying."
         ),
     ] = False,
-    progress: Annotated[
-        bool,
-        typer.Option(
-            "--progress/--no-progress",
-            help="A progress bar (rate and ETA) on stderr; only ever shown on a terminal.",
-        ),
-    ] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Append change files: all-or-nothing per file, and idempotent (re-importing appends nothing).
 
@@ -376,13 +377,7 @@ def import_(
 @app.command()
 def rebuild(
     ctx: typer.Context,
-    progress: Annotated[
-        bool,
-        typer.Option(
-            "--progress/--no-progress",
-            help="A progress bar (rate and ETA) on stderr; only ever shown on a terminal.",
-        ),
-    ] = True,
+    progress: ProgressOpt = True,
     jobs: JobsOpt = None,
 ) -> None:
     """Rebuild the read model from zero by replaying the whole log, in bulk, in one transaction.
