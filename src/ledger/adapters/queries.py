@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from ledger.adapters.tables import as_date, changes, entities, facts, fold, names
 from ledger.application.errors import Ambiguous, InvalidInput, NotFound
 from ledger.domain.dates import Effective
+from ledger.domain.matching import close_matches
 
 # Aspects that say whether a body is in force and what it is called.
 IDENTITY = ("start", "end", "attest", "mention", "name", "kind")
@@ -523,9 +524,7 @@ class Queries:
                     )
                 }
             )
-        import difflib
-
-        close = difflib.get_close_matches(text, titles, n=3, cutoff=0.6)
+        close = close_matches(text, titles, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise NotFound(f"unknown post {text!r}{hint}")
 

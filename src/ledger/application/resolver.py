@@ -6,7 +6,6 @@ neither eventsourcing nor the application, so a question starts fast.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -16,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from ledger.adapters.tables import entities, facts, fold, names
 from ledger.application.errors import Ambiguous, NotFound
+from ledger.domain.matching import close_matches
 
 if TYPE_CHECKING:
     from ledger.application.batch import PendingNames
@@ -201,16 +201,22 @@ class Resolver:
         return f"{name} [{entity_id[:8]}]"
 
     def suggestions(self, text: str, entity: str, cutoff: float = 0.6) -> list[str]:
+        folded = fold(text)
         if self.pending is None:
-            by_fold = self._names_in_read_model(entity)
+            sets = [self._names_in_read_model(entity)]
         else:
             known = self._known.get(entity)
             if known is None:
                 self.settle()  # the first time, from a read model that holds every pending name
                 known = self._known[entity] = self._names_in_read_model(entity)
-            by_fold = {**self.pending.names_of(entity), **known}
-        close = difflib.get_close_matches(fold(text), list(by_fold), n=3, cutoff=cutoff)
-        return [by_fold[c] for c in close]
+            sets = [known, self.pending.names_of(entity)]
+        # Each set narrowed on its own (the known names are many and the pending ones change),
+        # then the close names of both compared together.
+        by_fold: dict[str, str] = {}
+        for names_ in filter(None, sets):
+            for close in close_matches(folded, list(names_), n=len(names_), cutoff=cutoff):
+                by_fold.setdefault(close, names_[close])
+        return [by_fold[c] for c in close_matches(folded, list(by_fold), n=3, cutoff=cutoff)]
 
     def _names_of(self, entity: str) -> dict[str, list[str]]:
         """Folded name -> the ids of the entities of this type the read model knows by it."""
