@@ -31,7 +31,7 @@ SOURCES = [{"source": "bulk-test", "locator": "s1"}]
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "CHUNK", 7)
-    monkeypatch.setattr(service, "BATCH_ENTRIES", 40)  # and aggregates are dropped between chunks
+    monkeypatch.setattr(service, "CACHE_ENTRIES", 40)  # and aggregates are dropped between chunks
 
 
 def accepted_history(ledger: Ledger, seed: int, attempts: int) -> list[dict[str, Any]]:

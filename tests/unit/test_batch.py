@@ -41,6 +41,19 @@ def test_the_cache_drops_an_aggregate_another_writer_has_appended_to() -> None:
     assert cache.take(mine.id) is None
 
 
+def test_the_cache_skips_reading_back_only_what_this_process_wrote_right_after_its_position() -> (
+    None
+):
+    cache = AggregateCache()
+    cache.position = 100
+    cache.appended(5, 105)  # positions 101..105 are all ours
+    assert cache.position == 105
+    cache.appended(3, 110)  # 106..110 holds five events and only three are ours
+    assert cache.position == 105
+    cache.appended(0, 105)
+    assert cache.position == 105
+
+
 def test_the_progress_line_shows_share_rate_and_eta_only_when_enabled() -> None:
     shown, hidden = io.StringIO(), io.StringIO()
     for stream, enabled in ((shown, True), (hidden, False)):
@@ -53,3 +66,24 @@ def test_the_progress_line_shows_share_rate_and_eta_only_when_enabled() -> None:
     text = shown.getvalue()
     assert "50%" in text and "10 changes" in text and "/s" in text and "ETA" in text
     assert text.endswith("\r\033[K")  # rubbed out before ordinary output
+
+
+def test_a_paced_batch_restores_the_collector_and_unfreezes_what_it_froze() -> None:
+    import gc
+
+    from ledger.application.batch import collect_now, paced_collection
+
+    before = gc.get_threshold()
+    collect_now(freeze=True)  # outside a paced batch: does nothing
+    assert gc.get_freeze_count() == 0
+    with paced_collection():
+        assert gc.get_threshold() != before
+        with paced_collection():  # nested: the outer one keeps the pacing
+            pass
+        assert gc.get_threshold() != before
+        kept = [object() for _ in range(10)]
+        collect_now(freeze=True)
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+    assert len(kept) == 10

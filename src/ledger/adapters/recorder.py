@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
@@ -38,6 +39,9 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
             return []
         self._lock_table(session)
         table = self.events_record_cls.__table__
+        conn = session.connection()
+        if conn.dialect.name == "sqlite":
+            return _insert_sqlite(conn.connection.driver_connection, table.name, stored_events)
         rows = [
             {
                 "originator_id": e.originator_id,
@@ -51,6 +55,27 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         positions = [int(row[0]) for row in session.execute(statement, rows)]
         self._notify_channel(session)
         return positions
+
+
+def _insert_sqlite(raw: Any, table: str, stored_events: Sequence[StoredEvent]) -> list[int]:
+    """Insert through the driver, numbering the rows ourselves. The write transaction holds
+    SQLite's lock and the log is never deleted from, so the positions after the last one are
+    free; this skips SQLAlchemy's per-row parameter processing, a tenth of a bulk import."""
+    last = raw.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0
+    rows = [
+        (last + n, _uuid(e.originator_id).bytes, e.originator_version, e.topic, e.state)
+        for n, e in enumerate(stored_events, start=1)
+    ]
+    raw.executemany(
+        f"INSERT INTO {table} (id, originator_id, originator_version, topic, state) "
+        "VALUES (?, ?, ?, ?, ?)",
+        rows,
+    )
+    return [row[0] for row in rows]
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
 
 
 class LedgerFactory(SQLAlchemyFactory):

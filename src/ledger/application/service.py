@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     OperationalError,
     PersistenceError,
     ProgrammingError,
+    Recording,
     StoredEvent,
 )
 from eventsourcing_sqlalchemy.datastore import transactions
@@ -43,7 +44,15 @@ from ledger.adapters.recorder import APPEND_LOCK
 from ledger.adapters.store import guard_events
 from ledger.adapters.tables import changes, fold, read_model_complete
 from ledger.application import commands as cmd
-from ledger.application.batch import AggregateCache, Pending, PendingNames
+from ledger.application.batch import (
+    CACHE_ENTRIES,
+    COLLECT_EVERY,
+    AggregateCache,
+    Pending,
+    PendingNames,
+    collect_now,
+    paced_collection,
+)
 from ledger.application.errors import (
     Ambiguous,
     ConcurrentChange,
@@ -83,7 +92,6 @@ from ledger.domain.model import ENTITY_CLASSES, Conflict, Entity, new_entity
 
 NAMESPACE = UUID("6f1c1a52-4a0e-5b7e-9d1e-3c2b8a7d0e11")
 CHUNK = 500  # changes checked, inserted and followed together inside one file's transaction
-BATCH_ENTRIES = 100_000  # timeline entries one file's transaction keeps between chunks
 
 
 def org_id(name: str, codes: dict[str, str] | None = None) -> UUID:
@@ -238,13 +246,17 @@ class LedgerApp(Application[UUID]):
         while True:
             self._touched = []  # also when nested in an outer transaction, which does not reset it
             try:
-                return self._record_many_once(
-                    requests,
-                    dry_run=dry_run,
-                    probe=probe,
-                    lock_first=attempt > 0,
-                    progress=progress,
-                )
+                with paced_collection():
+                    outcomes = self._record_many_once(
+                        requests,
+                        dry_run=dry_run,
+                        probe=probe,
+                        lock_first=attempt > 0,
+                        progress=progress,
+                    )
+                    if not _in_transaction():
+                        collect_now(freeze=True)
+                    return outcomes
             except ConcurrentChange as exc:
                 if attempt >= retries or _in_transaction():
                     if attempt:
@@ -294,9 +306,18 @@ class LedgerApp(Application[UUID]):
                     raise _Rollback
             if not nested:
                 self.aggregates.keep(batch.aggregates.values())
+                self.aggregates.appended(batch.stored, batch.last_position)
         except _Rollback:
             pass
         return outcomes
+
+    def store_events(self, events: list[ChangeEvent]) -> list[Recording[UUID]]:
+        """Put events in the event store, as `save` does for aggregates: the ledger hands over the
+        events themselves, so eventsourcing's check of each object against its protocols (which
+        cost more than the insert in a bulk import) is left out."""
+        recordings = self.events.put(events)
+        self._notify(recordings)
+        return recordings
 
     def _check_cache(self, conn: Connection) -> None:
         """Drop cached aggregates that another writer has appended to since this process looked."""
@@ -397,7 +418,7 @@ class LedgerApp(Application[UUID]):
         aggregates = self._touch(event, loaded, also)
         self._check(event, aggregates)
         pending = [(agg, ev) for agg in aggregates for ev in agg.collect_events()]
-        recordings = self.save(*(ev for _, ev in pending))
+        recordings = self.store_events([ev for _, ev in pending])
         self.follow(conn)
         positions = [r.notification.id for r in recordings]
         return self._outcome(event, pending, positions, dry_run=dry_run)
@@ -1011,6 +1032,8 @@ class _Batch:
         self.existing: dict[str, Any] = {}
         self.looked_up = 0
         self.appended = 0  # changes checked and appended so far (uncommitted until the end)
+        self.stored = 0  # events stored so far, the last of them at last_position
+        self.last_position = 0
         self.recorded: set[UUID] = set()
         self.find = Resolver(conn, pending=self.names, settle=self.flush)
 
@@ -1119,16 +1142,20 @@ class _Batch:
                 exc.index = item.index
                 raise
             checked.append((item, [(agg, ev) for agg in touched for ev in agg.collect_events()]))
-        recordings = self.app.save(*(ev for _, pairs in checked for _, ev in pairs))
+        recordings = self.app.store_events([ev for _, pairs in checked for _, ev in pairs])
         known = {r.notification.id: cast(ChangeEvent, r.domain_event) for r in recordings}
+        self.stored += len(known)
+        self.last_position = max(known, default=self.last_position)
         self.app.follow(self.conn, known)
         self.find.absorb(self.names)
         self.find.forget(self.names.by_name)
         self.names.clear()
+        if (self.appended + len(checked)) // COLLECT_EVERY > self.appended // COLLECT_EVERY:
+            collect_now()
         self.appended += len(checked)
         # Aggregates already appended can be replayed again from the store if needed: a file that
         # touches much of a large ledger must not hold all of its history in memory.
-        if sum(len(a.entries) + 1 for a in self.aggregates.values()) > BATCH_ENTRIES:
+        if sum(len(a.entries) + 1 for a in self.aggregates.values()) > CACHE_ENTRIES:
             self.aggregates.clear()
         positions = iter(r.notification.id for r in recordings)
         for item, pairs in checked:

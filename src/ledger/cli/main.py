@@ -333,8 +333,11 @@ def import_(
         )
         # A dry run rehearses every file in one transaction, so later files see earlier ones.
         # Files are read one at a time: memory follows the largest file, not the whole input.
+        # The cycle collector is paced over all the files, not file by file (see batch.py).
+        from ledger.application.batch import paced_collection
+
         try:
-            with led.app.rehearsal() if dry_run else nullcontext():
+            with led.app.rehearsal() if dry_run else nullcontext(), paced_collection():
                 for path in paths:
                     loaded = load(path, recorder)
                     bar.start_file(path.stat().st_size, len(loaded.requests))

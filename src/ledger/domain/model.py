@@ -1,8 +1,10 @@
 """Aggregates: organisations, posts, people and functions, each keeping its whole effective-dated timeline.
 
-An aggregate holds every change that touches it, keyed by change id (a correction replaces the entry it
-supersedes; a retraction removes it), and checks its invariants over that timeline whatever order the
-changes were recorded in. A violation names the earlier change it conflicts with.
+An aggregate holds an entry for every change that touches it, keyed by change id (a correction replaces
+the entry it supersedes; a retraction removes it), and checks its invariants over that timeline whatever
+order the changes were recorded in. A violation names the earlier change it conflicts with. An entry keeps
+only what the invariants and the aggregate's name read, not the whole event, so a process can hold the
+aggregates of a national ledger in memory instead of replaying them from the store.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 from bisect import insort
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from itertools import pairwise
 from typing import Any, ClassVar
 from uuid import UUID
 
+from ledger.domain.dates import Effective
 from ledger.domain.events import (
     Appointed,
     AppointmentEnded,
@@ -49,7 +52,7 @@ class Conflict(DomainError):
 
     subject: str
     problem: str
-    other: ChangeEvent | None = None
+    other: Entry | None = None
 
     def __str__(self) -> str:
         text = f"{self.subject}: {self.problem}"
@@ -58,8 +61,44 @@ class Conflict(DomainError):
         return text
 
 
-def describe(change: ChangeEvent) -> str:
+def describe(change: Entry) -> str:
     return f"{change.handle!r}, {change.kind} effective {change.effective}"
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    """What an aggregate keeps of one change in its timeline: what the invariants, the messages
+    that name the change and the aggregate's name read. The fields past `role` are set only by
+    the kinds of change they concern, and only as they bear on this aggregate."""
+
+    change_id: UUID
+    kind: str
+    label: str | None
+    effective: Effective
+    timestamp: datetime
+    planned: bool
+    role: Role
+    name: str | None = (
+        None  # the name it gives an organisation (established, renamed) or a post's title
+    )
+    org_kind: str | None = None  # the kind it gives an organisation (established, reclassified)
+    introduced: tuple[str, str] | None = None  # (name, kind) of this body, brought in by the change
+    period: tuple[Any, bool] | None = (
+        None  # (what it begins or ends, begins?): memberships, appointments
+    )
+    holder: str | None = None  # who an appointment appoints
+    substantive: bool = False  # an appointment neither interim, acting nor shadow
+    moves: tuple[tuple[int, UUID, int, str], ...] = ()  # headcount (order, function, count, name)
+
+    @property
+    def handle(self) -> str:
+        """How people refer to the change: its label, else the first 8 hex digits of its id."""
+        return self.label or self.change_id.hex[:8]
+
+
+# One object per effective date held in any timeline: a history of decades has some thousands of
+# distinct dates and a national ledger millions of entries.
+_EFFECTIVES: dict[Effective, Effective] = {}
 
 
 class Entity:
@@ -73,13 +112,12 @@ class Entity:
     def __init__(self, id_: UUID) -> None:
         self.id = id_
         self.version = 0
-        self.entries: dict[UUID, ChangeEvent] = {}
+        self.entries: dict[UUID, Entry] = {}
         self._pending: list[ChangeEvent] = []
-        self._roles: dict[UUID, Role | None] = {}
         # The entries in effective order, kept as changes are applied (a check reads it for every
         # change recorded, and sorting a long history each time was most of the cost), and the
         # planned ones, which the timeline leaves out.
-        self._ordered: list[ChangeEvent] | None = []
+        self._ordered: list[Entry] | None = []
         self._planned: set[UUID] = set()
 
     # --- event sourcing -------------------------------------------------------------------
@@ -89,14 +127,27 @@ class Entity:
             self._remove(event.supersedes)
         if isinstance(event, Retracted):
             self._remove(event.retracts)
-        elif self.role_of(event) is not None:
+        elif (role := self.role_of(event)) is not None:
+            entry = Entry(
+                event.change_id,
+                event.kind,
+                event.label,
+                _EFFECTIVES.setdefault(event.effective, event.effective),
+                event.timestamp,
+                event.planned,
+                role,
+            )
+            self._fill(entry, event)
             if event.change_id in self.entries:
                 self._ordered = None
             elif self._ordered is not None:
-                insort(self._ordered, event, key=_effective_order)
-            self.entries[event.change_id] = event
+                insort(self._ordered, entry, key=_effective_order)
+            self.entries[event.change_id] = entry
             if event.planned:
                 self._planned.add(event.change_id)
+
+    def _fill(self, entry: Entry, event: ChangeEvent) -> None:
+        """Copy into the entry what this kind of aggregate's invariants and name read of the event."""
 
     def _remove(self, change_id: UUID) -> None:
         if self.entries.pop(change_id, None) is not None:
@@ -117,21 +168,12 @@ class Entity:
 
     # --- timeline -------------------------------------------------------------------------
     def role_of(self, change: ChangeEvent) -> Role | None:
-        # Asked for every entry on every check: remembered per change (a change's parties are
-        # fixed by its content, and a correction is a change of its own).
-        try:
-            return self._roles[change.change_id]
-        except KeyError:
-            pass
-        role = None
         for party in change.parties():
             if party.id == self.id and party.entity == self.entity_type:
-                role = party.role
-                break
-        self._roles[change.change_id] = role
-        return role
+                return party.role
+        return None
 
-    def timeline(self, *, including: UUID | None = None) -> list[ChangeEvent]:
+    def timeline(self, *, including: UUID | None = None) -> list[Entry]:
         """Changes that happened (and the one being checked, even if planned), in effective order.
         The list is the aggregate's own when nothing is left out: read it, do not change it."""
         if self._ordered is None:
@@ -154,8 +196,8 @@ class Entity:
             involved = [c for c in found if _involves(c, change_id)]
             raise blame((involved or found)[0], change_id)
 
-    def _lifetime_conflicts(self, timeline: list[ChangeEvent]) -> Iterator[Conflict]:
-        roles = [(e, self.role_of(e)) for e in timeline]
+    def _lifetime_conflicts(self, timeline: list[Entry]) -> Iterator[Conflict]:
+        roles = [(e, e.role) for e in timeline]
         starts = [e for e, role in roles if role == "establishes"]
         ends = [e for e, role in roles if role == "closes"]
         noun = self.entity_type
@@ -181,8 +223,8 @@ class Entity:
                 yield _pair(self.label, e, end, f"{e.kind} on {e.effective} after it closed")
 
 
-def _effective_order(event: ChangeEvent) -> tuple[date, Any]:
-    return (event.effective.start, event.timestamp)
+def _effective_order(entry: Entry) -> tuple[date, datetime]:
+    return (entry.effective.start, entry.timestamp)
 
 
 def _involves(conflict: Conflict, change_id: UUID) -> bool:
@@ -193,25 +235,25 @@ def _involves(conflict: Conflict, change_id: UUID) -> bool:
     return True
 
 
-def _pair(subject: str, event: ChangeEvent, other: ChangeEvent, problem: str) -> Conflict:
+def _pair(subject: str, event: Entry, other: Entry, problem: str) -> Conflict:
     """A conflict between two changes, blamed on whichever the caller is checking."""
     return _PairConflict(subject, problem, other, this=event)
 
 
 @dataclass
 class _PairConflict(Conflict):
-    this: ChangeEvent | None = None
+    this: Entry | None = None
 
 
 def _periods(
-    opens: list[ChangeEvent], closes: list[ChangeEvent], subject: str, what: str
-) -> tuple[list[tuple[ChangeEvent, ChangeEvent | None]], list[Conflict]]:
+    opens: list[Entry], closes: list[Entry], subject: str, what: str
+) -> tuple[list[tuple[Entry, Entry | None]], list[Conflict]]:
     """Pair start and end changes of one membership/appointment into periods, in effective order."""
     conflicts: list[Conflict] = []
-    periods: list[tuple[ChangeEvent, ChangeEvent | None]] = []
+    periods: list[tuple[Entry, Entry | None]] = []
     marks = [(e.effective.start, 1, e) for e in opens] + [(e.effective.start, 0, e) for e in closes]
     marks.sort(key=lambda m: (m[0], m[1], m[2].timestamp))
-    current: ChangeEvent | None = None
+    current: Entry | None = None
     for _, is_open, e in marks:
         if is_open:
             if current is not None:
@@ -246,9 +288,39 @@ class Organisation(Entity):
         if (
             isinstance(event, Established | Renamed | Retracted)
             or event.supersedes is not None
-            or any(body.id == self.id for body in event.introduced)
+            or (event.introduced and any(body.id == self.id for body in event.introduced))
         ):
             self._named = None
+
+    def _fill(self, entry: Entry, event: ChangeEvent) -> None:
+        if isinstance(event, Established | Renamed) and event.organisation == self.id:
+            entry.name = event.name
+        if isinstance(event, Established | Reclassified):
+            entry.org_kind = event.org_kind
+        for body in event.introduced:
+            if body.id == self.id:
+                entry.introduced = (body.name, body.kind)
+                break
+        # Memberships and relationships are checked on the body (or the relationship's object),
+        # so each pair is checked once.
+        if isinstance(event, Joined | Left) and event.body == self.id:
+            entry.period = (("member", event.member), isinstance(event, Joined))
+        elif isinstance(event, RelationshipStarted | RelationshipEnded) and event.object == self.id:
+            entry.period = ((event.relation, event.subject), isinstance(event, RelationshipStarted))
+        if (
+            isinstance(event, FactRecorded)
+            and event.attribute == "headcount"
+            and event.function is not None
+            and event.value.isdigit()
+        ):
+            entry.moves = ((_FACT, event.function, int(event.value), "the function"),)
+        elif isinstance(event, StaffTransferred | FunctionMoved) and event.headcount is not None:
+            moves = []
+            if event.from_body == self.id:
+                moves.append((_OUT, event.function, event.headcount, event.function_name))
+            if event.to_body == self.id:
+                moves.append((_IN, event.function, event.headcount, event.function_name))
+            entry.moves = tuple(moves)
 
     @property
     def name(self) -> str:
@@ -259,18 +331,15 @@ class Organisation(Entity):
     def _name(self) -> str:
         name = None
         for e in self.timeline():
-            if (isinstance(e, Established) and e.organisation == self.id) or isinstance(e, Renamed):
+            if e.name is not None:
                 name = e.name
-            else:
-                for body in e.introduced:
-                    if body.id == self.id and name is None:
-                        name = body.name
+            elif e.introduced is not None and name is None:
+                name = e.introduced[0]
         if name is None:
             for e in self.entries.values():
-                for body in e.introduced:
-                    if body.id == self.id:
-                        return body.name
-                if isinstance(e, Established):
+                if e.introduced is not None:
+                    return e.introduced[0]
+                if e.kind == Established.kind and e.name is not None:
                     return e.name
         return name or str(self.id)
 
@@ -278,11 +347,10 @@ class Organisation(Entity):
     def org_kind(self) -> str | None:
         kind = None
         for e in self.timeline():
-            if isinstance(e, (Established, Reclassified)):
+            if e.org_kind is not None:
                 kind = e.org_kind
-            for body in e.introduced:
-                if body.id == self.id:
-                    kind = kind or body.kind
+            if e.introduced is not None:
+                kind = kind or e.introduced[1]
         return kind
 
     @property
@@ -295,49 +363,32 @@ class Organisation(Entity):
         yield from self._membership_conflicts(timeline)
         yield from self._headcount_conflicts(timeline)
 
-    def _membership_conflicts(self, timeline: list[ChangeEvent]) -> Iterator[Conflict]:
-        # Checked on the body (or the relationship's object) so each pair is checked once.
-        groups: dict[tuple[Any, ...], tuple[list[ChangeEvent], list[ChangeEvent]]] = {}
+    def _membership_conflicts(self, timeline: list[Entry]) -> Iterator[Conflict]:
+        groups: dict[Any, tuple[list[Entry], list[Entry]]] = {}
         for e in timeline:
-            if isinstance(e, (Joined, Left)) and e.body == self.id:
-                key: tuple[Any, ...] = ("member", e.member)
-                groups.setdefault(key, ([], []))[isinstance(e, Left)].append(e)
-            elif isinstance(e, (RelationshipStarted, RelationshipEnded)) and e.object == self.id:
-                key = (e.relation, e.subject)
-                groups.setdefault(key, ([], []))[isinstance(e, RelationshipEnded)].append(e)
+            if e.period is not None:
+                key, begins = e.period
+                groups.setdefault(key, ([], []))[not begins].append(e)
         for (relation, _), (opens, closes) in groups.items():
             what = "membership" if relation == "member" else f"relationship '{relation}'"
             _, found = _periods(opens, closes, self.label, what)
             yield from found
 
-    def _headcount_conflicts(self, timeline: list[ChangeEvent]) -> Iterator[Conflict]:
-        levels: dict[UUID, tuple[int, ChangeEvent]] = {}
-        order = {"fact": 0, "in": 1, "out": 2}
-        moves: list[tuple[date, int, str, UUID, int, ChangeEvent]] = []
+    def _headcount_conflicts(self, timeline: list[Entry]) -> Iterator[Conflict]:
+        levels: dict[UUID, tuple[int, Entry]] = {}
+        moves: list[tuple[date, int, datetime, UUID, int, str, Entry]] = []
         for e in timeline:
-            d = e.effective.start
-            if (
-                isinstance(e, FactRecorded)
-                and e.attribute == "headcount"
-                and e.function is not None
-                and e.value.isdigit()
-            ):
-                moves.append((d, order["fact"], "fact", e.function, int(e.value), e))
-            elif isinstance(e, (StaffTransferred, FunctionMoved)) and e.headcount is not None:
-                if e.from_body == self.id:
-                    moves.append((d, order["out"], "out", e.function, e.headcount, e))
-                if e.to_body == self.id:
-                    moves.append((d, order["in"], "in", e.function, e.headcount, e))
-        moves.sort(key=lambda m: (m[0], m[1], m[5].timestamp))
-        for _, _, what, function, count, e in moves:
-            if what == "fact":
+            for order, function, count, name in e.moves:
+                moves.append((e.effective.start, order, e.timestamp, function, count, name, e))
+        moves.sort(key=lambda m: m[:3])
+        for _, order, _, function, count, name, e in moves:
+            if order == _FACT:
                 levels[function] = (count, e)
-            elif what == "in" and function in levels:
+            elif order == _IN and function in levels:
                 level, basis = levels[function]
                 levels[function] = (level + count, basis)
-            elif what == "out" and function in levels:
+            elif order == _OUT and function in levels:
                 level, basis = levels[function]
-                name = getattr(e, "function_name", "the function")
                 if count > level:
                     yield _pair(
                         self.label,
@@ -349,14 +400,28 @@ class Organisation(Entity):
                 levels[function] = (level - count, basis)
 
 
+# Headcount moves on one day apply in this order: what was recorded there, then arrivals, then departures.
+_FACT, _IN, _OUT = 0, 1, 2
+
+
 class Post(Entity):
     entity_type: ClassVar[EntityType] = "post"
+
+    def _fill(self, entry: Entry, event: ChangeEvent) -> None:
+        if isinstance(event, PostCreated):
+            entry.name = event.title
+        elif isinstance(event, Appointed):
+            entry.period = (event.person, True)
+            entry.holder = event.person_name
+            entry.substantive = event.substantive
+        elif isinstance(event, AppointmentEnded):
+            entry.period = (event.person, False)
 
     @property
     def title(self) -> str:
         for e in self.entries.values():
-            if isinstance(e, PostCreated):
-                return e.title
+            if e.kind == PostCreated.kind and e.name is not None:
+                return e.name
         return str(self.id)
 
     @property
@@ -366,25 +431,24 @@ class Post(Entity):
     def conflicts(self, including: UUID | None = None) -> Iterator[Conflict]:
         timeline = self.timeline(including=including)
         yield from self._lifetime_conflicts(timeline)
-        by_person: dict[UUID, tuple[list[ChangeEvent], list[ChangeEvent]]] = {}
+        by_person: dict[Any, tuple[list[Entry], list[Entry]]] = {}
         for e in timeline:
-            if isinstance(e, Appointed):
-                by_person.setdefault(e.person, ([], []))[0].append(e)
-            elif isinstance(e, AppointmentEnded):
-                by_person.setdefault(e.person, ([], []))[1].append(e)
-        substantive: list[tuple[ChangeEvent, date, date | None]] = []
+            if e.period is not None:
+                person, begins = e.period
+                by_person.setdefault(person, ([], []))[not begins].append(e)
+        substantive: list[tuple[Entry, date, date | None]] = []
         for opens, closes in by_person.values():
             periods, found = _periods(opens, closes, self.label, "appointment")
             yield from found
             for start, end in periods:
-                if isinstance(start, Appointed) and start.substantive:
+                if start.substantive:
                     substantive.append(
                         (start, start.effective.start, end.effective.start if end else None)
                     )
         substantive.sort(key=lambda p: p[1])
         for (a, _, a_to), (b, b_from, _) in pairwise(substantive):
             if a_to is None or b_from < a_to:
-                holder = a.person_name if isinstance(a, Appointed) else "someone"
+                holder = a.holder or "someone"
                 yield _pair(
                     self.label,
                     b,
