@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from ledger.adapters.queries import Axes, Queries
 from ledger.adapters.tables import changes
-from ledger.bootstrap import open_ledger, open_reader
+from ledger.bootstrap import Ledger, open_ledger, open_reader
 from tests.conftest import Cli
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -140,3 +140,33 @@ def test_a_store_made_before_an_index_existed_gets_it_when_opened(db_url: str) -
             i["name"] for i in sa.inspect(conn).get_indexes("ledger_entities")
         }
     engine.dispose()
+
+
+def test_an_import_finds_facts_through_indexes_too(ledger: Ledger, tmp_path: Path) -> None:
+    # The import asks the read model about the bodies it touches (a body's kind for a merger into
+    # a new body or a split, a correction's target): each question must be an indexed lookup, or
+    # every change costs a walk of a table that grows with the ledger. A generated history has
+    # every kind of change, splits and corrections among them.
+    from benchmarks.generate import generate
+
+    from ledger.importers.changefiles import load
+
+    generate(3000, tmp_path, seed=3)
+    engine = ledger.app.engine
+    with statements(engine) as sent:
+        for path in sorted(tmp_path.glob("[0-9]*.json")):
+            ledger.app.record_many(load(path, "tests").requests)
+    questions = [
+        (statement, params)
+        for statement, params in sent
+        if "ledger_facts" in statement
+        and statement.lstrip().upper().startswith("SELECT")
+        and not isinstance(params, list)  # an executemany is a write
+    ]
+    assert any("aspect" in statement for statement, _ in questions), "no kind was asked"
+    problems = [
+        f"{line}\n  {statement}"
+        for statement, params in questions
+        for line in fact_scans(engine, statement, params)
+    ]
+    assert not problems, "\n".join(problems)

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.store import EVENTS_TABLE
+from ledger.adapters.tables import bulk_insert
 from ledger.domain.chain import GENESIS, StoredRecord, seal
 
 metadata = MetaData()
@@ -174,10 +175,9 @@ def seal_log(conn: Connection) -> int:
         )
         previous = entry.hash
         if len(rows) >= PAGE:
-            conn.execute(insert(chain), rows)
+            bulk_insert(conn, chain, rows)
             rows = []
-    if rows:
-        conn.execute(insert(chain), rows)
+    bulk_insert(conn, chain, rows)
     return seq - (last.seq if last else 0)
 
 

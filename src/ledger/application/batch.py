@@ -26,8 +26,9 @@ from ledger.domain.model import Entity
 CACHE_ENTRIES = 1_000_000
 
 
-# Changes appended between two runs of the cycle collector inside one paced batch.
-COLLECT_EVERY = 10_000
+# Changes appended between two runs of the cycle collector inside one long paced batch (the
+# collector also runs after each batch commits, so a file of a few thousand changes needs none).
+COLLECT_EVERY = 50_000
 _paced = 0  # pacing contexts open (nested batches leave the pacing to the outermost)
 
 

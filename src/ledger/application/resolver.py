@@ -181,15 +181,18 @@ class Resolver:
         pending = self.pending
         if pending is not None and organisation.hex in pending.kinds and self._settle is not None:
             self._settle()  # a pending change sets or may change this body's kind
-        value = self.conn.execute(
-            select(facts.c.value)
-            .where(
+        # Ordered here, not in SQL: with an ORDER BY on the date, SQLite (which plans without
+        # statistics) walks every body's kind in date order instead of this body's few rows.
+        rows = self.conn.execute(
+            select(facts.c.value, facts.c.eff_start, facts.c.known_from).where(
                 facts.c.subject == organisation.hex,
                 facts.c.aspect == "kind",
                 facts.c.known_to.is_(None),
             )
-            .order_by(facts.c.eff_start.desc(), facts.c.known_from.desc())
-        ).scalar()
+        ).all()
+        if not rows:
+            return None
+        value = max(rows, key=lambda r: (r.eff_start, r.known_from)).value
         return str(value) if value else None
 
     def describe(self, entity_id: str) -> str:

@@ -494,8 +494,16 @@ class LedgerApp(Application[UUID]):
             listing = ", ".join(r.change_id[:12] for r in rows[:5])
             raise Ambiguous(f"change {text!r} is ambiguous: {listing}")
         row = rows[0]
-        notification = self.recorder.select_notifications(start=row.position, limit=1)[0]
-        return row, cast(ChangeEvent, self.mapper.to_domain_event(notification))
+        table = self.events_table
+        stored = conn.execute(
+            select(
+                table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state
+            ).where(table.c.id == row.position)
+        ).one()
+        event = self.mapper.decode(  # type: ignore[attr-defined]
+            str(stored[2]), _as_uuid(stored[0]), int(stored[1]), bytes(stored[3])
+        )
+        return row, cast(ChangeEvent, event)
 
     def _current(self, conn: Connection, text: str) -> ChangeEvent:
         row, event = self.find_change(conn, text)
