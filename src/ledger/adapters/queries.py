@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -54,26 +54,34 @@ class Row:
     aspect: str
     other: str | None
     value: str | None
-    extra: dict[str, Any] | None
+    extra_json: str | None  # parsed only when asked (`extra`): most rows never are
     eff: date
     effective: str
     position: int
     planned: bool
 
+    @cached_property
+    def extra(self) -> dict[str, Any] | None:
+        return json.loads(self.extra_json) if self.extra_json else None
+
+
+# The columns a Row is made of, in its fields' order: rows are read by position, not by name
+# (a lookup by name on each column of each row was most of the cost of reading a whole country).
+ROW_COLUMNS = ("change_id", "subject", "aspect", "other", "value", "extra", "eff_start",
+               "effective", "known_from", "planned")  # fmt: skip
+
 
 def _row(r: Any) -> Row:
+    change, subject, aspect, other, value, extra, eff, effective, position, planned = r
     return Row(
-        change=r.change_id,
-        subject=r.subject,
-        aspect=r.aspect,
-        other=r.other,
-        value=r.value,
-        extra=json.loads(r.extra) if r.extra else None,
-        eff=as_date(r.eff_start),
-        effective=r.effective,
-        position=r.known_from,
-        planned=bool(r.planned),
+        change, subject, aspect, other, value, extra, _day(eff), effective, position, bool(planned)
     )
+
+
+@lru_cache(maxsize=65_536)
+def _day(value: Any) -> date:
+    """A stored date (text on SQLite): a long history has a few thousand distinct days."""
+    return as_date(value)
 
 
 @dataclass
@@ -370,7 +378,7 @@ class Queries:
         if dated:
             # Names, kinds and first sightings are needed even when later than the date.
             conditions.append(or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(UNDATED)))
-        result = conn.execute(select(facts).where(*conditions))
+        result = conn.execute(select(*[facts.c[c] for c in ROW_COLUMNS]).where(*conditions))
         return [_row(r) for r in result]
 
     def _rows_of(self, conn: Connection, axes: Axes, *extra: Any) -> list[Row]:
@@ -405,7 +413,7 @@ class Queries:
             .where(self._known(axes), facts.c.aspect == "mention", facts.c.eff_start <= axes.on)
             .subquery()
         )
-        first = select(*[ranked.c[c.name] for c in facts.columns]).where(ranked.c.rank == 1)
+        first = select(*[ranked.c[c] for c in ROW_COLUMNS]).where(ranked.c.rank == 1)
         return rows + [_row(r) for r in conn.execute(first)]
 
     def world_around(self, conn: Connection, axes: Axes, org: str) -> World:
