@@ -1077,6 +1077,12 @@ def main(argv: list[str] | None = None) -> None:
         "--engine", action="append", choices=["sqlite", "postgresql"], help="repeatable"
     )
     parser.add_argument("--write-results", action="store_true")
+    parser.add_argument(
+        "--section",
+        default=SECTION,
+        help=f"the RESULTS.md section --write-results replaces (default: {SECTION!r}); e.g. to keep "
+        "a run on another engine or size beside the main one",
+    )
     parser.add_argument("--workdir", type=Path, help="where the files and SQLite stores go")
     parser.add_argument("--keep", action="store_true", help="keep the work directory and databases")
     parser.add_argument("--queries", type=int, default=1000, help="calls per query figure")
@@ -1207,7 +1213,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(text)
         if args.write_results:
-            replace_section(ROOT / "benchmarks" / "RESULTS.md", SECTION, text)
+            replace_section(ROOT / "benchmarks" / "RESULTS.md", args.section, text)
             log("wrote benchmarks/RESULTS.md")
     finally:
         if args.keep or args.workdir:
