@@ -165,7 +165,9 @@ class World:
             elif a == "code" and row.value is not None:
                 self.codes[row.subject][(row.extra or {}).get("scheme", "code")] = row.value
             elif a == "fact" and row.eff <= self.on:
-                function = (row.extra or {}).get("function")
+                # Most facts are about no function: their extra fields need not be parsed here.
+                extra = row.extra if row.extra_json and '"function"' in row.extra_json else None
+                function = (extra or {}).get("function")
                 self.facts[(row.subject, row.value or "", function)] = row
 
     def start_of(self, org: str) -> Row | None:
@@ -558,7 +560,16 @@ class Queries:
         found = {}
         ids = sorted(change_ids)
         for i in range(0, len(ids), 500):
-            for r in conn.execute(select(changes).where(changes.c.change_id.in_(ids[i : i + 500]))):
+            for r in conn.execute(
+                select(
+                    changes.c.change_id,
+                    changes.c.label,
+                    changes.c.kind,
+                    changes.c.effective,
+                    changes.c.position,
+                    changes.c.sources,
+                ).where(changes.c.change_id.in_(ids[i : i + 500]))
+            ):
                 found[r.change_id] = {
                     "change": r.label or r.change_id[:8],
                     "kind": r.kind,
