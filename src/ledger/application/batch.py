@@ -34,7 +34,7 @@ _paced = 0  # pacing contexts open (nested batches leave the pacing to the outer
 
 @contextmanager
 def paced_collection() -> Iterator[None]:
-    """Python's cycle collector, paced for a long batch.
+    """Python's cycle collector, paced for a bulk caller (`ledger import` over all its files).
 
     Left to itself, the collector runs a full collection whenever the objects that outlived a
     younger one grow by a quarter, and each walks every object the process holds: with the
@@ -43,7 +43,8 @@ def paced_collection() -> Iterator[None]:
     and freezes what survived (the cached aggregates), so later runs walk only what is new, and
     `collect_now()` inside a long transaction collects what that transaction left behind. Frozen
     objects are still freed when dropped (by reference counting); the thresholds are restored and
-    everything frozen is handed back to the collector at the end."""
+    everything frozen is handed back to the collector at the end. Outside it (one `record`, a
+    long-lived process recording now and then) the collector runs as Python left it."""
     global _paced
     if _paced:
         yield

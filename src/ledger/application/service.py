@@ -51,7 +51,6 @@ from ledger.application.batch import (
     Pending,
     PendingNames,
     collect_now,
-    paced_collection,
 )
 from ledger.application.errors import (
     Ambiguous,
@@ -246,17 +245,16 @@ class LedgerApp(Application[UUID]):
         while True:
             self._touched = []  # also when nested in an outer transaction, which does not reset it
             try:
-                with paced_collection():
-                    outcomes = self._record_many_once(
-                        requests,
-                        dry_run=dry_run,
-                        probe=probe,
-                        lock_first=attempt > 0,
-                        progress=progress,
-                    )
-                    if not _in_transaction():
-                        collect_now(freeze=True)
-                    return outcomes
+                outcomes = self._record_many_once(
+                    requests,
+                    dry_run=dry_run,
+                    probe=probe,
+                    lock_first=attempt > 0,
+                    progress=progress,
+                )
+                if not _in_transaction():
+                    collect_now(freeze=True)  # only where a bulk caller paces the collector
+                return outcomes
             except ConcurrentChange as exc:
                 if attempt >= retries or _in_transaction():
                     if attempt:
@@ -494,14 +492,9 @@ class LedgerApp(Application[UUID]):
             listing = ", ".join(r.change_id[:12] for r in rows[:5])
             raise Ambiguous(f"change {text!r} is ambiguous: {listing}")
         row = rows[0]
-        table = self.events_table
-        stored = conn.execute(
-            select(
-                table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state
-            ).where(table.c.id == row.position)
-        ).one()
+        record = next(stored_records(conn, after=row.position - 1, until=row.position))
         event = self.mapper.decode(  # type: ignore[attr-defined]
-            str(stored[2]), _as_uuid(stored[0]), int(stored[1]), bytes(stored[3])
+            record.topic, record.originator_id, record.originator_version, record.state
         )
         return row, cast(ChangeEvent, event)
 
