@@ -20,7 +20,7 @@ from ledger.adapters.store import normalise_url
 from ledger.application import resolver, service
 from ledger.application.commands import parse_change
 from ledger.application.errors import LedgerError
-from ledger.bootstrap import Ledger
+from ledger.bootstrap import Ledger, open_ledger
 from tests.conftest import Cli, fingerprint, one_line_error
 from tests.support.histories import propose, remember
 from tests.support.stores import fresh_store
@@ -266,3 +266,62 @@ def test_names_read_into_memory_answer_as_the_read_model_does(
             Cli(url, tmp_path).ok("import", str(tmp_path / "changes"))
             stores.append(snapshot(url))
     assert stores[0] == stores[1]
+
+
+def test_names_kept_between_files_answer_as_the_read_model_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An import keeps the names it read into memory from one file's transaction to the next (the
+    # log's head unmoved by anyone else): split into many files, with the names read from the
+    # first lookup, the ledger must be the one the per-name queries build.
+    generate(1500, tmp_path / "generated")
+    entries = [
+        entry
+        for path in sorted((tmp_path / "generated").glob("[0-9]*.json"))
+        for entry in json.loads(path.read_text())["changes"]
+    ]
+    write_files(tmp_path / "changes", entries, per_file=150)
+    stores = []
+    for preload_after in (10**9, 0):
+        monkeypatch.setattr(resolver, "PRELOAD_AFTER", preload_after)
+        with fresh_store() as url:
+            Cli(url, tmp_path).ok("import", str(tmp_path / "changes"))
+            stores.append(snapshot(url))
+    assert stores[0] == stores[1]
+
+
+def test_names_are_kept_only_from_a_committed_batch_and_while_no_one_else_writes(
+    ledger: Ledger, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resolver, "PRELOAD_AFTER", 0)  # every lookup from names in memory
+
+    def change(n: int, kind: str, organisation: str) -> Any:
+        data = {"id": f"c{n}", "change": kind, "organisation": organisation}
+        if kind == "established":
+            data["kind"] = "nhs_trust"
+        effective = "2015-04-01" if kind == "established" else "2018-04-01"
+        return parse_change(
+            {**data, "effective": effective, "reason": "r", "sources": SOURCES, "recorder": "t"}
+        )
+
+    ledger.app.record_many([change(1, "established", "Alpha Trust")])
+    assert ledger.app.names_memo.index, "the names read are kept for the next batch"
+
+    # A batch that introduces a body and is then refused leaves no name of it behind
+    with pytest.raises(LedgerError):
+        ledger.app.record_many(
+            [change(2, "established", "Zeta Trust"), change(3, "closed", "Missing Trust")]
+        )
+    with pytest.raises(LedgerError, match="unknown organisation 'Zeta Trust'"):
+        ledger.app.record_many([change(4, "closed", "Zeta Trust")])
+
+    # Another writer's append moves the log's head: the names kept are read again
+    ledger.app.record_many([change(5, "established", "Beta Trust")])
+    assert ledger.app.names_memo.index
+    other = open_ledger(db_url)
+    try:
+        other.app.record_many([change(6, "established", "Omega Trust")])
+    finally:
+        other.close()
+    [outcome] = ledger.app.record_many([change(7, "closed", "Omega Trust")])
+    assert outcome.status == "recorded"

@@ -119,6 +119,35 @@ class AggregateCache:
         self._weight = 0
 
 
+class NameMemo:
+    """The read model's names as a resolver read them (by entity type, see `Resolver`), kept by
+    this process between transactions so that each file of an import does not read every name
+    again. Valid only while the log's head is where this process's last committed batch left it:
+    the names are taken out for a transaction and put back only once it commits, so a rolled-back
+    batch never leaves a name behind."""
+
+    def __init__(self) -> None:
+        self.position = -1
+        self.index: dict[str, dict[str, list[str]]] = {}
+        self.known: dict[str, dict[str, str]] = {}
+
+    def take(
+        self, position: int
+    ) -> tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, str]]]:
+        """The names kept, if the log's head is still `position`; else none."""
+        found = (self.index, self.known) if position == self.position else ({}, {})
+        self.position, self.index, self.known = -1, {}, {}
+        return found
+
+    def keep(
+        self,
+        position: int,
+        index: dict[str, dict[str, list[str]]],
+        known: dict[str, dict[str, str]],
+    ) -> None:
+        self.position, self.index, self.known = position, index, known
+
+
 def _weight(aggregate: Entity) -> int:
     return len(aggregate.entries) + 1
 

@@ -50,6 +50,7 @@ class Resolver:
         conn: Connection,
         pending: PendingNames | None = None,
         settle: Callable[[], None] | None = None,
+        names: tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, str]]] | None = None,
     ) -> None:
         self.conn = conn
         self.pending = pending  # names introduced by changes not yet in the read model
@@ -57,13 +58,18 @@ class Resolver:
         self._answers: dict[tuple[str, str], list[str]] = {}  # while batching, until forget()
         # While batching, after PRELOAD_AFTER lookups: every name of an entity type (folded -> ids),
         # read once and grown as chunks are projected; a long import then asks no query per name.
-        self._index: dict[str, dict[str, list[str]]] = {}
+        self._index: dict[str, dict[str, list[str]]] = names[0] if names else {}
         self._lookups = 0
         # While batching: every name the read model knows, by entity type (folded -> as written).
         # Names are never taken out of the read model, so the list is kept for the whole batch
         # and grows as chunks are projected (`absorb`), instead of being read again for each new
         # body whose name must not be close to a known one.
-        self._known: dict[str, dict[str, str]] = {}
+        # Both may come from an earlier batch of this process (`names`, see `NameMemo`).
+        self._known: dict[str, dict[str, str]] = names[1] if names else {}
+
+    def names(self) -> tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, str]]]:
+        """The names read and absorbed so far, for the next batch if this one commits."""
+        return self._index, self._known
 
     def settle(self) -> None:
         if self.pending and self._settle is not None:

@@ -48,6 +48,7 @@ from ledger.application.batch import (
     CACHE_ENTRIES,
     COLLECT_EVERY,
     AggregateCache,
+    NameMemo,
     Pending,
     PendingNames,
     collect_now,
@@ -169,6 +170,7 @@ class LedgerApp(Application[UUID]):
         self._touched: list[str] = []
         self.readmodel = ReadModel(self.engine.dialect)
         self.aggregates = AggregateCache()
+        self.names_memo = NameMemo()  # the resolver's names, kept between batches like aggregates
         self.events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as conn:
             ReadModel.create(conn)
@@ -280,9 +282,13 @@ class LedgerApp(Application[UUID]):
         try:
             with self.writing(lock_first=lock_first) as session:
                 conn = session.connection()
+                memo: tuple[Any, Any] | None = None
                 if not nested:
                     self._check_cache(conn)
-                batch = _Batch(self, conn, requests, dry_run=dry_run, use_cache=not nested)
+                    memo = self.names_memo.take(self.aggregates.position)
+                batch = _Batch(
+                    self, conn, requests, dry_run=dry_run, use_cache=not nested, names=memo
+                )
                 for index in range(len(requests)):
                     try:
                         appended = batch.appended
@@ -305,6 +311,7 @@ class LedgerApp(Application[UUID]):
             if not nested:
                 self.aggregates.keep(batch.aggregates.values())
                 self.aggregates.appended(batch.stored, batch.last_position)
+                self.names_memo.keep(self.aggregates.position, *batch.find.names())
         except _Rollback:
             pass
         return outcomes
@@ -1019,6 +1026,7 @@ class _Batch:
         *,
         dry_run: bool,
         use_cache: bool,
+        names: tuple[Any, Any] | None = None,
     ) -> None:
         self.app = app
         self.conn = conn
@@ -1036,7 +1044,7 @@ class _Batch:
         self.stored = 0  # events stored so far, the last of them at last_position
         self.last_position = 0
         self.recorded: set[UUID] = set()
-        self.find = Resolver(conn, pending=self.names, settle=self.flush)
+        self.find = Resolver(conn, pending=self.names, settle=self.flush, names=names)
 
     def results(self) -> list[Outcome]:
         assert all(o is not None for o in self.outcomes)
