@@ -119,6 +119,8 @@ class Entity:
         # planned ones, which the timeline leaves out.
         self._ordered: list[Entry] | None = []
         self._planned: set[UUID] = set()
+        # What the lifetime check needs of `_ordered`, kept as entries are added (see `_Span`).
+        self._span: _Span | None = _Span()
 
     # --- event sourcing -------------------------------------------------------------------
     def apply(self, event: ChangeEvent) -> None:
@@ -139,9 +141,11 @@ class Entity:
             )
             self._fill(entry, event)
             if event.change_id in self.entries:
-                self._ordered = None
+                self._ordered = self._span = None
             elif self._ordered is not None:
                 insort(self._ordered, entry, key=_effective_order)
+                if self._span is not None:
+                    self._span.add(entry)
             self.entries[event.change_id] = entry
             if event.planned:
                 self._planned.add(event.change_id)
@@ -151,7 +155,7 @@ class Entity:
 
     def _remove(self, change_id: UUID) -> None:
         if self.entries.pop(change_id, None) is not None:
-            self._ordered = None
+            self._ordered = self._span = None
             self._planned.discard(change_id)
 
     def record(self, change: ChangeEvent) -> None:
@@ -178,6 +182,9 @@ class Entity:
         The list is the aggregate's own when nothing is left out: read it, do not change it."""
         if self._ordered is None:
             self._ordered = sorted(self.entries.values(), key=_effective_order)
+            self._span = _Span()
+            for entry in self._ordered:
+                self._span.add(entry)
         if not self._planned or self._planned == {including}:
             return self._ordered
         return [e for e in self._ordered if not e.planned or e.change_id == including]
@@ -197,6 +204,8 @@ class Entity:
             raise blame((involved or found)[0], change_id)
 
     def _lifetime_conflicts(self, timeline: list[Entry]) -> Iterator[Conflict]:
+        if timeline is self._ordered and self._span is not None and self._span.clear():
+            return  # the walk below would find nothing: no need to walk a long history
         roles = [(e, e.role) for e in timeline]
         starts = [e for e, role in roles if role == "establishes"]
         ends = [e for e, role in roles if role == "closes"]
@@ -221,6 +230,55 @@ class Entity:
                 yield _pair(self.label, e, end, f"{e.kind} on {e.effective} after it closed")
             if role == "ends" and end and d > end.effective.start:
                 yield _pair(self.label, e, end, f"{e.kind} on {e.effective} after it closed")
+
+
+class _Span:
+    """A timeline's lifetime in brief, kept as entries are added: how many changes establish and
+    close the aggregate, the first of each, and the earliest and latest dates of the changes that
+    act on it. When these show no conflict, the lifetime walk over the whole timeline would find
+    none either, so the check of a change to a body with a long history does not grow with it."""
+
+    __slots__ = ("end", "ends", "first_use", "last_act", "last_end", "start", "starts")
+
+    def __init__(self) -> None:
+        self.starts = self.ends = 0
+        self.start: date | None = None
+        self.end: date | None = None
+        self.first_use: date | None = None  # acts, ends, attests
+        self.last_act: date | None = None  # acts, attests
+        self.last_end: date | None = None  # ends
+
+    def add(self, entry: Entry) -> None:
+        d, role = entry.effective.start, entry.role
+        if role == "establishes":
+            self.starts += 1
+            self.start = d if self.start is None else min(self.start, d)
+        elif role == "closes":
+            self.ends += 1
+            self.end = d if self.end is None else min(self.end, d)
+        elif role in ("acts", "ends", "attests"):
+            self.first_use = d if self.first_use is None else min(self.first_use, d)
+            if role == "ends":
+                self.last_end = d if self.last_end is None else max(self.last_end, d)
+            else:
+                self.last_act = d if self.last_act is None else max(self.last_act, d)
+
+    def clear(self) -> bool:
+        """Whether `_lifetime_conflicts` would find nothing in the timeline summed up here."""
+        if self.starts > 1 or self.ends > 1:
+            return False
+        start, end = self.start, self.end
+        if start is not None:
+            if end is not None and end <= start:
+                return False
+            if self.first_use is not None and self.first_use < start:
+                return False
+        if end is not None:
+            if self.last_act is not None and self.last_act >= end:
+                return False
+            if self.last_end is not None and self.last_end > end:
+                return False
+        return True
 
 
 def _effective_order(entry: Entry) -> tuple[date, datetime]:
