@@ -6,6 +6,7 @@ Heavy modules (eventsourcing, SQLAlchemy, pydantic models) are imported inside c
 
 from __future__ import annotations
 
+import gc
 import inspect
 import os
 import sys
@@ -240,16 +241,26 @@ def ledger(ctx: typer.Context) -> Iterator[Ledger]:
 
 @contextmanager
 def reading(ctx: typer.Context) -> Iterator[Reader]:
-    """The read model alone, for questions: no application, no eventsourcing."""
+    """The read model alone, for questions: no application, no eventsourcing.
+
+    A question builds its answer, prints it and exits, leaving next to nothing in reference
+    cycles: the cycle collector is off meanwhile, as it would only walk the answer again and
+    again while it grows (a country's structure is millions of objects)."""
     from ledger.bootstrap import open_reader
 
     state: State = ctx.obj or State()
-    with handled():
-        opened = open_reader(state.db)
-        try:
-            yield opened
-        finally:
-            opened.close()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with handled():
+            opened = open_reader(state.db)
+            try:
+                yield opened
+            finally:
+                opened.close()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def axes(on: str | None, known_at: str | None, include_planned: bool, led: Ledger | Reader) -> Any:
