@@ -93,6 +93,13 @@ def _row(r: Any) -> Row:
     )
 
 
+def _rows_from(result: Any) -> list[Row]:
+    """Rows straight from the driver's cursor: `_row` converts the date and the flag itself, and
+    a whole country is about a million rows, a third of whose reading was SQLAlchemy's per-row
+    fetching and processing."""
+    return [_row(r) for r in result.cursor]
+
+
 @lru_cache(maxsize=65_536)
 def _day(value: Any) -> date:
     """A stored date (text on SQLite): a long history has a few thousand distinct days."""
@@ -396,7 +403,7 @@ class Queries:
             # Names, kinds and first sightings are needed even when later than the date.
             conditions.append(or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(UNDATED)))
         result = conn.execute(select(*[facts.c[c] for c in ROW_COLUMNS]).where(*conditions))
-        return [_row(r) for r in result]
+        return _rows_from(result)
 
     def _rows_of(self, conn: Connection, axes: Axes, *extra: Any) -> list[Row]:
         """The few rows found by subject or other, dated here rather than in SQL, so that no date
@@ -440,7 +447,7 @@ class Queries:
             .subquery()
         )
         first = select(*[ranked.c[c] for c in ROW_COLUMNS]).where(ranked.c.rank == 1)
-        return rows + [_row(r) for r in conn.execute(first)]
+        return rows + _rows_from(conn.execute(first))
 
     def world_around(self, conn: Connection, axes: Axes, org: str) -> World:
         """The rows of one organisation, of its posts, and of the bodies it is linked to: enough to

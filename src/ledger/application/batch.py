@@ -78,8 +78,10 @@ class AggregateCache:
     """
 
     def __init__(self, max_entries: int = CACHE_ENTRIES) -> None:
-        self.max_entries = max_entries
-        self._items: OrderedDict[UUID, Entity] = OrderedDict()
+        self.max_entries = max_entries  # weighed as timeline entries, one more per aggregate
+        # Keyed by the id's integer: a UUID hashes in Python, and the cache sees every aggregate
+        # of a file twice (taken, kept), hundreds of thousands a file in a national import.
+        self._items: OrderedDict[int, Entity] = OrderedDict()
         self._weight = 0
         self.position = 0  # the log was read up to here when the cache was last checked
 
@@ -87,19 +89,25 @@ class AggregateCache:
         return len(self._items)
 
     def take(self, aggregate_id: UUID) -> Entity | None:
-        aggregate = self._items.pop(aggregate_id, None)
+        aggregate = self._items.pop(aggregate_id.int, None)
         if aggregate is not None:
-            self._weight -= _weight(aggregate)
+            self._weight -= len(aggregate.entries) + 1
         return aggregate
 
     def keep(self, aggregates: Iterable[Entity]) -> None:
+        items = self._items
+        weight = self._weight
         for aggregate in aggregates:
-            self.take(aggregate.id)
-            self._items[aggregate.id] = aggregate
-            self._weight += _weight(aggregate)
-        while self._weight > self.max_entries and self._items:
-            _, oldest = self._items.popitem(last=False)
-            self._weight -= _weight(oldest)
+            key = aggregate.id.int
+            replaced = items.pop(key, None)
+            if replaced is not None:
+                weight -= len(replaced.entries) + 1
+            items[key] = aggregate
+            weight += len(aggregate.entries) + 1
+        while weight > self.max_entries and items:
+            _, oldest = items.popitem(last=False)
+            weight -= len(oldest.entries) + 1
+        self._weight = weight
 
     def appended(self, count: int, last: int) -> None:
         """This process just committed `count` events, the last at position `last`. If they fill
@@ -110,7 +118,7 @@ class AggregateCache:
 
     def forget_older(self, aggregate_id: UUID, version: int) -> None:
         """Another writer stored `version` of this aggregate: drop our copy if it lacks it."""
-        cached = self._items.get(aggregate_id)
+        cached = self._items.get(aggregate_id.int)
         if cached is not None and cached.version < version:
             self.take(aggregate_id)
 
@@ -146,10 +154,6 @@ class NameMemo:
         known: dict[str, dict[str, str]],
     ) -> None:
         self.position, self.index, self.known = position, index, known
-
-
-def _weight(aggregate: Entity) -> int:
-    return len(aggregate.entries) + 1
 
 
 class PendingNames:
