@@ -27,6 +27,7 @@ from ledger.domain.matching import close_matches
 
 # Aspects that say whether a body is in force and what it is called.
 IDENTITY = ("start", "end", "attest", "mention", "name", "kind")
+UNMENTIONED = tuple(a for a in IDENTITY if a != "mention")
 LINKS = ("member_start", "member_end", "rel_start", "rel_end")
 POST_MARKS = ("post_start", "post_end")
 # Names, kinds and codes are needed even when later than the date.
@@ -451,8 +452,10 @@ class Queries:
 
     def world_around(self, conn: Connection, axes: Axes, org: str) -> World:
         """The rows of one organisation, of its posts, and of the bodies it is linked to: enough to
-        fold its state on the date, found through the subject and other indexes."""
-        rows = self._rows_of(conn, axes, facts.c.subject == org)
+        fold its state on the date, found through the subject and other indexes. Mentions (one
+        per change that acts on a body: thousands for a busy one) are read only for the bodies no
+        establishment dates by then, whose earliest mention is all that says they existed."""
+        rows = self._rows_of(conn, axes, facts.c.subject == org, facts.c.aspect != "mention")
         rows += [r for r in self._rows_of(conn, axes, facts.c.other == org) if r.subject != org]
         posts = {r.subject for r in rows if r.aspect in POST_MARKS and r.other == org}
         linked = {r.other for r in rows if r.aspect in LINKS and r.subject == org and r.other}
@@ -464,7 +467,12 @@ class Queries:
             )
         for chunk in _chunks(sorted(linked)):
             rows += self._rows_of(
-                conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(IDENTITY)
+                conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(UNMENTIONED)
+            )
+        established = {r.subject for r in rows if r.aspect == "start" and r.eff <= axes.on}
+        for chunk in _chunks(sorted(({org} | linked) - established)):
+            rows += self._rows_of(
+                conn, axes, facts.c.subject.in_(chunk), facts.c.aspect == "mention"
             )
         return World(rows, axes.on)
 
