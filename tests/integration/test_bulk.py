@@ -251,6 +251,18 @@ def test_a_new_body_named_close_to_one_introduced_earlier_in_the_file_is_refused
     assert fingerprint(cli.url) == before
 
 
+def assert_names_in_memory_change_nothing(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing `folder` with the names asked of the read model one by one, and with them read
+    into memory from the first lookup, must build the same ledger."""
+    stores = []
+    for preload_after in (10**9, 0):
+        monkeypatch.setattr(resolver, "PRELOAD_AFTER", preload_after)
+        with fresh_store() as url:
+            Cli(url, folder.parent).ok("import", str(folder))
+            stores.append(snapshot(url))
+    assert stores[0] == stores[1]
+
+
 def test_names_read_into_memory_answer_as_the_read_model_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -259,13 +271,7 @@ def test_names_read_into_memory_answer_as_the_read_model_does(
     # must be the one the per-name queries build.
     generate(1500, tmp_path / "changes")
     monkeypatch.setattr(service, "CHUNK", 7)
-    stores = []
-    for preload_after in (10**9, 0):
-        monkeypatch.setattr(resolver, "PRELOAD_AFTER", preload_after)
-        with fresh_store() as url:
-            Cli(url, tmp_path).ok("import", str(tmp_path / "changes"))
-            stores.append(snapshot(url))
-    assert stores[0] == stores[1]
+    assert_names_in_memory_change_nothing(tmp_path / "changes", monkeypatch)
 
 
 def test_names_kept_between_files_answer_as_the_read_model_does(
@@ -281,13 +287,7 @@ def test_names_kept_between_files_answer_as_the_read_model_does(
         for entry in json.loads(path.read_text())["changes"]
     ]
     write_files(tmp_path / "changes", entries, per_file=150)
-    stores = []
-    for preload_after in (10**9, 0):
-        monkeypatch.setattr(resolver, "PRELOAD_AFTER", preload_after)
-        with fresh_store() as url:
-            Cli(url, tmp_path).ok("import", str(tmp_path / "changes"))
-            stores.append(snapshot(url))
-    assert stores[0] == stores[1]
+    assert_names_in_memory_change_nothing(tmp_path / "changes", monkeypatch)
 
 
 def test_names_are_kept_only_from_a_committed_batch_and_while_no_one_else_writes(
