@@ -36,10 +36,11 @@ APPOINTMENT_MARKS = ("appt_start", "appt_end")
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cycle collector off while a question folds a whole country: it builds a few objects per
-    row it reads, none in a cycle, and frees them all when done, yet the collector would walk
-    them again and again as they grow (a third of the time of `structure` at 100,000 changes)."""
+def collector_paused() -> Iterator[None]:
+    """The cycle collector off while a question builds its answer (nested pauses are fine): a
+    whole country is a few objects per row read, none in a cycle, all freed when done, yet the
+    collector would walk them again and again as they grow (a third of the time of `structure`
+    at 100,000 changes)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -622,7 +623,7 @@ class Queries:
     def structure(
         self, axes: Axes, *, kind: str | None = None, only: str | None = None
     ) -> dict[str, Any]:
-        with _collector_paused():
+        with collector_paused():
             return self._structure(axes, kind=kind, only=only)
 
     def _structure(self, axes: Axes, *, kind: str | None, only: str | None) -> dict[str, Any]:

@@ -78,7 +78,7 @@ class AggregateCache:
     """
 
     def __init__(self, max_entries: int = CACHE_ENTRIES) -> None:
-        self.max_entries = max_entries  # weighed as timeline entries, one more per aggregate
+        self.max_entries = max_entries  # weighed as timeline entries (`_weight`)
         # Keyed by the id's integer: a UUID hashes in Python, and the cache sees every aggregate
         # of a file twice (taken, kept), hundreds of thousands a file in a national import.
         self._items: OrderedDict[int, Entity] = OrderedDict()
@@ -91,23 +91,17 @@ class AggregateCache:
     def take(self, aggregate_id: UUID) -> Entity | None:
         aggregate = self._items.pop(aggregate_id.int, None)
         if aggregate is not None:
-            self._weight -= len(aggregate.entries) + 1
+            self._weight -= _weight(aggregate)
         return aggregate
 
     def keep(self, aggregates: Iterable[Entity]) -> None:
-        items = self._items
-        weight = self._weight
         for aggregate in aggregates:
-            key = aggregate.id.int
-            replaced = items.pop(key, None)
-            if replaced is not None:
-                weight -= len(replaced.entries) + 1
-            items[key] = aggregate
-            weight += len(aggregate.entries) + 1
-        while weight > self.max_entries and items:
-            _, oldest = items.popitem(last=False)
-            weight -= len(oldest.entries) + 1
-        self._weight = weight
+            self.take(aggregate.id)
+            self._items[aggregate.id.int] = aggregate
+            self._weight += _weight(aggregate)
+        while self._weight > self.max_entries and self._items:
+            _, oldest = self._items.popitem(last=False)
+            self._weight -= _weight(oldest)
 
     def appended(self, count: int, last: int) -> None:
         """This process just committed `count` events, the last at position `last`. If they fill
@@ -127,6 +121,15 @@ class AggregateCache:
         self._weight = 0
 
 
+def _weight(aggregate: Entity) -> int:
+    return len(aggregate.entries) + 1
+
+
+# The names a resolver holds in memory, by entity type: folded name -> ids, and folded name -> the
+# name as written (see `Resolver`).
+KnownNames = tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, str]]]
+
+
 class NameMemo:
     """The read model's names as a resolver read them (by entity type, see `Resolver`), kept by
     this process between transactions so that each file of an import does not read every name
@@ -139,21 +142,14 @@ class NameMemo:
         self.index: dict[str, dict[str, list[str]]] = {}
         self.known: dict[str, dict[str, str]] = {}
 
-    def take(
-        self, position: int
-    ) -> tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, str]]]:
+    def take(self, position: int) -> KnownNames:
         """The names kept, if the log's head is still `position`; else none."""
         found = (self.index, self.known) if position == self.position else ({}, {})
         self.position, self.index, self.known = -1, {}, {}
         return found
 
-    def keep(
-        self,
-        position: int,
-        index: dict[str, dict[str, list[str]]],
-        known: dict[str, dict[str, str]],
-    ) -> None:
-        self.position, self.index, self.known = position, index, known
+    def keep(self, position: int, names: KnownNames) -> None:
+        self.position, (self.index, self.known) = position, names
 
 
 class PendingNames:

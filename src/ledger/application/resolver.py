@@ -18,7 +18,7 @@ from ledger.application.errors import Ambiguous, NotFound
 from ledger.domain.matching import close_matches
 
 if TYPE_CHECKING:
-    from ledger.application.batch import PendingNames
+    from ledger.application.batch import KnownNames, PendingNames
 
 
 def id_prefix(key: str) -> tuple[str, str]:
@@ -50,7 +50,7 @@ class Resolver:
         conn: Connection,
         pending: PendingNames | None = None,
         settle: Callable[[], None] | None = None,
-        names: tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, str]]] | None = None,
+        names: KnownNames | None = None,
     ) -> None:
         self.conn = conn
         self.pending = pending  # names introduced by changes not yet in the read model
@@ -67,7 +67,7 @@ class Resolver:
         # Both may come from an earlier batch of this process (`names`, see `NameMemo`).
         self._known: dict[str, dict[str, str]] = names[1] if names else {}
 
-    def names(self) -> tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, str]]]:
+    def names(self) -> KnownNames:
         """The names read and absorbed so far, for the next batch if this one commits."""
         return self._index, self._known
 

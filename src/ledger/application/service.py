@@ -48,6 +48,7 @@ from ledger.application.batch import (
     CACHE_ENTRIES,
     COLLECT_EVERY,
     AggregateCache,
+    KnownNames,
     NameMemo,
     Pending,
     PendingNames,
@@ -282,7 +283,7 @@ class LedgerApp(Application[UUID]):
         try:
             with self.writing(lock_first=lock_first) as session:
                 conn = session.connection()
-                memo: tuple[Any, Any] | None = None
+                memo: KnownNames | None = None
                 if not nested:
                     self._check_cache(conn)
                     memo = self.names_memo.take(self.aggregates.position)
@@ -311,7 +312,7 @@ class LedgerApp(Application[UUID]):
             if not nested:
                 self.aggregates.keep(batch.aggregates.values())
                 self.aggregates.appended(batch.stored, batch.last_position)
-                self.names_memo.keep(self.aggregates.position, *batch.find.names())
+                self.names_memo.keep(self.aggregates.position, batch.find.names())
         except _Rollback:
             pass
         return outcomes
@@ -1026,7 +1027,7 @@ class _Batch:
         *,
         dry_run: bool,
         use_cache: bool,
-        names: tuple[Any, Any] | None = None,
+        names: KnownNames | None = None,
     ) -> None:
         self.app = app
         self.conn = conn

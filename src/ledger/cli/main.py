@@ -6,7 +6,6 @@ Heavy modules (eventsourcing, SQLAlchemy, pydantic models) are imported inside c
 
 from __future__ import annotations
 
-import gc
 import inspect
 import os
 import sys
@@ -246,21 +245,16 @@ def reading(ctx: typer.Context) -> Iterator[Reader]:
     A question builds its answer, prints it and exits, leaving next to nothing in reference
     cycles: the cycle collector is off meanwhile, as it would only walk the answer again and
     again while it grows (a country's structure is millions of objects)."""
+    from ledger.adapters.queries import collector_paused
     from ledger.bootstrap import open_reader
 
     state: State = ctx.obj or State()
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        with handled():
-            opened = open_reader(state.db)
-            try:
-                yield opened
-            finally:
-                opened.close()
-    finally:
-        if enabled:
-            gc.enable()
+    with collector_paused(), handled():
+        opened = open_reader(state.db)
+        try:
+            yield opened
+        finally:
+            opened.close()
 
 
 def axes(on: str | None, known_at: str | None, include_planned: bool, led: Ledger | Reader) -> Any:
