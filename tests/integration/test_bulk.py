@@ -200,12 +200,18 @@ def test_progress_is_not_shown_when_stderr_is_not_a_terminal(cli: Cli, tmp_path:
 
 
 @pytest.mark.parametrize("gap", [0, 9], ids=["same chunk", "a later chunk"])
+@pytest.mark.parametrize("together", [False, True], ids=["one by one", "bound together"])
 def test_a_new_body_named_close_to_one_introduced_earlier_in_the_file_is_refused(
-    cli: Cli, tmp_path: Path, gap: int
+    cli: Cli, tmp_path: Path, gap: int, together: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The names a batch knows are read once and kept for the whole file: a split's new successor must
     # still be checked against a body established after that, a few entries before (not yet
-    # projected) or in an earlier chunk (projected since).
+    # projected) or in an earlier chunk (projected since). Also when the close-name bound of
+    # every name the file may introduce is found at the first check (a large ledger's way), before
+    # that body was known.
+    if together:
+        monkeypatch.setattr(resolver, "BOUND_TOGETHER_FROM", 0)
+
     def established(name: str) -> dict[str, Any]:
         return {
             "id": f"est-{name}",
@@ -253,10 +259,12 @@ def test_a_new_body_named_close_to_one_introduced_earlier_in_the_file_is_refused
 
 def assert_names_in_memory_change_nothing(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Importing `folder` with the names asked of the read model one by one, and with them read
-    into memory from the first lookup, must build the same ledger."""
+    into memory from the first lookup (and the close-name bound of a file's introductions found
+    together from the first), must build the same ledger."""
     stores = []
-    for preload_after in (10**9, 0):
+    for preload_after, together_from in ((10**9, 10**9), (0, 0)):
         monkeypatch.setattr(resolver, "PRELOAD_AFTER", preload_after)
+        monkeypatch.setattr(resolver, "BOUND_TOGETHER_FROM", together_from)
         with fresh_store() as url:
             Cli(url, folder.parent).ok("import", str(folder))
             stores.append(snapshot(url))

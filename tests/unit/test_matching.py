@@ -8,7 +8,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.domain.matching import close_matches
+from ledger.domain.matching import BOUND_WORDS, close_bounds, close_matches
 
 WORDS = ["north", "south", "devon", "torbay", "plymouth", "ccg", "nhs", "trust", "care", "kernow"]
 
@@ -41,3 +41,24 @@ def test_close_matches_answers_as_difflib_does(seed: int, cutoff: float, edit: s
 def test_a_name_far_from_every_known_name_has_no_close_match() -> None:
     assert close_matches("zzzz qqqq", known_names(1000, 1), cutoff=0.85) == []
     assert close_matches("north devon ccg", ["north devon ccg"] * 300, n=1) == ["north devon ccg"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), cutoff=st.sampled_from([0.6, 0.85, 0.95]))
+def test_the_bound_found_together_gives_difflibs_answer_for_every_word(
+    seed: int, cutoff: float
+) -> None:
+    names = known_names(700, seed)
+    rnd = random.Random(seed + 2)
+    words = [rnd.choice(names) for _ in range(BOUND_WORDS + 6)]  # more than one pass
+    words = [w[1:] if i % 3 == 0 else w + " ccg" if i % 3 == 1 else w for i, w in enumerate(words)]
+    words.append("zzzz qqqq")
+    bounds = close_bounds(words, names, cutoff)
+    assert len(bounds) == len(words)
+    for word, bound in zip(words, bounds, strict=True):
+        assert difflib.get_close_matches(word, bound, n=len(names), cutoff=cutoff) == (
+            difflib.get_close_matches(word, names, n=len(names), cutoff=cutoff)
+        )
+        rest = iter(names)  # a subsequence of the names: some of them, in their order
+        assert all(any(b == n for n in rest) for b in bound)
+    assert bounds[-1] == []

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from ledger.adapters.tables import entities, facts, fold, names
 from ledger.application.errors import Ambiguous, NotFound
-from ledger.domain.matching import close_matches
+from ledger.domain.matching import close_bounds, close_matches
 
 if TYPE_CHECKING:
     from ledger.application.batch import KnownNames, PendingNames
@@ -28,6 +28,11 @@ def id_prefix(key: str) -> tuple[str, str]:
 
 # Lookups by name in one batch before the names of an entity type are read into memory at once.
 PRELOAD_AFTER = 256
+
+# A merger or split introduces a body only under a name no closer than this to a known one.
+INTRODUCED_CUTOFF = 0.85
+# Known names from which a batch finds the close-name bound of all its introductions at once.
+BOUND_TOGETHER_FROM = 1_000
 
 # Built once: the resolver asks these for nearly every change of an import.
 _BY_NAME = (
@@ -51,6 +56,7 @@ class Resolver:
         pending: PendingNames | None = None,
         settle: Callable[[], None] | None = None,
         names: KnownNames | None = None,
+        introductions: Callable[[], Iterable[str]] | None = None,
     ) -> None:
         self.conn = conn
         self.pending = pending  # names introduced by changes not yet in the read model
@@ -66,6 +72,13 @@ class Resolver:
         # body whose name must not be close to a known one.
         # Both may come from an earlier batch of this process (`names`, see `NameMemo`).
         self._known: dict[str, dict[str, str]] = names[1] if names else {}
+        # While batching: the names a batch's mergers and splits may introduce (`introductions`),
+        # and, once the first is checked, the known names that pass the close-name bound for each
+        # of them, found in one pass (`close_bounds`); names absorbed since are added to those.
+        self._introductions = introductions
+        self._bounds: dict[str, dict[str, list[str]]] = {}  # entity -> folded -> known names
+        self._bounded_at: dict[str, int] = {}  # entity -> how many names were absorbed by then
+        self._absorbed: dict[str, list[str]] = {}  # entity -> folded names absorbed, in order
 
     def names(self) -> KnownNames:
         """The names read and absorbed so far, for the next batch if this one commits."""
@@ -90,7 +103,9 @@ class Resolver:
         """The names of a chunk just projected join the names known to the batch."""
         for entity, known in self._known.items():
             for folded, text in projected.names_of(entity).items():
-                known.setdefault(folded, text)
+                if folded not in known:
+                    known[folded] = text
+                    self._absorbed.setdefault(entity, []).append(folded)
         for folded, found in projected.by_name.items():
             for entity_id, entity in found:
                 index = self._index.get(entity)
@@ -140,7 +155,7 @@ class Resolver:
             listing = "; ".join(self.describe(f) for f in found[:8])
             raise Ambiguous(f"{entity} {text!r} is ambiguous: {listing} (use the id)")
         if introducing:
-            close = self.suggestions(text, entity, cutoff=0.85)
+            close = self.suggestions(text, entity, cutoff=INTRODUCED_CUTOFF)
             if close:
                 raise NotFound(
                     f"unknown {entity} {text!r}; did you mean {close[0]!r}? "
@@ -223,9 +238,31 @@ class Resolver:
         # then the close names of both compared together.
         by_fold: dict[str, str] = {}
         for names_ in filter(None, sets):
-            for close in close_matches(folded, list(names_), n=len(names_), cutoff=cutoff):
+            if self.pending is not None and names_ is sets[0] and cutoff == INTRODUCED_CUTOFF:
+                found = self._close_known(folded, entity, names_)
+            else:
+                found = close_matches(folded, list(names_), n=len(names_), cutoff=cutoff)
+            for close in found:
                 by_fold.setdefault(close, names_[close])
         return [by_fold[c] for c in close_matches(folded, list(by_fold), n=3, cutoff=cutoff)]
+
+    def _close_known(self, folded: str, entity: str, known: dict[str, str]) -> list[str]:
+        """`close_matches(folded, list(known), len(known), INTRODUCED_CUTOFF)`, through the bound
+        found for every name the batch may introduce, the first time one is checked."""
+        bounds = self._bounds.get(entity)
+        if bounds is None and self._introductions is not None and len(known) >= BOUND_TOGETHER_FROM:
+            words = list(
+                dict.fromkeys(f for f in map(fold, self._introductions()) if f not in known)
+            )
+            bounds = self._bounds[entity] = dict(
+                zip(words, close_bounds(words, list(known), INTRODUCED_CUTOFF), strict=True)
+            )
+            self._bounded_at[entity] = len(self._absorbed.get(entity, ()))
+        bound = bounds.get(folded) if bounds else None
+        if bound is None:
+            return close_matches(folded, list(known), n=len(known), cutoff=INTRODUCED_CUTOFF)
+        since = self._absorbed.get(entity, [])[self._bounded_at[entity] :]
+        return close_matches(folded, bound + since, n=len(known), cutoff=INTRODUCED_CUTOFF)
 
     def _names_of(self, entity: str) -> dict[str, list[str]]:
         """Folded name -> the ids of the entities of this type the read model knows by it."""

@@ -1045,7 +1045,24 @@ class _Batch:
         self.stored = 0  # events stored so far, the last of them at last_position
         self.last_position = 0
         self.recorded: set[UUID] = set()
-        self.find = Resolver(conn, pending=self.names, settle=self.flush, names=names)
+        self.find = Resolver(
+            conn,
+            pending=self.names,
+            settle=self.flush,
+            names=names,
+            introductions=self._introductions,
+        )
+
+    def _introductions(self) -> list[str]:
+        """The names this batch's mergers and splits may introduce as new bodies (a predecessor or
+        a successor that no known body answers to), for the resolver's close-name check."""
+        found: list[str] = []
+        for request in self.requests:
+            if isinstance(request, cmd.Merge):
+                found += request.predecessors
+            elif isinstance(request, cmd.SplitUp):
+                found += request.successors
+        return found
 
     def results(self) -> list[Outcome]:
         assert all(o is not None for o in self.outcomes)
