@@ -1,7 +1,6 @@
 """The auditor's commands, registered on the main app: keygen, checkpoint, verify, export, prove,
 verify-proof. `verify --from-export` and `verify-proof` never open a database."""
 
-from __future__ import annotations
 
 import json
 import os
@@ -44,7 +43,7 @@ KeyOpt = Annotated[
 ]
 
 
-def _checkpoints(paths: list[Path] | None) -> list[tuple[str, Checkpoint]]:
+def _checkpoints(paths: list[Path] | None) -> list[tuple[str, "Checkpoint"]]:
     from ledger.domain.checkpoint import read
 
     return [(str(path), read(path)) for path in paths or []]
@@ -56,7 +55,7 @@ def _key(path: Path | None) -> str | None:
     return read_public_key(path) if path else None
 
 
-def _conclude(report: Report, fmt: ReportFormat) -> None:
+def _conclude(report: "Report", fmt: ReportFormat) -> None:
     """Print the report; a failure is one line on stderr (and exit 8), whatever the format."""
     from ledger.application.errors import VerificationFailed
 

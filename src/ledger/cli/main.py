@@ -4,7 +4,6 @@ Heavy modules (eventsourcing, SQLAlchemy, pydantic models) are imported inside c
 `ledger --help` starts fast.
 """
 
-from __future__ import annotations
 
 import inspect
 import os
@@ -226,7 +225,7 @@ def handled() -> Iterator[None]:
 
 
 @contextmanager
-def ledger(ctx: typer.Context) -> Iterator[Ledger]:
+def ledger(ctx: typer.Context) -> Iterator["Ledger"]:
     from ledger.bootstrap import open_ledger
 
     state: State = ctx.obj or State()
@@ -239,7 +238,7 @@ def ledger(ctx: typer.Context) -> Iterator[Ledger]:
 
 
 @contextmanager
-def reading(ctx: typer.Context) -> Iterator[Reader]:
+def reading(ctx: typer.Context) -> Iterator["Reader"]:
     """The read model alone, for questions: no application, no eventsourcing.
 
     A question builds its answer, prints it and exits, leaving next to nothing in reference
@@ -257,7 +256,7 @@ def reading(ctx: typer.Context) -> Iterator[Reader]:
             opened.close()
 
 
-def axes(on: str | None, known_at: str | None, include_planned: bool, led: Ledger | Reader) -> Any:
+def axes(on: str | None, known_at: str | None, include_planned: bool, led: "Ledger | Reader") -> Any:
     from ledger.adapters.queries import Axes
     from ledger.domain.dates import parse_day
 
@@ -265,7 +264,7 @@ def axes(on: str | None, known_at: str | None, include_planned: bool, led: Ledge
     return Axes(on=day, known_at=led.queries.known_at(known_at), include_planned=include_planned)
 
 
-def show(view: View, fmt: Format) -> None:
+def show(view: "View", fmt: Format) -> None:
     from ledger.cli.render import render
 
     typer.echo(render(view, fmt.value))
@@ -691,7 +690,7 @@ def replay(
 
 
 def _replay_structure(
-    led: Ledger, entries: list[dict[str, Any]], on: date, chosen: set[int], fmt: Format
+    led: "Ledger", entries: list[dict[str, Any]], on: date, chosen: set[int], fmt: Format
 ) -> None:
     """Each step of a replay with the structure on a date as it stood after it."""
     from ledger.adapters.queries import Axes
@@ -1267,7 +1266,7 @@ def _submit(ctx: typer.Context, kind: str, fields: list[Field], values: dict[str
             typer.echo("dry run: nothing was appended")
 
 
-def _snapshot(led: Ledger, request: Any, conn: Any = None) -> dict[str, Any]:
+def _snapshot(led: "Ledger", request: Any, conn: Any = None) -> dict[str, Any]:
     from ledger.adapters.queries import Axes, Queries
 
     queries = Queries(led.app.engine, conn) if conn is not None else led.queries
@@ -1276,7 +1275,7 @@ def _snapshot(led: Ledger, request: Any, conn: Any = None) -> dict[str, Any]:
 
 
 def _record(
-    led: Ledger, request: Any, dry_run: bool, retries: int
+    led: "Ledger", request: Any, dry_run: bool, retries: int
 ) -> tuple[Any, dict[str, Any] | None]:
     if not dry_run:
         return led.app.record(request, retries=retries), None
