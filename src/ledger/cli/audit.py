@@ -1,7 +1,6 @@
 """The auditor's commands, registered on the main app: keygen, checkpoint, verify, export, prove,
 verify-proof. `verify --from-export` and `verify-proof` never open a database."""
 
-
 import json
 import os
 import sys

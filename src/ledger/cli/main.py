@@ -4,7 +4,6 @@ Heavy modules (eventsourcing, SQLAlchemy, pydantic models) are imported inside c
 `ledger --help` starts fast.
 """
 
-
 import inspect
 import os
 import sys
@@ -256,7 +255,9 @@ def reading(ctx: typer.Context) -> Iterator["Reader"]:
             opened.close()
 
 
-def axes(on: str | None, known_at: str | None, include_planned: bool, led: "Ledger | Reader") -> Any:
+def axes(
+    on: str | None, known_at: str | None, include_planned: bool, led: "Ledger | Reader"
+) -> Any:
     from ledger.adapters.queries import Axes
     from ledger.domain.dates import parse_day
 

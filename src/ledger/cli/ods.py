@@ -3,7 +3,6 @@
 Like every command they parse, call the importer or a query, and hand a View to the one renderer.
 """
 
-
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
