@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
-import threading
-import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +74,6 @@ def configure_schema(engine: Engine, schema: str) -> None:
 # writer stays small; questions and rebuild workers, which only read, keep the default.
 WRITER_CACHE_KIB = 196_608
 
-# SQLite's own setting: a commit that leaves more pages than this in the write-ahead log copies
-# them into the database file (a checkpoint) before it returns.
-WAL_AUTOCHECKPOINT_PAGES = 1000
-# Engines whose writers leave the checkpoints to a thread (`background_checkpoints`).
-_checkpointed_elsewhere: weakref.WeakSet[Engine] = weakref.WeakSet()
-
 
 def configure_sqlite(engine: Engine) -> None:
     """Let the ledger say BEGIN IMMEDIATE for writes: a writer takes the lock before it reads the
@@ -105,72 +94,6 @@ def configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
         if immediate:
             connection.exec_driver_sql(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
-            pages = 0 if connection.engine in _checkpointed_elsewhere else WAL_AUTOCHECKPOINT_PAGES
-            connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {pages}")
-
-
-@contextmanager
-def background_checkpoints(engine: Engine) -> Iterator[Callable[[], None]]:
-    """For a bulk writer on a SQLite file (`ledger import` of many files): the checkpoint that
-    copies each commit's write-ahead log into the database file, and syncs both, runs on a thread
-    of its own instead of inside the commit. Call what this yields after each commit; the writer
-    goes on with its next transaction while the other core checkpoints. Without it, the commit at
-    the end of each file of a national import waited for that copy: 6% of the import early on,
-    11% at a million changes.
-
-    The thread's checkpoints are SQLite's PASSIVE ones: they never block the writer or a reader,
-    and copy only what every reader has already seen. What is committed is in the log either way,
-    so a crash loses nothing more than it did. If the thread fails, the writer's commits go back to
-    checkpointing themselves. Elsewhere (PostgreSQL, a store in memory) this does nothing."""
-    path = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not path or path == ":memory:":
-        yield lambda: None
-        return
-    worker = _Checkpointer(path, engine)
-    _checkpointed_elsewhere.add(engine)
-    worker.start()
-    try:
-        yield worker.ask
-    finally:
-        worker.finish()
-        _checkpointed_elsewhere.discard(engine)
-
-
-class _Checkpointer:
-    def __init__(self, path: str, engine: Engine) -> None:
-        self._path = path
-        self._engine = engine
-        self._asked = threading.Event()
-        self._finishing = False
-        self._thread = threading.Thread(target=self._run, name="ledger-checkpoints", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def ask(self) -> None:
-        self._asked.set()
-
-    def finish(self) -> None:
-        """Checkpoint once more (what the last commit left) and stop."""
-        self._finishing = True
-        self._asked.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            # sqlite3 lets go of the GIL while SQLite works, so this runs beside the writer.
-            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            try:
-                while True:
-                    self._asked.wait()
-                    self._asked.clear()
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    if self._finishing:
-                        return
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            _checkpointed_elsewhere.discard(self._engine)  # the writer's commits checkpoint again
 
 
 EVENTS_TABLE = "ledger_events"

@@ -342,15 +342,10 @@ def import_(
         # A dry run rehearses every file in one transaction, so later files see earlier ones.
         # Files are read one at a time: memory follows the largest file, not the whole input.
         # The cycle collector is paced over all the files, not file by file (see batch.py).
-        from ledger.adapters.store import background_checkpoints
         from ledger.application.batch import paced_collection
 
         try:
-            with (
-                led.app.rehearsal() if dry_run else nullcontext(),
-                paced_collection(),
-                background_checkpoints(led.app.engine) as checkpoint,
-            ):
+            with led.app.rehearsal() if dry_run else nullcontext(), paced_collection():
                 for path in paths:
                     loaded = load(path, recorder)
                     bar.start_file(path.stat().st_size, len(loaded.requests))
@@ -367,7 +362,6 @@ def import_(
                             where = f"entry {index + 1}" + (f" ({label})" if label else "")
                             exc.args = (f"{path}: {where}: {exc}",)
                         raise
-                    checkpoint()  # the file is committed: the log goes to the database file
                     new = sum(1 for o in outcomes if o.status != "already recorded")
                     old = len(outcomes) - new
                     total_new += new
