@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 import uuid
+import weakref
 
 from ledger.application.batch import AggregateCache
 from ledger.cli.progress import Progress
 from ledger.domain.model import Entity, new_entity
+
+
+class Cycle:
+    me: object = None
 
 
 def organisation(entries: int, version: int = 1) -> Entity:
@@ -82,10 +87,13 @@ def test_a_paced_batch_restores_the_collector_and_unfreezes_what_it_froze() -> N
             pass
         assert not gc.isenabled()
         kept = [object() for _ in range(10)]
-        garbage: list[object] = []
-        garbage.append(garbage)  # a cycle: only the collector frees it
+        garbage = Cycle()
+        garbage.me = garbage  # only the collector frees a cycle
+        gone = weakref.ref(garbage)
         del garbage
+        assert gone() is not None  # not collected by itself while paced
         collect_now(freeze=True)
+        assert gone() is None
         assert gc.get_freeze_count() > 0
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0

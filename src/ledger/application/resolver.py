@@ -44,6 +44,11 @@ _BY_NAME = (
 _ENTITY = select(entities.c.id).where(entities.c.id == bindparam("id"))
 
 
+def _all_close(folded: str, names_: dict[str, str], cutoff: float) -> list[str]:
+    """Every name (folded) in `names_` at least `cutoff` close to `folded`, closest first."""
+    return close_matches(folded, list(names_), n=len(names_), cutoff=cutoff) if names_ else []
+
+
 class Resolver:
     """Finds organisations, posts and people by id, code or unambiguous name.
 
@@ -226,43 +231,50 @@ class Resolver:
 
     def suggestions(self, text: str, entity: str, cutoff: float = 0.6) -> list[str]:
         folded = fold(text)
+        pending: dict[str, str] = {}
         if self.pending is None:
-            sets = [self._names_in_read_model(entity)]
+            known = self._names_in_read_model(entity)
         else:
-            known = self._known.get(entity)
-            if known is None:
+            cached = self._known.get(entity)
+            if cached is None:
                 self.settle()  # the first time, from a read model that holds every pending name
-                known = self._known[entity] = self._names_in_read_model(entity)
-            sets = [known, self.pending.names_of(entity)]
+                cached = self._known[entity] = self._names_in_read_model(entity)
+            known, pending = cached, self.pending.names_of(entity)
         # Each set narrowed on its own (the known names are many and the pending ones change),
         # then the close names of both compared together.
         by_fold: dict[str, str] = {}
-        for names_ in filter(None, sets):
-            if self.pending is not None and names_ is sets[0] and cutoff == INTRODUCED_CUTOFF:
-                found = self._close_known(folded, entity, names_)
-            else:
-                found = close_matches(folded, list(names_), n=len(names_), cutoff=cutoff)
-            for close in found:
-                by_fold.setdefault(close, names_[close])
+        for names_, close in (
+            (known, self._close_known(folded, entity, known, cutoff)),
+            (pending, _all_close(folded, pending, cutoff)),
+        ):
+            for name in close:
+                by_fold.setdefault(name, names_[name])
         return [by_fold[c] for c in close_matches(folded, list(by_fold), n=3, cutoff=cutoff)]
 
-    def _close_known(self, folded: str, entity: str, known: dict[str, str]) -> list[str]:
-        """`close_matches(folded, list(known), len(known), INTRODUCED_CUTOFF)`, through the bound
-        found for every name the batch may introduce, the first time one is checked."""
+    def _close_known(
+        self, folded: str, entity: str, known: dict[str, str], cutoff: float
+    ) -> list[str]:
+        """`_all_close(folded, known, cutoff)`; for a batch's check of a new body's name, through
+        the bound found for every name the batch may introduce, the first time one is checked."""
         bounds = self._bounds.get(entity)
-        if bounds is None and self._introductions is not None and len(known) >= BOUND_TOGETHER_FROM:
+        if (
+            bounds is None
+            and cutoff == INTRODUCED_CUTOFF
+            and self._introductions is not None
+            and len(known) >= BOUND_TOGETHER_FROM
+        ):
             words = list(
                 dict.fromkeys(f for f in map(fold, self._introductions()) if f not in known)
             )
             bounds = self._bounds[entity] = dict(
-                zip(words, close_bounds(words, list(known), INTRODUCED_CUTOFF), strict=True)
+                zip(words, close_bounds(words, list(known), cutoff), strict=True)
             )
             self._bounded_at[entity] = len(self._absorbed.get(entity, ()))
-        bound = bounds.get(folded) if bounds else None
+        bound = bounds.get(folded) if bounds and cutoff == INTRODUCED_CUTOFF else None
         if bound is None:
-            return close_matches(folded, list(known), n=len(known), cutoff=INTRODUCED_CUTOFF)
+            return _all_close(folded, known, cutoff)
         since = self._absorbed.get(entity, [])[self._bounded_at[entity] :]
-        return close_matches(folded, bound + since, n=len(known), cutoff=INTRODUCED_CUTOFF)
+        return close_matches(folded, bound + since, n=len(known), cutoff=cutoff)
 
     def _names_of(self, entity: str) -> dict[str, list[str]]:
         """Folded name -> the ids of the entities of this type the read model knows by it."""

@@ -20,6 +20,11 @@ from collections.abc import Sequence
 BOUND_WORDS = 64
 
 
+def _floor(cutoff: float) -> float:
+    """rapidfuzz's score cutoff for difflib's: a hair below, as a superset is safe and a miss not."""
+    return cutoff * 100 - 0.01
+
+
 def close_matches(
     word: str, possibilities: Sequence[str], n: int = 3, cutoff: float = 0.6
 ) -> list[str]:
@@ -34,7 +39,7 @@ def close_matches(
         scorer=fuzz.ratio,
         processor=None,
         limit=None,
-        score_cutoff=cutoff * 100 - 0.01,  # a hair below: a superset is safe, a miss is not
+        score_cutoff=_floor(cutoff),
     )
     candidates = [possibilities[index] for _, _, index in sorted(bound, key=lambda b: b[2])]
     return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
@@ -57,7 +62,7 @@ def close_bounds(
             possibilities,
             scorer=fuzz.ratio,
             processor=None,
-            score_cutoff=cutoff * 100 - 0.01,  # as close_matches: scores under it come back as 0
+            score_cutoff=_floor(cutoff),  # scores under it come back as 0
             dtype=numpy.uint8,  # rounded: a score at the cutoff is never 0
             workers=-1,
         )
