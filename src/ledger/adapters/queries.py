@@ -13,14 +13,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from ledger.adapters.tables import as_date, changes, entities, facts, fold, names
+from ledger.adapters.periods import current as cut_at
+from ledger.adapters.rows import ROW_COLUMNS, Period, Row
+from ledger.adapters.rows import periods_of as _periods
+from ledger.adapters.rows import rows_from as _rows_from
+from ledger.adapters.snapshot import Snapshot
+from ledger.adapters.tables import changes, entities, facts, fold, names, tracking
 from ledger.application.errors import Ambiguous, InvalidInput, NotFound
 from ledger.domain.dates import Effective
 from ledger.domain.matching import close_matches
@@ -62,77 +67,6 @@ class Axes:
     on: date
     known_at: int | None = None
     include_planned: bool = False
-
-
-@dataclass
-class Row:
-    change: str
-    subject: str
-    aspect: str
-    other: str | None
-    value: str | None
-    extra_json: str | None  # parsed only when asked (`extra`): most rows never are
-    eff: date
-    effective: str
-    position: int
-    planned: bool
-
-    @cached_property
-    def extra(self) -> dict[str, Any] | None:
-        return json.loads(self.extra_json) if self.extra_json else None
-
-
-# The columns a Row is made of, in its fields' order: rows are read by position, not by name
-# (a lookup by name on each column of each row was most of the cost of reading a whole country).
-ROW_COLUMNS = ("change_id", "subject", "aspect", "other", "value", "extra", "eff_start",
-               "effective", "known_from", "planned")  # fmt: skip
-
-
-def _row(r: Any) -> Row:
-    change, subject, aspect, other, value, extra, eff, effective, position, planned = r
-    return Row(
-        change, subject, aspect, other, value, extra, _day(eff), effective, position, bool(planned)
-    )
-
-
-def _rows_from(result: Any) -> list[Row]:
-    """Rows straight from the driver's cursor: `_row` converts the date and the flag itself, and
-    a whole country is about a million rows, a third of whose reading was SQLAlchemy's per-row
-    fetching and processing."""
-    return [_row(r) for r in result.cursor]
-
-
-@lru_cache(maxsize=65_536)
-def _day(value: Any) -> date:
-    """A stored date (text on SQLite): a long history has a few thousand distinct days."""
-    return as_date(value)
-
-
-@dataclass
-class Period:
-    start: Row
-    end: Row | None = None
-
-    def covers(self, on: date) -> bool:
-        return self.start.eff <= on and (self.end is None or self.end.eff > on)
-
-
-def _periods(marks: list[tuple[Row, bool]]) -> list[Period]:
-    """Pair opening and closing rows, in effective order, into periods (same rule as the domain)."""
-    marks.sort(key=lambda m: (m[0].eff, 1 if m[1] else 0, m[0].position))
-    periods: list[Period] = []
-    current: Period | None = None
-    for row, opening in marks:
-        if opening:
-            if current is None:
-                current = Period(row)
-        elif current is not None:
-            current.end = row
-            periods.append(current)
-            current = None
-    if current is not None:
-        periods.append(current)
-    return periods
 
 
 @dataclass
@@ -213,6 +147,15 @@ class World:
         if chosen:
             return chosen[-1]
         return rows[0] if rows else None
+
+    def name_row(self, org: str) -> Row | None:
+        return self.latest(self.names.get(org, []))
+
+    def kind_row(self, org: str) -> Row | None:
+        return self.latest(self.kinds.get(org, []))
+
+    def post_row(self, post: str) -> Row:
+        return self.posts[post]
 
     def name(self, org: str) -> str:
         row = self.latest(self.names.get(org, []))
@@ -628,7 +571,7 @@ class Queries:
 
     def _structure(self, axes: Axes, *, kind: str | None, only: str | None) -> dict[str, Any]:
         with self.connect() as conn:
-            world = self.world(axes, conn)
+            world: World | Snapshot = self._snapshot(conn, axes) or self.world(axes, conn)
             codes = world.codes
             people = {
                 r.id: r.name
@@ -651,13 +594,32 @@ class Queries:
         result.sort(key=lambda e: (e["kind"] or "", e["name"].casefold()))
         return {"on": axes.on.isoformat(), "known_at": axes.known_at, "organisations": result}
 
+    @staticmethod
+    def _snapshot(conn: Connection, axes: Axes) -> Snapshot | None:
+        """The periods valid on the date, if they are current with the facts (a store made
+        before they existed is folded until a recorder opens it and cuts them)."""
+        at = cut_at(conn)
+        if (
+            at is None
+            or at
+            != conn.execute(
+                select(tracking.c.position).where(tracking.c.name == "readmodel")
+            ).scalar()
+        ):
+            return None
+        return Snapshot.read(conn, axes.on, axes.known_at, axes.include_planned)
+
     def _organisation(
-        self, world: World, org: str, codes: dict[str, dict[str, str]], people: dict[str, str]
+        self,
+        world: World | Snapshot,
+        org: str,
+        codes: dict[str, dict[str, str]],
+        people: dict[str, str],
     ) -> tuple[dict[str, Any], set[str]]:
         used: set[str] = set()
         start = world.start_of(org)
-        name_row = world.latest(world.names.get(org, []))
-        kind_row = world.latest(world.kinds.get(org, []))
+        name_row = world.name_row(org)
+        kind_row = world.kind_row(org)
         for row in (start, name_row, kind_row):
             if row is not None:
                 used.add(row.change)
@@ -688,7 +650,8 @@ class Queries:
             )
         posts = []
         for post in world.posts_of(org):
-            used.add(world.posts[post].change)
+            post_row = world.post_row(post)
+            used.add(post_row.change)
             holders = []
             for person, period in world.holders(post):
                 used.add(period.start.change)
@@ -703,7 +666,7 @@ class Queries:
                         "shadow": bool(flags.get("shadow")),
                     }
                 )
-            posts.append({"id": post, "title": world.posts[post].value, "holders": holders})
+            posts.append({"id": post, "title": post_row.value, "holders": holders})
         fact_list = []
         for row in world.facts_of(org):
             used.add(row.change)

@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.audit import uuid_hex
+from ledger.adapters.periods import TRACKING as PERIODS
+from ledger.adapters.periods import follow as periods_follow
 from ledger.adapters.tables import (  # noqa: F401 (also named from here by older code)
     READ_MODEL_TABLES,
     as_date,
@@ -38,6 +40,7 @@ from ledger.adapters.tables import (  # noqa: F401 (also named from here by olde
     fold,
     metadata,
     names,
+    periods,
     read_model_complete,
     tracking,
 )
@@ -387,6 +390,18 @@ class PendingRows:
                 fact["known_to"] = position
 
 
+def _subjects_of(conn: Connection, change_ids: set[str]) -> set[str]:
+    """The subjects of the facts of these changes (asked in chunks)."""
+    found: set[str] = set()
+    ordered = sorted(change_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        found.update(
+            conn.execute(select(facts.c.subject).where(facts.c.change_id.in_(chunk))).scalars()
+        )
+    return found
+
+
 def _supersede_stored(conn: Connection, later: dict[str, int]) -> None:
     """Close the rows of changes projected in earlier batches that this batch superseded."""
     if not later:
@@ -454,11 +469,14 @@ class ReadModel:
 
     @staticmethod
     def set_position(conn: Connection, position: int) -> None:
+        """The read model is current up to `position`, and so are the periods if they are kept
+        (the caller has cut the periods of every subject whose facts changed)."""
         done = conn.execute(
             update(tracking).where(tracking.c.name == "readmodel").values(position=position)
         )
         if not done.rowcount:
             conn.execute(insert(tracking).values(name="readmodel", position=position))
+        conn.execute(update(tracking).where(tracking.c.name == PERIODS).values(position=position))
 
     def apply(
         self, conn: Connection, events: Iterable[tuple[int, ChangeEvent | StoredChange]]
@@ -472,7 +490,8 @@ class ReadModel:
         batch = [(p, e if isinstance(e, StoredChange) else StoredChange.of(e)) for p, e in events]
         if not batch:
             return 0
-        self.store(conn, self.project_all(batch))
+        touched = self.store(conn, self.project_all(batch))
+        periods_follow(conn, touched, batch[-1][0])
         return batch[-1][0]
 
     def project_all(self, batch: Iterable[tuple[int, StoredChange]]) -> PendingRows:
@@ -486,10 +505,11 @@ class ReadModel:
         return pending
 
     @staticmethod
-    def store(conn: Connection, pending: PendingRows) -> None:
+    def store(conn: Connection, pending: PendingRows) -> set[str]:
         """Write a projected batch: close the rows of earlier changes it corrects, and insert its
         rows but those of changes, entities and names the read model already holds (a change
-        projected again by a batch that began in the middle of its stored events)."""
+        projected again by a batch that began in the middle of its stored events). Returns the
+        subjects whose facts it changed."""
         recorded = _present(conn, changes.c.change_id, set(pending.changes))
         for key in recorded:
             row = pending.changes.pop(key)
@@ -507,6 +527,8 @@ class ReadModel:
         bulk_insert(conn, facts, [row for group in pending.facts.values() for row in group])
         bulk_insert(conn, entities, new_entities)
         bulk_insert(conn, names, new_names)
+        touched = {row["subject"] for group in pending.facts.values() for row in group}
+        return touched | _subjects_of(conn, set(pending.later))
 
     def project(self, position: int, change: StoredChange, pending: PendingRows) -> None:
         """The rows one change adds to the read model, into `pending` (no database needed)."""
@@ -592,6 +614,6 @@ class ReadModel:
 
     @staticmethod
     def clear(conn: Connection) -> None:
-        for table in (facts, changes, names, entities):
+        for table in (facts, changes, names, entities, periods):
             conn.execute(delete(table))
-        conn.execute(delete(tracking).where(tracking.c.name == "readmodel"))
+        conn.execute(delete(tracking).where(tracking.c.name.in_(("readmodel", PERIODS))))

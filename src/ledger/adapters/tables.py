@@ -90,6 +90,36 @@ names = Table(
     Index("ledger_names_entity", "entity_id"),
 )
 
+# The state of every body, membership, post and holding cut into validity intervals on both axes:
+# a row holds over valid time [valid_from, valid_to) (None: unbounded) as known from log position
+# `known_from` until `known_to`. Derived from `ledger_facts` by adapters/periods.py (the timeline's
+# rules), so a question about a date reads the rows valid on it instead of folding every fact.
+# `views` says which answers a row belongs to: 1 without plans, 2 with plans, 3 both.
+periods = Table(
+    "ledger_periods",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(32), nullable=False),
+    Column("aspect", String(16), nullable=False),
+    Column("other", String(32), nullable=True),
+    Column("value", Text, nullable=True),
+    Column("extra", Text, nullable=True),
+    Column("change_id", String(32), nullable=False),
+    Column("effective", String(16), nullable=False),
+    Column("eff_start", Date, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("planned", Boolean, nullable=False),
+    Column("first_eff", Date, nullable=False),
+    Column("first_position", Integer, nullable=False),
+    Column("valid_from", Date, nullable=True),
+    Column("valid_to", Date, nullable=True),
+    Column("views", Integer, nullable=False),
+    Column("known_from", Integer, nullable=False),
+    Column("known_to", Integer, nullable=True),
+    Index("ledger_periods_valid", "known_to", "valid_to"),
+    Index("ledger_periods_subject", "subject", "known_to"),
+)
+
 tracking = Table(
     "ledger_tracking",
     metadata,
@@ -97,7 +127,7 @@ tracking = Table(
     Column("position", Integer, nullable=False),
 )
 
-READ_MODEL_TABLES = (changes, facts, entities, names, tracking)
+READ_MODEL_TABLES = (changes, facts, entities, names, periods, tracking)
 
 
 def fold(text: str) -> str:

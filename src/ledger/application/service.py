@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ledger.adapters import audit as audit_tables
+from ledger.adapters import periods
 from ledger.adapters.audit import seal_log, stored_records
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ChangeReader, ReadModel, stored_change_id
@@ -186,8 +187,20 @@ class LedgerApp(Application[UUID]):
             with self.engine.begin() as conn:
                 if not read_model_complete(conn):
                     ReadModel.add_missing_indexes(conn)
+            if self._periods_missing():
+                # A store made before the periods existed: cut them once, under the write lock.
+                with self.writing() as session:
+                    conn = session.connection()
+                    if periods.current(conn) is None:
+                        periods.cut_all(conn, ReadModel.position(conn))
         except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError):
             pass
+        except PermissionDenied:
+            pass
+
+    def _periods_missing(self) -> bool:
+        with self.engine.connect() as conn:
+            return periods.current(conn) is None
 
     # --- transactions ----------------------------------------------------------------------
     @contextmanager
@@ -1008,6 +1021,7 @@ class LedgerApp(Application[UUID]):
             with ReadModel.without_indexes(conn):
                 project_in_workers(self, conn, workers, progress)
                 self.catch_up(conn, batch=5000, progress=progress)
+            periods.cut_all(conn, ReadModel.position(conn))
             return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
 
 

@@ -1,0 +1,442 @@
+"""The read model's periods: the facts of each subject cut into validity intervals on both axes.
+
+A subject's periods are a function of its facts as known at a log position (the timeline's rules,
+domain/timeline.py). Whenever the facts of a subject change (a change adds some, a correction or a
+retraction closes some), its periods are cut again for each position at which they changed, and
+the rows that no longer hold are closed at that position (`known_to`) while the new ones are
+inserted from it (`known_from`). So the rows known at any position are exactly the periods of the
+facts known then, and `structure --on D --known-at K` reads the rows valid on D and known at K
+through an index instead of folding every fact.
+
+Two answers are kept apart: without plans (the default) and with them (`--include-planned`); a
+row's `views` says which it belongs to (1, 2, or 3 for both).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from ledger.adapters.tables import as_date, bulk_insert, facts, periods, tracking
+from ledger.domain.timeline import Segment, lifetime, pair, succession
+
+TRACKING = "periods"  # the tracking row: present once the periods are current with the facts
+
+# What the cutting reads of a fact, in this order.
+FACT_COLUMNS = ("id", "change_id", "known_from", "known_to", "planned", "subject", "aspect",
+                "other", "value", "extra", "eff_start", "effective")  # fmt: skip
+
+_LIFE = {"start": 0, "attest": 1, "mention": 1, "end": 2}
+_PAIRED = {
+    "member_start": ("member", True),
+    "member_end": ("member", False),
+    "rel_start": ("relation", True),
+    "rel_end": ("relation", False),
+    "appt_start": ("holder", True),
+    "appt_end": ("holder", False),
+}
+ASPECTS = (*_LIFE, "name", "kind", "code", *_PAIRED, "post_start", "post_end", "fact")
+
+
+@dataclass(slots=True)
+class Fact:
+    id: int
+    change_id: str
+    known_from: int
+    known_to: int | None
+    planned: bool
+    subject: str
+    aspect: str
+    other: str | None
+    value: str | None
+    extra: str | None
+    eff: date
+    effective: str
+
+    def known_at(self, position: int) -> bool:
+        return self.known_from <= position and (self.known_to is None or self.known_to > position)
+
+
+def _fact(row: Any) -> Fact:
+    fid, change, known_from, known_to, planned, subject, aspect, other, value, extra, eff, text = (
+        row
+    )
+    return Fact(
+        fid, change, known_from, known_to, bool(planned), subject, aspect, other, value, extra,
+        _day(eff), text,
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=65_536)
+def _day(value: Any) -> date:
+    return as_date(value)
+
+
+def _order(fact: Fact) -> tuple[date, int, int]:
+    return (fact.eff, fact.known_from, fact.id)
+
+
+def _eff(fact: Fact) -> date:
+    return fact.eff
+
+
+def group_of(fact: Fact) -> tuple[str, ...] | None:
+    """Which of the subject's periods a fact bears on (None: none; edges, transfers, decisions)."""
+    a = fact.aspect
+    if a in _LIFE:
+        return ("life",)
+    if a in ("name", "kind"):
+        return (a,)
+    if a == "code":
+        return ("code", _scheme(fact))
+    if a in _PAIRED:
+        aspect = _PAIRED[a][0]
+        return (aspect, fact.value or "", fact.other or "") if aspect == "relation" else (
+            aspect, fact.other or "",
+        )  # fmt: skip
+    if a in ("post_start", "post_end"):
+        return ("post",)
+    if a == "fact":
+        return ("fact", fact.value or "", _function(fact) or "")
+    return None
+
+
+def _scheme(fact: Fact) -> str:
+    return str(json.loads(fact.extra).get("scheme", "code")) if fact.extra else "code"
+
+
+def _function(fact: Fact) -> str | None:
+    if not fact.extra or '"function"' not in fact.extra:
+        return None
+    found = json.loads(fact.extra).get("function")
+    return None if found is None else str(found)
+
+
+# A period row as it is compared and stored, without `views` and the known-at columns:
+# (subject, aspect, other, value, extra, change_id, effective, eff_start, position, planned,
+#  first_eff, first_position, valid_from, valid_to)
+PeriodRow = tuple[Any, ...]
+
+
+def _row(
+    aspect: str,
+    basis: Fact,
+    segment: Segment[Fact],
+    *,
+    other: str | None = None,
+    value: str | None = None,
+    extra: str | None = None,
+    first: Fact | None = None,
+) -> PeriodRow:
+    first = first or basis
+    return (
+        basis.subject, aspect, other, value, extra, basis.change_id, basis.effective, basis.eff,
+        basis.known_from, basis.planned, first.eff, first.known_from, segment.start, segment.end,
+    )  # fmt: skip
+
+
+def cut(group: tuple[str, ...], known: list[Fact]) -> list[PeriodRow]:
+    """The period rows of one group of a subject's facts (those known, in effective and recorded
+    order): the timeline's rules applied to each kind of period."""
+    if not known:
+        return []
+    kind = group[0]
+    if kind == "life":
+        marks: list[list[Fact]] = [[], [], []]
+        for f in known:
+            marks[_LIFE[f.aspect]].append(f)
+        return [
+            _row("life", s.basis, s, value="start" if s.basis.aspect == "start" else "seen")
+            for s in lifetime(marks[0], marks[1], marks[2], _eff)
+        ]
+    if kind in ("name", "kind"):
+        return [
+            _row(kind, s.basis, s, value=s.basis.value)
+            for s in succession(known, _eff, earliest_before=True)
+        ]
+    if kind == "code":
+        last = known[-1]
+        return [
+            _row(
+                "code",
+                last,
+                Segment(last, None, None),
+                value=last.value,
+                extra=group[1],
+                first=known[0],
+            )
+        ]
+    if kind == "fact":
+        return [
+            _row("fact", s.basis, s, value=s.basis.value, extra=s.basis.extra, first=known[0])
+            for s in succession(known, _eff)
+        ]
+    if kind == "post":
+        opened = [f for f in known if f.aspect == "post_start"]
+        ended = [f for f in known if f.aspect == "post_end"]
+        if not opened:
+            return []
+        start = opened[0]
+        end = ended[0].eff if ended else None
+        if end is not None and end <= start.eff:
+            return []
+        return [_row("post", start, Segment(start, start.eff, end), other=start.other,
+                     value=start.value, first=start)]  # fmt: skip
+    segments = pair([(f, _PAIRED[f.aspect][1]) for f in known], _eff)
+    return [
+        _row(
+            kind,
+            s.basis,
+            s,
+            other=s.basis.other,
+            value=s.basis.value,
+            extra=s.basis.extra if kind == "holder" else None,
+            first=known[0],
+        )
+        for s in segments
+    ]
+
+
+def cut_at(group: tuple[str, ...], ordered: list[Fact], position: int) -> dict[PeriodRow, int]:
+    """The group's rows as known at a position, each with the views it belongs to."""
+    known = [f for f in ordered if f.known_at(position)]
+    found: dict[PeriodRow, int] = {}
+    for row in cut(group, [f for f in known if not f.planned]):
+        found[row] = found.get(row, 0) | 1
+    for row in cut(group, known) if any(f.planned for f in known) else list(found):
+        found[row] = found.get(row, 0) | 2
+    return found
+
+
+@dataclass
+class _Open:
+    """A row open (known_to None) as the cutting goes: stored (`id`) or about to be (`new`)."""
+
+    id: int | None = None
+    new: list[Any] | None = None
+
+
+class Cutter:
+    """Cuts subjects' periods position by position and collects the rows to close and insert."""
+
+    def __init__(self) -> None:
+        self.inserts: list[list[Any]] = []
+        self.closes: list[tuple[int, int]] = []  # (position, id)
+
+    def subject(
+        self,
+        facts_of: list[Fact],
+        after: int,
+        upto: int | None,
+        stored: dict[tuple[PeriodRow, int], int],
+    ) -> None:
+        """Cut one subject's periods at each position after `after` (up to `upto`) where its facts
+        changed. `stored` are its rows open now, (row, views) -> id."""
+        groups: dict[tuple[str, ...], list[Fact]] = defaultdict(list)
+        for f in sorted(facts_of, key=_order):
+            key = group_of(f)
+            if key is not None:
+                groups[key].append(f)
+        opened: dict[tuple[str, ...], dict[tuple[PeriodRow, int], _Open]] = defaultdict(dict)
+        for (row, views), row_id in stored.items():
+            key = group_of_row(row)
+            opened[key][(row, views)] = _Open(id=row_id)
+        moments: dict[int, set[tuple[str, ...]]] = defaultdict(set)
+        for key, members in groups.items():
+            for f in members:
+                for p in (f.known_from, f.known_to):
+                    if p is not None and p > after and (upto is None or p <= upto):
+                        moments[p].add(key)
+        for position in sorted(moments):
+            for key in sorted(moments[position]):
+                now = {(row, views) for row, views in cut_at(key, groups[key], position).items()}
+                before = opened[key]
+                for gone in [k for k in before if k not in now]:
+                    held = before.pop(gone)
+                    if held.new is not None:
+                        held.new[-1] = position
+                    else:
+                        assert held.id is not None
+                        self.closes.append((position, held.id))
+                for added in now - before.keys():
+                    row, views = added
+                    new = [*row, views, position, None]
+                    self.inserts.append(new)
+                    before[added] = _Open(new=new)
+
+    def write(self, conn: Connection) -> None:
+        if self.closes:
+            conn.execute(
+                update(periods)
+                .where(periods.c.id == bindparam("row"))
+                .values(known_to=bindparam("at")),
+                [{"row": row_id, "at": at} for at, row_id in self.closes],
+            )
+        if self.inserts:
+            dates = _date_form(conn)
+            flag = _flag_form(conn)
+            rows = []
+            for r in self.inserts:
+                (subject, aspect, other, value, extra, change, effective, eff, position, planned,
+                 first_eff, first_position, valid_from, valid_to, views, known_from,
+                 known_to) = r  # fmt: skip
+                rows.append({
+                    "subject": subject, "aspect": aspect, "other": other, "value": value,
+                    "extra": extra, "change_id": change, "effective": effective,
+                    "eff_start": dates(eff), "position": position, "planned": flag(planned),
+                    "first_eff": dates(first_eff), "first_position": first_position,
+                    "valid_from": dates(valid_from), "valid_to": dates(valid_to),
+                    "views": views, "known_from": known_from, "known_to": known_to,
+                })  # fmt: skip
+            bulk_insert(conn, periods, rows)
+        self.inserts, self.closes = [], []
+
+
+def group_of_row(row: PeriodRow) -> tuple[str, ...]:
+    """The group a stored period row was cut from (the inverse of `group_of` on its basis)."""
+    aspect, other, value, extra = row[1], row[2], row[3], row[4]
+    if aspect == "code":
+        return ("code", extra or "code")
+    if aspect == "relation":
+        return ("relation", value or "", other or "")
+    if aspect in ("member", "holder"):
+        return (aspect, other or "")
+    if aspect == "fact":
+        function = json.loads(extra).get("function") if extra and '"function"' in extra else None
+        return ("fact", value or "", "" if function is None else str(function))
+    return (aspect,)
+
+
+def _date_form(conn: Connection) -> Any:
+    process = periods.c.eff_start.type._cached_bind_processor(conn.dialect)
+    return (lambda d: None if d is None else process(d)) if process else (lambda d: d)
+
+
+def _flag_form(conn: Connection) -> Any:
+    process = periods.c.planned.type._cached_bind_processor(conn.dialect)
+    return process if process else (lambda b: b)
+
+
+# --- keeping the periods current ------------------------------------------------------------------
+
+
+def current(conn: Connection) -> int | None:
+    """The position the periods are current at, or None if they were never cut (a store made
+    before the periods existed, or one whose read model is being rebuilt)."""
+    found = conn.execute(select(tracking.c.position).where(tracking.c.name == TRACKING)).scalar()
+    return None if found is None else int(found)
+
+
+def _set_current(conn: Connection, position: int) -> None:
+    done = conn.execute(
+        update(tracking).where(tracking.c.name == TRACKING).values(position=position)
+    )
+    if not done.rowcount:
+        conn.execute(insert(tracking).values(name=TRACKING, position=position))
+
+
+def follow(conn: Connection, subjects: Iterable[str], upto: int) -> None:
+    """Cut again the periods of the subjects whose facts the read model changed up to `upto`
+    (inside the transaction that changed them). Nothing happens while the periods are not current:
+    `cut_all` makes them so."""
+    after = current(conn)
+    if after is None:
+        return
+    wanted = sorted(set(subjects))
+    cutter = Cutter()
+    for chunk in _chunks(wanted):
+        by_subject: dict[str, list[Fact]] = defaultdict(list)
+        for f in _facts(conn, periods_subjects=chunk):
+            by_subject[f.subject].append(f)
+        stored: dict[str, dict[tuple[PeriodRow, int], int]] = defaultdict(dict)
+        for row_id, row, views in _open_rows(conn, chunk):
+            stored[row[0]][(row, views)] = row_id
+        for subject in chunk:
+            cutter.subject(by_subject.get(subject, []), after, upto, stored.get(subject, {}))
+    cutter.write(conn)
+    _set_current(conn, max(after, upto))
+
+
+def cut_all(conn: Connection, upto: int) -> None:
+    """Cut every subject's periods over the whole log, from nothing (a rebuild, or a store made
+    before the periods existed)."""
+    conn.execute(delete(periods))
+    cutter = Cutter()
+    subject: str | None = None
+    pending: list[Fact] = []
+    for f in _facts(conn):
+        if f.subject != subject:
+            if pending:
+                cutter.subject(pending, 0, None, {})
+            subject, pending = f.subject, []
+            if len(cutter.inserts) > 20_000:
+                cutter.write(conn)
+        pending.append(f)
+    if pending:
+        cutter.subject(pending, 0, None, {})
+    cutter.write(conn)
+    _set_current(conn, upto)
+
+
+def _facts(conn: Connection, periods_subjects: list[str] | None = None) -> Iterator[Fact]:
+    query = select(*[facts.c[c] for c in FACT_COLUMNS]).where(facts.c.aspect.in_(ASPECTS))
+    if periods_subjects is not None:
+        query = query.where(facts.c.subject.in_(periods_subjects))
+    else:
+        query = query.order_by(facts.c.subject)
+    cursor: Any = conn.execute(query).cursor
+    for r in cursor:
+        yield _fact(r)
+
+
+_ROW_COLUMNS = ("id", "subject", "aspect", "other", "value", "extra", "change_id", "effective",
+                "eff_start", "position", "planned", "first_eff", "first_position", "valid_from",
+                "valid_to", "views")  # fmt: skip
+
+
+def _open_rows(conn: Connection, subjects: list[str]) -> Iterator[tuple[int, PeriodRow, int]]:
+    cursor: Any = conn.execute(
+        select(*[periods.c[c] for c in _ROW_COLUMNS]).where(
+            periods.c.subject.in_(subjects), periods.c.known_to.is_(None)
+        )
+    ).cursor
+    for r in cursor:
+        (row_id, subject, aspect, other, value, extra, change, effective, eff, position, planned,
+         first_eff, first_position, valid_from, valid_to, views) = r  # fmt: skip
+        yield (
+            row_id,
+            (
+                subject,
+                aspect,
+                other,
+                value,
+                extra,
+                change,
+                effective,
+                _day(eff),
+                position,
+                bool(planned),
+                _day(first_eff),
+                first_position,
+                _maybe_day(valid_from),
+                _maybe_day(valid_to),
+            ),
+            views,
+        )
+
+
+def _maybe_day(value: Any) -> date | None:
+    return None if value is None else _day(value)
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]

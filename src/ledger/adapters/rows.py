@@ -1,0 +1,84 @@
+"""What a question reads of the read model: a fact row, and a period paired from two of them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property, lru_cache
+from typing import Any
+
+from ledger.adapters.tables import as_date
+from ledger.domain.timeline import pair
+
+
+@dataclass
+class Row:
+    change: str
+    subject: str
+    aspect: str
+    other: str | None
+    value: str | None
+    extra_json: str | None  # parsed only when asked (`extra`): most rows never are
+    eff: date
+    effective: str
+    position: int
+    planned: bool
+
+    @cached_property
+    def extra(self) -> dict[str, Any] | None:
+        return json.loads(self.extra_json) if self.extra_json else None
+
+
+# The columns a Row is made of, in its fields' order: rows are read by position, not by name
+# (a lookup by name on each column of each row was most of the cost of reading a whole country).
+ROW_COLUMNS = ("change_id", "subject", "aspect", "other", "value", "extra", "eff_start",
+               "effective", "known_from", "planned")  # fmt: skip
+
+
+def row_of(r: Any) -> Row:
+    change, subject, aspect, other, value, extra, eff, effective, position, planned = r
+    return Row(
+        change,
+        subject,
+        aspect,
+        other,
+        value,
+        extra,
+        day_of(eff),
+        effective,
+        position,
+        bool(planned),
+    )
+
+
+def rows_from(result: Any) -> list[Row]:
+    """Rows straight from the driver's cursor: `row_of` converts the date and the flag itself, and
+    a whole country is about a million rows, a third of whose reading was SQLAlchemy's per-row
+    fetching and processing."""
+    return [row_of(r) for r in result.cursor]
+
+
+@lru_cache(maxsize=65_536)
+def day_of(value: Any) -> date:
+    """A stored date (text on SQLite): a long history has a few thousand distinct days."""
+    return as_date(value)
+
+
+@dataclass
+class Period:
+    start: Row
+    end: Row | None = None
+
+    def covers(self, on: date) -> bool:
+        return self.start.eff <= on and (self.end is None or self.end.eff > on)
+
+
+def periods_of(marks: list[tuple[Row, bool]]) -> list[Period]:
+    """Pair opening and closing rows into periods, by the timeline's rule."""
+    marks.sort(key=lambda m: (m[0].eff, m[0].position))
+    return [Period(s.basis, s.closer) for s in pair(marks, _eff)]
+
+
+def _eff(row: Row) -> date:
+    return row.eff

@@ -1,0 +1,179 @@
+"""The whole system on a date, read from the periods valid on it (on both axes), not folded.
+
+A `Snapshot` answers what the structure asks of a `World` (in force, names, kinds, memberships,
+relationships, posts, holders, facts) from the rows of `ledger_periods` valid on the date and known
+at the position: one indexed read, each row already the answer for its stretch of time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Connection
+
+from ledger.adapters.rows import Period, Row, day_of
+from ledger.adapters.tables import periods
+
+_COLUMNS = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
+            "position", "planned", "first_eff", "first_position")  # fmt: skip
+
+
+@dataclass
+class Snapshot:
+    on: date
+    life: dict[str, Row] = field(default_factory=dict)
+    names: dict[str, Row] = field(default_factory=dict)
+    kinds: dict[str, Row] = field(default_factory=dict)
+    code_rows: dict[str, list[tuple[Any, str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    # (first mark's (day, position), other, row) per subject: the order a fold meets them in
+    memberships: dict[str, list[tuple[Any, str, Row]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    members_of: dict[str, list[tuple[Any, str, Row]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    relations: dict[str, list[tuple[Any, tuple[str, str, str], Row]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    posts: dict[str, Row] = field(default_factory=dict)
+    posts_by_org: dict[str, list[tuple[Any, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    holdings: dict[str, list[tuple[str, Row]]] = field(default_factory=lambda: defaultdict(list))
+    fact_rows: dict[str, list[tuple[Any, Row]]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def read(
+        cls, conn: Connection, on: date, known_at: int | None, include_planned: bool
+    ) -> Snapshot:
+        c = periods.c
+        known = (
+            and_(c.known_from <= known_at, or_(c.known_to.is_(None), c.known_to > known_at))
+            if known_at is not None
+            else c.known_to.is_(None)
+        )
+        query = select(*[c[name] for name in _COLUMNS]).where(
+            known,
+            c.views.op("&")(2 if include_planned else 1) != 0,
+            or_(c.valid_to.is_(None), c.valid_to > on),
+            or_(c.valid_from.is_(None), c.valid_from <= on),
+        )
+        snapshot = cls(on)
+        cursor: Any = conn.execute(query).cursor
+        for r in cursor:
+            snapshot._add(r)
+        return snapshot
+
+    def _add(self, r: Any) -> None:
+        subject, aspect, other, value, extra, change, effective, eff, position, planned = r[:10]
+        order = (day_of(r[10]), r[11])
+        row = Row(
+            change, subject, aspect, other, value, extra, day_of(eff), effective, position,
+            bool(planned),
+        )  # fmt: skip
+        if aspect == "life":
+            row.aspect = "start" if value == "start" else "seen"
+            self.life[subject] = row
+        elif aspect == "name":
+            self.names[subject] = row
+        elif aspect == "kind":
+            self.kinds[subject] = row
+        elif aspect == "code":
+            self.code_rows[subject].append((order, extra or "code", value or ""))
+        elif aspect == "member":
+            assert other is not None
+            self.memberships[subject].append((order, other, row))
+            self.members_of[other].append((order, subject, row))
+        elif aspect == "relation":
+            assert other is not None and value is not None
+            entry = (order, (subject, value, other), row)
+            self.relations[subject].append(entry)
+            if other != subject:
+                self.relations[other].append(entry)
+        elif aspect == "post":
+            assert other is not None
+            self.posts[subject] = row
+            self.posts_by_org[other].append((order, subject))
+        elif aspect == "holder":
+            assert other is not None
+            self.holdings[subject].append((other, row))
+        elif aspect == "fact":
+            self.fact_rows[subject].append((order, row))
+
+    # --- what the structure asks --------------------------------------------------------------
+    @property
+    def codes(self) -> dict[str, dict[str, str]]:
+        """Each body's codes by scheme, schemes in the order they were first recorded."""
+        return {
+            subject: {scheme: code for _, scheme, code in sorted(rows, key=_first)}
+            for subject, rows in self.code_rows.items()
+        }
+
+    def start_of(self, org: str) -> Row | None:
+        return self.life.get(org)
+
+    def in_force(self, org: str) -> bool:
+        return org in self.life
+
+    def organisations(self) -> list[str]:
+        return sorted(self.life)
+
+    def name_row(self, org: str) -> Row | None:
+        return self.names.get(org)
+
+    def kind_row(self, org: str) -> Row | None:
+        return self.kinds.get(org)
+
+    def name(self, org: str) -> str:
+        row = self.names.get(org)
+        return row.value or org if row else org
+
+    def kind(self, org: str) -> str | None:
+        row = self.kinds.get(org)
+        return row.value if row else None
+
+    def member_of(self, org: str) -> list[tuple[str, Period]]:
+        return [
+            (body, Period(row))
+            for _, body, row in sorted(self.memberships.get(org, ()), key=_first)
+            if self.in_force(body)
+        ]
+
+    def members(self, body: str) -> list[tuple[str, Period]]:
+        return [
+            (member, Period(row))
+            for _, member, row in sorted(self.members_of.get(body, ()), key=_first)
+            if self.in_force(member)
+        ]
+
+    def relationships(self, org: str) -> list[tuple[str, str, str, Period]]:
+        return [
+            (subject, relation, obj, Period(row))
+            for _, (subject, relation, obj), row in sorted(self.relations.get(org, ()), key=_first)
+            if self.in_force(subject) and self.in_force(obj)
+        ]
+
+    def posts_of(self, org: str) -> list[str]:
+        found = [post for _, post in sorted(self.posts_by_org.get(org, ()), key=_first)]
+        return sorted(found, key=lambda p: self.posts[p].value or "")
+
+    def post_row(self, post: str) -> Row:
+        return self.posts[post]
+
+    def holders(self, post: str) -> list[tuple[str, Period]]:
+        found = [(person, Period(row)) for person, row in self.holdings.get(post, ())]
+        return sorted(found, key=lambda h: (h[1].start.eff, h[1].start.position))
+
+    def facts_of(self, org: str) -> list[Row]:
+        rows = [row for _, row in sorted(self.fact_rows.get(org, ()), key=_first)]
+        return sorted(rows, key=lambda r: (r.value or "", r.eff))
+
+
+def _first(entry: tuple[Any, ...]) -> Any:
+    return entry[0]
