@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.tables import as_date, bulk_insert, facts, periods, tracking
+from ledger.adapters.tables import as_date, bulk_insert, entities, facts, periods, tracking
 from ledger.domain.timeline import Segment, lifetime, pair, succession
 
 TRACKING = "periods"  # the tracking row: present once the periods are current with the facts
@@ -114,9 +114,14 @@ def _scheme(fact: Fact) -> str:
 
 
 def _function(fact: Fact) -> str | None:
-    if not fact.extra or '"function"' not in fact.extra:
+    return function_of(fact.extra)
+
+
+def function_of(extra: str | None) -> str | None:
+    """The function a fact is about, from its extra fields as stored (most are about none)."""
+    if not extra or '"function"' not in extra or '"function": null' in extra:
         return None
-    found = json.loads(fact.extra).get("function")
+    found = json.loads(extra).get("function")
     return None if found is None else str(found)
 
 
@@ -310,7 +315,7 @@ def group_of_row(row: PeriodRow) -> tuple[str, ...]:
     if aspect in ("member", "holder"):
         return (aspect, other or "")
     if aspect == "fact":
-        function = json.loads(extra).get("function") if extra and '"function"' in extra else None
+        function = function_of(extra)
         return ("fact", value or "", "" if function is None else str(function))
     return (aspect,)
 
@@ -343,26 +348,90 @@ def _set_current(conn: Connection, position: int) -> None:
         conn.execute(insert(tracking).values(name=TRACKING, position=position))
 
 
-def follow(conn: Connection, subjects: Iterable[str], upto: int) -> None:
+# The period rows each kind of fact is cut into.
+PERIOD_ASPECT = {
+    **dict.fromkeys(_LIFE, "life"),
+    **{a: a for a in ("name", "kind", "code", "fact")},
+    **{a: kind for a, (kind, _) in _PAIRED.items()},
+    "post_start": "post",
+    "post_end": "post",
+}
+
+
+def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], upto: int) -> None:
     """Cut again the periods of the subjects whose facts the read model changed up to `upto`
-    (inside the transaction that changed them). Nothing happens while the periods are not current:
-    `cut_all` makes them so."""
+    (inside the transaction that changed them), `touched` naming the aspects of the facts that
+    changed and `changed` the changes whose facts were added or closed. Nothing happens while the periods are not current: `cut_all` makes them so.
+
+    Only the groups whose facts changed are cut, from their own facts; of a body's mentions (one
+    per change that acts on it: thousands for a busy body), only those that changed and the first
+    of the others are read, which is all a lifetime takes from them."""
     after = current(conn)
     if after is None:
         return
-    wanted = sorted(set(subjects))
     cutter = Cutter()
-    for chunk in _chunks(wanted):
-        by_subject: dict[str, list[Fact]] = defaultdict(list)
-        for f in _facts(conn, periods_subjects=chunk):
-            by_subject[f.subject].append(f)
-        stored: dict[str, dict[tuple[PeriodRow, int], int]] = defaultdict(dict)
-        for row_id, row, views in _open_rows(conn, chunk):
-            stored[row[0]][(row, views)] = row_id
+    for chunk in _chunks(
+        sorted(s for s, aspects in touched.items() if aspects & PERIOD_ASPECT.keys())
+    ):
+        # Each family of facts is read for the subjects whose facts of that family changed.
+        families: dict[str, list[str]] = defaultdict(list)
         for subject in chunk:
-            cutter.subject(by_subject.get(subject, []), after, upto, stored.get(subject, {}))
+            for family in {PERIOD_ASPECT[a] for a in touched[subject] if a in PERIOD_ASPECT}:
+                families[family].append(subject)
+        by_subject: dict[str, list[Fact]] = defaultdict(list)
+        stored: dict[str, dict[tuple[PeriodRow, int], int]] = defaultdict(dict)
+        for family, subjects in families.items():
+            aspects = sorted(a for a, f in PERIOD_ASPECT.items() if f == family and a != "mention")
+            query = _fact_query().where(facts.c.subject.in_(subjects), facts.c.aspect.in_(aspects))
+            if family == "life":
+                query = query.union_all(*_mention_queries(subjects, changed, after))
+            for f in _read_facts(conn, query):
+                by_subject[f.subject].append(f)
+            for row_id, row, views in _open_rows(conn, subjects, family):
+                stored[row[0]][(row, views)] = row_id
+        for subject in chunk:
+            facts_of = _distinct(by_subject.get(subject, []))
+            cutter.subject(facts_of, after, upto, stored.get(subject, {}))
     cutter.write(conn)
     _set_current(conn, max(after, upto))
+
+
+def _mention_queries(subjects: list[str], changed: set[str], after: int) -> list[Any]:
+    """The subjects' mentions that changed after `after`, and the first of the others, without
+    plans and with them (each found by a step along the subject index, whatever the number of
+    mentions)."""
+    c = facts.c
+    altered = []
+    for chunk in _chunks(sorted(changed)):
+        altered.append(
+            _fact_query().where(
+                c.change_id.in_(chunk), c.subject.in_(subjects), c.aspect == "mention"
+            )
+        )
+    firsts = []
+    for only_happened in (True, False):
+        m = facts.alias("m")
+        conditions = [
+            m.c.subject == entities.c.id, m.c.aspect == "mention", m.c.known_from <= after,
+            m.c.known_to.is_(None),
+        ]  # fmt: skip
+        if only_happened:
+            conditions.append(m.c.planned.is_(False))
+        first = (
+            select(m.c.id)
+            .where(*conditions)
+            .order_by(m.c.eff_start, m.c.known_from, m.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        ids = select(first).where(entities.c.id.in_(subjects))
+        firsts.append(_fact_query().where(c.id.in_(ids)))
+    return [*altered, *firsts]
+
+
+def _distinct(found: list[Fact]) -> list[Fact]:
+    """The same first mention may come from both views' queries."""
+    return list({f.id: f for f in found}.values())
 
 
 def cut_all(conn: Connection, upto: int) -> None:
@@ -386,15 +455,20 @@ def cut_all(conn: Connection, upto: int) -> None:
     _set_current(conn, upto)
 
 
-def _facts(conn: Connection, periods_subjects: list[str] | None = None) -> Iterator[Fact]:
-    query = select(*[facts.c[c] for c in FACT_COLUMNS]).where(facts.c.aspect.in_(ASPECTS))
-    if periods_subjects is not None:
-        query = query.where(facts.c.subject.in_(periods_subjects))
-    else:
-        query = query.order_by(facts.c.subject)
+def _fact_query() -> Any:
+    return select(*[facts.c[c] for c in FACT_COLUMNS])
+
+
+def _read_facts(conn: Connection, query: Any) -> Iterator[Fact]:
     cursor: Any = conn.execute(query).cursor
     for r in cursor:
         yield _fact(r)
+
+
+def _facts(conn: Connection) -> Iterator[Fact]:
+    """Every fact the periods are cut from, subject by subject."""
+    query = _fact_query().where(facts.c.aspect.in_(ASPECTS)).order_by(facts.c.subject)
+    return _read_facts(conn, query)
 
 
 _ROW_COLUMNS = ("id", "subject", "aspect", "other", "value", "extra", "change_id", "effective",
@@ -402,10 +476,14 @@ _ROW_COLUMNS = ("id", "subject", "aspect", "other", "value", "extra", "change_id
                 "valid_to", "views")  # fmt: skip
 
 
-def _open_rows(conn: Connection, subjects: list[str]) -> Iterator[tuple[int, PeriodRow, int]]:
+def _open_rows(
+    conn: Connection, subjects: list[str], aspect: str
+) -> Iterator[tuple[int, PeriodRow, int]]:
     cursor: Any = conn.execute(
         select(*[periods.c[c] for c in _ROW_COLUMNS]).where(
-            periods.c.subject.in_(subjects), periods.c.known_to.is_(None)
+            periods.c.subject.in_(subjects),
+            periods.c.known_to.is_(None),
+            periods.c.aspect == aspect,
         )
     ).cursor
     for r in cursor:

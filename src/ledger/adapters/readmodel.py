@@ -390,15 +390,16 @@ class PendingRows:
                 fact["known_to"] = position
 
 
-def _subjects_of(conn: Connection, change_ids: set[str]) -> set[str]:
-    """The subjects of the facts of these changes (asked in chunks)."""
-    found: set[str] = set()
+def _aspects_of(conn: Connection, change_ids: set[str]) -> set[tuple[str, str]]:
+    """The (subject, aspect) of the facts of these changes (asked in chunks)."""
+    found: set[tuple[str, str]] = set()
     ordered = sorted(change_ids)
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
-        found.update(
-            conn.execute(select(facts.c.subject).where(facts.c.change_id.in_(chunk))).scalars()
+        rows = conn.execute(
+            select(facts.c.subject, facts.c.aspect).where(facts.c.change_id.in_(chunk))
         )
+        found.update((row[0], row[1]) for row in rows)
     return found
 
 
@@ -490,8 +491,8 @@ class ReadModel:
         batch = [(p, e if isinstance(e, StoredChange) else StoredChange.of(e)) for p, e in events]
         if not batch:
             return 0
-        touched = self.store(conn, self.project_all(batch))
-        periods_follow(conn, touched, batch[-1][0])
+        touched, changed = self.store(conn, self.project_all(batch))
+        periods_follow(conn, touched, changed, batch[-1][0])
         return batch[-1][0]
 
     def project_all(self, batch: Iterable[tuple[int, StoredChange]]) -> PendingRows:
@@ -505,11 +506,12 @@ class ReadModel:
         return pending
 
     @staticmethod
-    def store(conn: Connection, pending: PendingRows) -> set[str]:
+    def store(conn: Connection, pending: PendingRows) -> tuple[dict[str, set[str]], set[str]]:
         """Write a projected batch: close the rows of earlier changes it corrects, and insert its
         rows but those of changes, entities and names the read model already holds (a change
         projected again by a batch that began in the middle of its stored events). Returns the
-        subjects whose facts it changed."""
+        subjects whose facts it changed, with the aspects of those facts, and the changes whose
+        facts it added or closed."""
         recorded = _present(conn, changes.c.change_id, set(pending.changes))
         for key in recorded:
             row = pending.changes.pop(key)
@@ -527,8 +529,13 @@ class ReadModel:
         bulk_insert(conn, facts, [row for group in pending.facts.values() for row in group])
         bulk_insert(conn, entities, new_entities)
         bulk_insert(conn, names, new_names)
-        touched = {row["subject"] for group in pending.facts.values() for row in group}
-        return touched | _subjects_of(conn, set(pending.later))
+        touched: dict[str, set[str]] = {}
+        for group in pending.facts.values():
+            for row in group:
+                touched.setdefault(row["subject"], set()).add(row["aspect"])
+        for subject, aspect in _aspects_of(conn, set(pending.later)):
+            touched.setdefault(subject, set()).add(aspect)
+        return touched, set(pending.changes) | set(pending.later)
 
     def project(self, position: int, change: StoredChange, pending: PendingRows) -> None:
         """The rows one change adds to the read model, into `pending` (no database needed)."""

@@ -61,7 +61,8 @@ facts = Table(
     Column("extra", Text, nullable=True),
     Column("eff_start", Date, nullable=False),
     Column("effective", String(16), nullable=False),
-    Index("ledger_facts_subject", "subject", "aspect"),
+    # By subject and aspect, in effective order: a body's first mention is read from it directly.
+    Index("ledger_facts_subject", "subject", "aspect", "eff_start"),
     Index("ledger_facts_other", "other", "aspect"),
     Index("ledger_facts_aspect_date", "aspect", "eff_start"),
     Index("ledger_facts_change", "change_id"),
