@@ -221,103 +221,82 @@ def cut_at(group: tuple[str, ...], ordered: list[Fact], position: int) -> dict[P
     return found
 
 
-@dataclass
-class _Open:
-    """A row open (known_to None) as the cutting goes: stored (`id`) or about to be (`new`)."""
-
-    id: int | None = None
-    new: list[Any] | None = None
-
-
 class Cutter:
     """Cuts subjects' periods position by position and collects the rows to close and insert."""
 
     def __init__(self) -> None:
         self.inserts: list[list[Any]] = []
-        self.closes: list[tuple[int, int]] = []  # (position, id)
+        self.closes: list[tuple[int, PeriodRow, int]] = []  # (position, row, views)
 
-    def subject(
-        self,
-        facts_of: list[Fact],
-        after: int,
-        upto: int | None,
-        stored: dict[tuple[PeriodRow, int], int],
-    ) -> None:
+    def subject(self, facts_of: list[Fact], after: int, upto: int | None) -> None:
         """Cut one subject's periods at each position after `after` (up to `upto`) where its facts
-        changed. `stored` are its rows open now, (row, views) -> id."""
+        changed. The rows open at `after` are the periods of the facts known then: they are cut
+        again rather than read back (the property test holds the stored rows to that)."""
         groups: dict[tuple[str, ...], list[Fact]] = defaultdict(list)
         for f in sorted(facts_of, key=_order):
             key = group_of(f)
             if key is not None:
                 groups[key].append(f)
-        opened: dict[tuple[str, ...], dict[tuple[PeriodRow, int], _Open]] = defaultdict(dict)
-        for (row, views), row_id in stored.items():
-            key = group_of_row(row)
-            opened[key][(row, views)] = _Open(id=row_id)
         moments: dict[int, set[tuple[str, ...]]] = defaultdict(set)
         for key, members in groups.items():
             for f in members:
                 for p in (f.known_from, f.known_to):
                     if p is not None and p > after and (upto is None or p <= upto):
                         moments[p].add(key)
+        # Each open row: None if stored, else the row about to be inserted.
+        opened: dict[tuple[str, ...], dict[tuple[PeriodRow, int], list[Any] | None]] = {}
         for position in sorted(moments):
             for key in sorted(moments[position]):
-                now = {(row, views) for row, views in cut_at(key, groups[key], position).items()}
+                if key not in opened:
+                    opened[key] = dict.fromkeys(cut_at(key, groups[key], after).items())
+                now = set(cut_at(key, groups[key], position).items())
                 before = opened[key]
                 for gone in [k for k in before if k not in now]:
                     held = before.pop(gone)
-                    if held.new is not None:
-                        held.new[-1] = position
+                    if held is not None:
+                        held[-1] = position
                     else:
-                        assert held.id is not None
-                        self.closes.append((position, held.id))
+                        self.closes.append((position, *gone))
                 for added in now - before.keys():
                     row, views = added
                     new = [*row, views, position, None]
                     self.inserts.append(new)
-                    before[added] = _Open(new=new)
+                    before[added] = new
 
     def write(self, conn: Connection) -> None:
         if self.closes:
+            c = periods.c
+            same = [c[name].is_not_distinct_from(bindparam(f"_{name}")) for name in _IDENTITY]
             conn.execute(
-                update(periods)
-                .where(periods.c.id == bindparam("row"))
-                .values(known_to=bindparam("at")),
-                [{"row": row_id, "at": at} for at, row_id in self.closes],
+                update(periods).where(c.known_to.is_(None), *same).values(known_to=bindparam("at")),
+                [
+                    {
+                        "at": at,
+                        **{f"_{k}": v for k, v in zip(_IDENTITY, (*row, views), strict=True)},
+                    }
+                    for at, row, views in self.closes
+                ],
             )
         if self.inserts:
             dates = _date_form(conn)
             flag = _flag_form(conn)
             rows = []
             for r in self.inserts:
-                (subject, aspect, other, value, extra, change, effective, eff, position, planned,
-                 first_eff, first_position, valid_from, valid_to, views, known_from,
-                 known_to) = r  # fmt: skip
-                rows.append({
-                    "subject": subject, "aspect": aspect, "other": other, "value": value,
-                    "extra": extra, "change_id": change, "effective": effective,
-                    "eff_start": dates(eff), "position": position, "planned": flag(planned),
-                    "first_eff": dates(first_eff), "first_position": first_position,
-                    "valid_from": dates(valid_from), "valid_to": dates(valid_to),
-                    "views": views, "known_from": known_from, "known_to": known_to,
-                })  # fmt: skip
+                values = dict(zip(_STORED, r, strict=True))
+                for name in ("eff_start", "first_eff", "valid_from", "valid_to"):
+                    values[name] = dates(values[name])
+                values["planned"] = flag(values["planned"])
+                rows.append(values)
             bulk_insert(conn, periods, rows)
         self.inserts, self.closes = [], []
 
 
-def group_of_row(row: PeriodRow) -> tuple[str, ...]:
-    """The group a stored period row was cut from (the inverse of `group_of` on its basis)."""
-    aspect, other, value, extra = row[1], row[2], row[3], row[4]
-    if aspect == "code":
-        return ("code", extra or "code")
-    if aspect == "relation":
-        return ("relation", value or "", other or "")
-    if aspect in ("member", "holder"):
-        return (aspect, other or "")
-    if aspect == "fact":
-        function = function_of(extra)
-        return ("fact", value or "", "" if function is None else str(function))
-    return (aspect,)
+# A period row's columns in the order of `PeriodRow` and `views` (what tells two rows apart), and
+# those with the known-at columns (what is stored).
+_IDENTITY = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
+             "position", "planned", "first_eff", "first_position", "valid_from", "valid_to",
+             "views")  # fmt: skip
+_STORED = (*_IDENTITY, "known_from", "known_to")
 
 
 def _date_form(conn: Connection) -> Any:
@@ -379,7 +358,6 @@ def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], up
             for family in {PERIOD_ASPECT[a] for a in touched[subject] if a in PERIOD_ASPECT}:
                 families[family].append(subject)
         by_subject: dict[str, list[Fact]] = defaultdict(list)
-        stored: dict[str, dict[tuple[PeriodRow, int], int]] = defaultdict(dict)
         for family, subjects in families.items():
             aspects = sorted(a for a, f in PERIOD_ASPECT.items() if f == family and a != "mention")
             query = _fact_query().where(facts.c.subject.in_(subjects), facts.c.aspect.in_(aspects))
@@ -387,11 +365,9 @@ def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], up
                 query = query.union_all(*_mention_queries(subjects, changed, after))
             for f in _read_facts(conn, query):
                 by_subject[f.subject].append(f)
-            for row_id, row, views in _open_rows(conn, subjects, family):
-                stored[row[0]][(row, views)] = row_id
         for subject in chunk:
             facts_of = _distinct(by_subject.get(subject, []))
-            cutter.subject(facts_of, after, upto, stored.get(subject, {}))
+            cutter.subject(facts_of, after, upto)
     cutter.write(conn)
     _set_current(conn, max(after, upto))
 
@@ -444,13 +420,13 @@ def cut_all(conn: Connection, upto: int) -> None:
     for f in _facts(conn):
         if f.subject != subject:
             if pending:
-                cutter.subject(pending, 0, None, {})
+                cutter.subject(pending, 0, None)
             subject, pending = f.subject, []
             if len(cutter.inserts) > 20_000:
                 cutter.write(conn)
         pending.append(f)
     if pending:
-        cutter.subject(pending, 0, None, {})
+        cutter.subject(pending, 0, None)
     cutter.write(conn)
     _set_current(conn, upto)
 
@@ -469,50 +445,6 @@ def _facts(conn: Connection) -> Iterator[Fact]:
     """Every fact the periods are cut from, subject by subject."""
     query = _fact_query().where(facts.c.aspect.in_(ASPECTS)).order_by(facts.c.subject)
     return _read_facts(conn, query)
-
-
-_ROW_COLUMNS = ("id", "subject", "aspect", "other", "value", "extra", "change_id", "effective",
-                "eff_start", "position", "planned", "first_eff", "first_position", "valid_from",
-                "valid_to", "views")  # fmt: skip
-
-
-def _open_rows(
-    conn: Connection, subjects: list[str], aspect: str
-) -> Iterator[tuple[int, PeriodRow, int]]:
-    cursor: Any = conn.execute(
-        select(*[periods.c[c] for c in _ROW_COLUMNS]).where(
-            periods.c.subject.in_(subjects),
-            periods.c.known_to.is_(None),
-            periods.c.aspect == aspect,
-        )
-    ).cursor
-    for r in cursor:
-        (row_id, subject, aspect, other, value, extra, change, effective, eff, position, planned,
-         first_eff, first_position, valid_from, valid_to, views) = r  # fmt: skip
-        yield (
-            row_id,
-            (
-                subject,
-                aspect,
-                other,
-                value,
-                extra,
-                change,
-                effective,
-                _day(eff),
-                position,
-                bool(planned),
-                _day(first_eff),
-                first_position,
-                _maybe_day(valid_from),
-                _maybe_day(valid_to),
-            ),
-            views,
-        )
-
-
-def _maybe_day(value: Any) -> date | None:
-    return None if value is None else _day(value)
 
 
 def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
