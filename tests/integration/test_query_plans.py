@@ -66,7 +66,14 @@ def fact_scans(engine: sa.Engine, statement: str, params: Any) -> list[str]:
     lines = plan(engine, statement, params)
     for line in lines:
         if engine.dialect.name == "sqlite":
-            if "ledger_facts" in line and not any(f"INDEX {i} " in line for i in FACT_INDEXES):
+            # A row fetched by its own id (a fact found first through the subject index, as the
+            # periods find a body's first mention) is a lookup too.
+            by_id = "ledger_facts USING INTEGER PRIMARY KEY (rowid=?)" in line
+            if (
+                "ledger_facts" in line
+                and not by_id
+                and not any(f"INDEX {i} " in line for i in FACT_INDEXES)
+            ):
                 bad.append(line)
         elif re.search(r"Seq Scan on ledger_facts", line):
             # PostgreSQL weighs indexes by statistics, which a table this small cannot give
