@@ -329,3 +329,33 @@ def test_a_correction_undone_in_the_read_model_is_found(
     assert "the read model's ledger_facts differs from a rebuild" in line
     cli.ok("rebuild")
     assert "the read model equals a rebuild" in cli.ok("verify", "--checkpoint", str(checkpoint))
+
+
+def test_a_period_that_differs_from_the_facts_is_found(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    # `structure` answers from the periods: a name changed there alone would be a false answer,
+    # so verify holds the periods to the facts as it holds the facts to the log.
+    checkpoint, _ = checkpointed
+    before = cli.ok("structure", "--on", "2019-04-01", "--format", "json")
+    with admin.begin() as conn:
+        position = conn.execute(
+            sa.text(
+                "SELECT known_from FROM ledger_periods WHERE aspect = 'name' "
+                "ORDER BY known_from LIMIT 1 OFFSET 4"
+            )
+        ).scalar_one()
+        conn.execute(
+            sa.text(
+                "UPDATE ledger_periods SET value = 'Somewhere Else' "
+                "WHERE known_from = :p AND aspect = 'name'"
+            ),
+            {"p": position},
+        )
+    assert "Somewhere Else" in cli.ok("structure", "--on", "2019-04-01", "--format", "json")
+    line = verify_fails_at(cli, checkpoint, position)
+    assert "the read model's ledger_periods differ from a rebuild" in line
+    # `ledger rebuild` mends it.
+    cli.ok("rebuild")
+    assert cli.ok("structure", "--on", "2019-04-01", "--format", "json") == before
+    assert "the read model equals a rebuild" in cli.ok("verify", "--checkpoint", str(checkpoint))

@@ -15,7 +15,7 @@ row's `views` says which it belongs to (1, 2, or 3 for both).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -297,6 +297,8 @@ _IDENTITY = ("subject", "aspect", "other", "value", "extra", "change_id", "effec
              "position", "planned", "first_eff", "first_position", "valid_from", "valid_to",
              "views")  # fmt: skip
 _STORED = (*_IDENTITY, "known_from", "known_to")
+_DATES = [_STORED.index(name) for name in ("eff_start", "first_eff", "valid_from", "valid_to")]
+_PLANNED = _STORED.index("planned")
 
 
 def _date_form(conn: Connection) -> Any:
@@ -429,6 +431,54 @@ def cut_all(conn: Connection, upto: int) -> None:
         cutter.subject(pending, 0, None)
     cutter.write(conn)
     _set_current(conn, upto)
+
+
+def first_difference(conn: Connection) -> int | None:
+    """The first log position at which the stored periods differ from the periods cut from the
+    stored facts (None: they agree, or the periods are not kept yet). `verify` asks this once it
+    has checked the facts against the log: the periods are then held to the log too. Subject by
+    subject, so that a national ledger's periods are never all in memory."""
+    if current(conn) is None:
+        return None
+    c = periods.c
+    stored_query = select(*[c[name] for name in _STORED]).order_by(c.subject)
+    stored_cursor: Any = conn.execute(stored_query).cursor
+    stored: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for r in stored_cursor:
+        stored[r[0]].append(_normal(r))
+    found: list[int] = []
+
+    def compare(subject: str, facts_of: list[Fact]) -> None:
+        cutter = Cutter()
+        cutter.subject(facts_of, 0, None)
+        expected = Counter(_normal(tuple(r)) for r in cutter.inserts)
+        held = Counter(stored.pop(subject, []))
+        if expected != held:
+            differing = set(expected) ^ set(held)
+            found.append(min(r[-2] for r in differing) if differing else 0)
+
+    subject: str | None = None
+    pending: list[Fact] = []
+    for f in _facts(conn):
+        if f.subject != subject:
+            if subject is not None:
+                compare(subject, pending)
+            subject, pending = f.subject, []
+        pending.append(f)
+    if subject is not None:
+        compare(subject, pending)
+    for rows in stored.values():  # periods of subjects without facts
+        found.extend(r[-2] for r in rows)
+    return min(found) if found else None
+
+
+def _normal(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A period row as stored or as cut, in one form (dates as dates, flags as booleans)."""
+    values = list(row)
+    for at in _DATES:
+        values[at] = None if values[at] is None else _day(values[at])
+    values[_PLANNED] = bool(values[_PLANNED])
+    return tuple(values)
 
 
 def _fact_query() -> Any:

@@ -21,6 +21,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from ledger.adapters import periods
 from ledger.adapters.audit import driver_rows, stored_rows
 from ledger.adapters.readmodel import ChangeReader, PendingRows, ReadModel, stored_change_id
 from ledger.adapters.tables import changes, entities, facts, names
@@ -279,6 +280,13 @@ def conclude(live: Connection, partials: list[Partial], until: int) -> list[Find
     }
     if live_names != set().union(*(p.names for p in partials)):
         findings.append(Finding("the read model's ledger_names differ from a rebuild"))
+    if not findings:
+        # The facts equal a rebuild: the periods must equal the periods cut from them.
+        differs = periods.first_difference(live)
+        if differs is not None:
+            findings.append(
+                Finding("the read model's ledger_periods differ from a rebuild", differs)
+            )
     return findings
 
 
