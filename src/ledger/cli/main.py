@@ -229,20 +229,28 @@ def handled() -> Iterator[None]:
 
 @contextmanager
 def loading() -> Iterator[None]:
-    """Load what a command uses with the cycle collector off, then freeze what was loaded.
-
-    Modules, their classes and the tables SQLAlchemy and pydantic build as they load live as long
-    as the process and hold no garbage, yet the collector walked them again and again while they
-    loaded (a tenth of `ledger record`). Frozen, they are skipped by the collections the command's
-    own work triggers."""
+    """Load what a command uses (and open its store) with the cycle collector off: modules, their
+    classes and the tables SQLAlchemy and pydantic build as they load live as long as the process
+    and hold no garbage, yet the collector walked them again and again while they loaded."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def frozen() -> Iterator[None]:
+    """While a command runs, what it has loaded is frozen, so the collections its own work triggers
+    walk only what it builds; it is handed back to the collector afterwards, for a caller that
+    goes on in the same process (a test). `run` freezes it again as the process ends."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextmanager
@@ -254,10 +262,11 @@ def ledger(ctx: typer.Context) -> Iterator["Ledger"]:
     with handled():
         with loading():
             opened = open_ledger(state.db)
-        try:
-            yield opened
-        finally:
-            opened.close()
+        with frozen():
+            try:
+                yield opened
+            finally:
+                opened.close()
 
 
 @contextmanager
@@ -275,10 +284,11 @@ def reading(ctx: typer.Context) -> Iterator["Reader"]:
     with collector_paused(), handled():
         with loading():
             opened = open_reader(state.db)
-        try:
-            yield opened
-        finally:
-            opened.close()
+        with frozen():
+            try:
+                yield opened
+            finally:
+                opened.close()
 
 
 def axes(
@@ -1470,7 +1480,12 @@ from ledger.cli import ods as _ods  # noqa: F401,E402
 
 
 def run() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # The process ends here: frozen, what it holds is not walked again by the collections
+        # of its exit but left to the operating system.
+        gc.freeze()
 
 
 if __name__ == "__main__":
