@@ -107,9 +107,11 @@ def events_table(name: str = EVENTS_TABLE) -> Table:
     )
 
 
-# The ledger transaction this context is inside, if any: the recorder and the application's
-# read-model writes share its connection.
-_current: ContextVar[Connection | None] = ContextVar("ledger_transaction", default=None)
+# The ledger transaction this context is inside, if any, and whether it writes: the recorder and
+# the application's read-model writes share its connection.
+_current: ContextVar[tuple[Connection, bool] | None] = ContextVar(
+    "ledger_transaction", default=None
+)
 
 
 def in_transaction() -> bool:
@@ -144,7 +146,7 @@ class Database:
         self.engine: Engine = create_engine(url)
         if schema and self.engine.dialect.name == "postgresql":
             configure_schema(self.engine, schema)
-        # Threads of one process queue here for SQLite's single writer, as they did before.
+        # Threads of one process queue here for SQLite's one writer, not on its busy timeout.
         self.write_lock: Lock | None = None
         if self.engine.dialect.name == "sqlite":
             configure_sqlite(self.engine)
@@ -158,7 +160,10 @@ class Database:
         eventsourcing's persistence errors."""
         current = _current.get()
         if current is not None:
-            yield current
+            conn, writes = current
+            if commit and not writes:
+                raise ProgrammingError("a write cannot join a transaction begun to read")
+            yield conn
             return
         lock = self.write_lock if commit else None
         if lock is not None:
@@ -168,7 +173,7 @@ class Database:
             with self.engine.connect() as conn:
                 if commit:
                     conn.execution_options(ledger_write=True)
-                token = _current.set(conn)
+                token = _current.set((conn, commit))
                 with conn.begin() as outer:
                     yield conn
                     if not commit:
