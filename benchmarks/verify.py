@@ -112,8 +112,8 @@ def build(url: str, count: int, seed: int) -> dict[str, float]:
                 conn.execute(insert, batch)
         timings["write"] = time.perf_counter() - started
         started = time.perf_counter()
-        with led.app.writing() as session:
-            seal_log(session.connection())
+        with led.app.writing() as conn:
+            seal_log(conn)
         timings["seal"] = time.perf_counter() - started
         started = time.perf_counter()
         led.app.rebuild()

@@ -2,20 +2,22 @@
 
 `open_ledger` builds the application (the one way in, for anything that appends); `open_reader`
 opens only the read model, for questions, without importing eventsourcing or building the app.
+Each imports what it uses when it is called: a command pays only for its own path at start-up.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ledger.adapters.queries import Queries
 from ledger.adapters.store import normalise_url, split_schema
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from ledger.adapters.queries import Queries
     from ledger.application.service import LedgerApp
 
 DATABASE_ENV = "LEDGER_DATABASE_URL"
@@ -26,8 +28,14 @@ class Ledger:
     """The application (the one way in) and the read-only queries, on one store."""
 
     app: LedgerApp
-    queries: Queries
     url: str
+
+    @cached_property
+    def queries(self) -> Queries:
+        """Built when first asked: recording a change needs none."""
+        from ledger.adapters.queries import Queries
+
+        return Queries(self.app.engine)
 
     def close(self) -> None:
         self.app.close()
@@ -67,7 +75,7 @@ def open_ledger(url: str | None = None) -> Ledger:
             schema  # a PostgreSQL schema of its own: postgresql://.../db?schema=NAME
         )
     app = LedgerApp(env)
-    return Ledger(app=app, queries=Queries(app.engine), url=resolved)
+    return Ledger(app=app, url=resolved)
 
 
 def open_reader(url: str | None = None) -> Reader:
@@ -76,6 +84,7 @@ def open_reader(url: str | None = None) -> Reader:
     the application, once."""
     from sqlalchemy import create_engine
 
+    from ledger.adapters.queries import Queries
     from ledger.adapters.store import StoreError, configure_schema, configure_sqlite
     from ledger.adapters.tables import read_model_complete
 

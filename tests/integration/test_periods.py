@@ -30,8 +30,7 @@ def _rows(ledger: Ledger) -> list[tuple[Any, ...]]:
 
 
 def _recut(ledger: Ledger) -> None:
-    with ledger.app.writing() as session:
-        conn = session.connection()
+    with ledger.app.writing() as conn:
         last = conn.execute(select(tracking.c.position).where(tracking.c.name == "readmodel"))
         periods.cut_all(conn, int(last.scalar() or 0))
 
@@ -67,8 +66,7 @@ def test_a_store_made_before_the_periods_gets_them_when_opened(ledger: Ledger, d
     days = [date(2010, 6, 1) + timedelta(days=300 * n) for n in range(12)]
     answers = {d: ledger.queries.structure(Axes(on=d)) for d in days}
     # An earlier version's store: no periods, no tracking row for them.
-    with ledger.app.writing() as session:
-        conn = session.connection()
+    with ledger.app.writing() as conn:
         conn.execute(delete(periods_table))
         conn.execute(delete(tracking).where(tracking.c.name == periods.TRACKING))
     with ledger.app.engine.connect() as conn:

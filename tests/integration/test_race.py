@@ -33,8 +33,7 @@ def test_the_loser_of_a_race_gets_a_conflict_naming_the_body(db_url: str) -> Non
                                    "sources": [{"source": "s", "locator": "l"}]}))  # fmt: skip
         loser, winner = rename("Loser name", "2015"), rename("Winner name", "2016")
         # Writer A has read the body's history and validated its change ...
-        with pytest.raises(ConcurrentChange, match="NEW Devon CCG"), a.app.writing() as session:
-            conn = session.connection()
+        with pytest.raises(ConcurrentChange, match="NEW Devon CCG"), a.app.writing() as conn:
             event = a.app._build(conn, loser, change_id_for(loser), request_digest(loser))
             aggregates = a.app._touch(event)
             # ... when writer B, in another connection, records a change to the same body.

@@ -58,8 +58,7 @@ class Audit:
     def checkpoint(self, sign_with: bytes | None = None) -> tuple[Checkpoint, int]:
         """Seal anything unsealed, check the chain from the start, and record a checkpoint of the
         whole log (signed when a key is given). Returns it and how many events it had to seal."""
-        with self.app.writing() as session:
-            conn = session.connection()
+        with self.app.writing() as conn:
             sealed = store.seal_log(conn)
             check = ChainCheck()
             check.run(pairs(store.stored_records(conn), store.chain_rows(conn)))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ledger.domain.dates import Effective
 from ledger.domain.events import RELATIONS, SourceRef
@@ -24,7 +24,8 @@ assert set(RELATIONS) == set(Relation.__args__)  # type: ignore[attr-defined]
 class Request(BaseModel):
     """The envelope every change has."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # Built on first use: a command validates one kind of change, not all of them.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
     id: str | None = Field(default=None, min_length=1, max_length=200)
     effective: Effective
     status: Literal["happened", "planned"] = "happened"
@@ -172,7 +173,7 @@ class RecordDecision(Request):
 class Amendment(BaseModel):
     """An entry that acts on a change already recorded (by its label or id) rather than on bodies."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
     id: str | None = Field(default=None, min_length=1, max_length=200)
     recorder: Name
     reason: Text
@@ -258,7 +259,12 @@ KINDS: tuple[str, ...] = (
 # Entries of a change file that act on a recorded change instead of recording a new kind of change.
 AMENDMENTS: tuple[str, ...] = ("corrected", "retracted")
 
-_adapter: TypeAdapter[Any] = TypeAdapter(ChangeRequest)
+# Each entry is validated by its own kind's model (the union's discriminator, looked up first):
+# the same errors, and only that model is built.
+_MODELS: dict[str, type[BaseModel]] = {
+    get_args(model.model_fields["change"].annotation)[0]: model
+    for model in get_args(get_args(ChangeRequest)[0])
+}
 
 
 class InvalidChange(ValueError):
@@ -276,7 +282,7 @@ def parse_change(data: dict[str, Any]) -> Any:
         known = ", ".join((*KINDS, *AMENDMENTS))
         raise InvalidChange(f"unknown kind of change {kind!r}; known kinds: {known}")
     try:
-        return _adapter.validate_python(data)
+        return _MODELS[kind].model_validate(data)
     except ValidationError as exc:
         raise InvalidChange(explain(exc)) from None
 

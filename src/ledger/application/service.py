@@ -31,17 +31,15 @@ from eventsourcing.persistence import (
     Recording,
     StoredEvent,
 )
-from eventsourcing_sqlalchemy.datastore import transactions
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
 
 from ledger.adapters import audit as audit_tables
 from ledger.adapters import periods
 from ledger.adapters.audit import seal_log, stored_records
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ChangeReader, ReadModel, stored_change_id
-from ledger.adapters.recorder import APPEND_LOCK
+from ledger.adapters.recorder import APPEND_LOCK, LedgerFactory, LedgerRecorder, in_transaction
 from ledger.adapters.store import guard_events
 from ledger.adapters.tables import changes, fold, read_model_complete
 from ledger.application import commands as cmd
@@ -167,13 +165,13 @@ class LedgerApp(Application[UUID]):
             super().__init__(env)
         except (PersistenceError, sqlalchemy.exc.SQLAlchemyError) as exc:
             raise StoreUnavailable(f"cannot open the ledger store: {_first_line(exc)}") from None
-        self.datastore = cast(Any, self.factory).datastore
-        self.engine: Engine = self.datastore.engine
+        self.database = cast(LedgerFactory, self.factory).database
+        self.engine: Engine = self.database.engine
         self._touched: list[str] = []
         self.readmodel = ReadModel(self.engine.dialect)
         self.aggregates = AggregateCache()
         self.names_memo = NameMemo()  # the resolver's names, kept between batches like aggregates
-        self.events_table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        self.events_table = cast(LedgerRecorder, self.recorder).events_table
         with self.engine.begin() as conn:
             ReadModel.create(conn)
             audit_tables.create(conn)
@@ -189,8 +187,7 @@ class LedgerApp(Application[UUID]):
                     ReadModel.add_missing_indexes(conn)
             if self._periods_missing():
                 # A store made before the periods existed: cut them once, under the write lock.
-                with self.writing() as session:
-                    conn = session.connection()
+                with self.writing() as conn:
                     if periods.current(conn) is None:
                         periods.cut_all(conn, ReadModel.position(conn))
         except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError):
@@ -204,7 +201,7 @@ class LedgerApp(Application[UUID]):
 
     # --- transactions ----------------------------------------------------------------------
     @contextmanager
-    def writing(self, *, lock_first: bool = False) -> Iterator[Session]:
+    def writing(self, *, lock_first: bool = False) -> Iterator[Connection]:
         """One write transaction. On SQLite it takes the write lock before anything is read; on
         PostgreSQL it validates optimistically and queues on the append lock only to insert, unless
         `lock_first` (used on a retry, so a hot body cannot make a writer lose again)."""
@@ -212,14 +209,10 @@ class LedgerApp(Application[UUID]):
         if not nested:
             self._touched = []
         try:
-            with self.datastore.transaction(commit=True) as session:
-                if not nested:
-                    conn = session.connection(execution_options={"ledger_write": True})
-                    if lock_first and conn.dialect.name == "postgresql":
-                        conn.execute(
-                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK}
-                        )
-                yield session
+            with self.database.transaction(commit=True) as conn:
+                if not nested and lock_first and conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+                yield conn
         except (IntegrityError, sqlalchemy.exc.IntegrityError):
             names = ", ".join(dict.fromkeys(self._touched)) or "the same records"
             raise ConcurrentChange(
@@ -294,8 +287,7 @@ class LedgerApp(Application[UUID]):
         nested = _in_transaction()
         batch: _Batch | None = None
         try:
-            with self.writing(lock_first=lock_first) as session:
-                conn = session.connection()
+            with self.writing(lock_first=lock_first) as conn:
                 memo: KnownNames | None = None
                 if not nested:
                     self._check_cache(conn)
@@ -690,8 +682,8 @@ class LedgerApp(Application[UUID]):
     @contextmanager
     def _transaction(self, dry_run: bool) -> Iterator[Connection]:
         try:
-            with self.writing() as session:
-                yield session.connection()
+            with self.writing() as conn:
+                yield conn
                 if dry_run:
                     raise _Rollback
         except _Rollback:
@@ -999,8 +991,8 @@ class LedgerApp(Application[UUID]):
         with self.engine.connect() as conn:
             behind = ReadModel.position(conn) < (self.recorder.max_notification_id() or 0)
         if behind:
-            with self.writing() as session:
-                self.catch_up(session.connection())
+            with self.writing() as conn:
+                self.catch_up(conn)
 
     def rebuild(
         self, progress: Callable[[int], None] | None = None, workers: int | None = None
@@ -1015,8 +1007,7 @@ class LedgerApp(Application[UUID]):
 
         if workers is None:
             workers = os.cpu_count() or 1
-        with self.writing() as session:
-            conn = session.connection()
+        with self.writing() as conn:
             ReadModel.clear(conn)
             with ReadModel.without_indexes(conn):
                 project_in_workers(self, conn, workers, progress)
@@ -1217,11 +1208,7 @@ def _is_named_new(event: ChangeEvent, body_id: UUID) -> bool:
 
 def _in_transaction() -> bool:
     """Whether this context is already inside a ledger transaction (which then does the writing)."""
-    try:
-        transactions.get()
-    except LookupError:
-        return False
-    return True
+    return in_transaction()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ command's options at start-up, and from strings it compiled each one (368, about
 `--help`). Names imported only for type checking are quoted where they are used.
 """
 
+import gc
 import inspect
 import os
 import sys
@@ -227,16 +228,45 @@ def handled() -> Iterator[None]:
 
 
 @contextmanager
+def loading() -> Iterator[None]:
+    """Load what a command uses (and open its store) with the cycle collector off: modules, their
+    classes and the tables SQLAlchemy and pydantic build as they load live as long as the process
+    and hold no garbage, yet the collector walked them again and again while they loaded."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def frozen() -> Iterator[None]:
+    """While a command runs, what it has loaded is frozen, so the collections its own work triggers
+    walk only what it builds; it is handed back to the collector afterwards, for a caller that
+    goes on in the same process (a test). `run` freezes it again as the process ends."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@contextmanager
 def ledger(ctx: typer.Context) -> Iterator["Ledger"]:
-    from ledger.bootstrap import open_ledger
+    with loading():
+        from ledger.bootstrap import open_ledger
 
     state: State = ctx.obj or State()
     with handled():
-        opened = open_ledger(state.db)
-        try:
-            yield opened
-        finally:
-            opened.close()
+        with loading():
+            opened = open_ledger(state.db)
+        with frozen():
+            try:
+                yield opened
+            finally:
+                opened.close()
 
 
 @contextmanager
@@ -246,16 +276,19 @@ def reading(ctx: typer.Context) -> Iterator["Reader"]:
     A question builds its answer, prints it and exits, leaving next to nothing in reference
     cycles: the cycle collector is off meanwhile, as it would only walk the answer again and
     again while it grows (a country's structure is millions of objects)."""
-    from ledger.adapters.queries import collector_paused
-    from ledger.bootstrap import open_reader
+    with loading():
+        from ledger.adapters.queries import collector_paused
+        from ledger.bootstrap import open_reader
 
     state: State = ctx.obj or State()
     with collector_paused(), handled():
-        opened = open_reader(state.db)
-        try:
-            yield opened
-        finally:
-            opened.close()
+        with loading():
+            opened = open_reader(state.db)
+        with frozen():
+            try:
+                yield opened
+            finally:
+                opened.close()
 
 
 def axes(
@@ -1220,8 +1253,9 @@ def _parse_codes(values: list[str]) -> dict[str, str]:
 
 
 def _submit(ctx: typer.Context, kind: str, fields: list[Field], values: dict[str, Any]) -> None:
-    from ledger.application.commands import InvalidChange, parse_change
-    from ledger.application.errors import InvalidInput
+    with loading():
+        from ledger.application.commands import InvalidChange, parse_change
+        from ledger.application.errors import InvalidInput
 
     sources = values.pop("sources") or []
     if not sources:
@@ -1446,7 +1480,12 @@ from ledger.cli import ods as _ods  # noqa: F401,E402
 
 
 def run() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # The process ends here: frozen, what it holds is not walked again by the collections
+        # of its exit but left to the operating system.
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import GetCoreSchemaHandler
-from pydantic_core import core_schema
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
 
 Precision = Literal["day", "month", "quarter", "year"]
 
@@ -93,6 +93,8 @@ class Effective:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        from pydantic_core import core_schema  # only models need it; questions parse dates alone
+
         def validate(value: Any) -> Effective:
             if isinstance(value, str):
                 return _parse_text(value)

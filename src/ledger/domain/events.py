@@ -41,7 +41,7 @@ class Party:
 
 
 class SourceRef(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     source: str = Field(min_length=1)
     locator: str = Field(min_length=1)
 
@@ -52,7 +52,7 @@ class SourceRef(BaseModel):
 class IntroducedBody(BaseModel):
     """A body a change brings into the ledger without an `established` record of its own."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     id: UUID
     name: str
     kind: str
@@ -62,7 +62,9 @@ class IntroducedBody(BaseModel):
 class ChangeEvent(BaseModel):
     """What every event carries: the change it belongs to, when it took effect, who recorded it and why."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Each class's validator is built when it is first used: a process that records or reads a
+    # few kinds of change does not build all of them at import.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     kind: ClassVar[str] = "change"
     class_version: ClassVar[int] = 1
