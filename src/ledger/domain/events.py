@@ -230,10 +230,6 @@ class Appointed(ChangeEvent):
     acting: bool = False
     shadow: bool = False
 
-    @property
-    def substantive(self) -> bool:
-        return not (self.interim or self.acting or self.shadow)
-
 
 class AppointmentEnded(ChangeEvent):
     kind: ClassVar[str] = "appointment_ended"
