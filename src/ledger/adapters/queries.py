@@ -989,60 +989,11 @@ class Queries:
 
 
 def summarise(kind: str, d: dict[str, Any], name: Any) -> str:
-    """One line saying what a change did, in words."""
-    n = name
-    match kind:
-        case "established":
-            return f"{d['name']} established ({d['org_kind']})" + (
-                " (on or before)" if d.get("on_or_before") else ""
-            )
-        case "renamed":
-            return f"{n(d['organisation'])} renamed {d['name']}"
-        case "reclassified":
-            return f"{n(d['organisation'])} reclassified as {d['org_kind']}"
-        case "closed":
-            return f"{n(d['organisation'])} closed"
-        case "merged":
-            preds = ", ".join(n(p) for p in d["predecessors"])
-            into = "new body" if d["into_new"] else "existing body"
-            return f"{preds} merged into {n(d['successor'])} ({into})"
-        case "split":
-            return f"{n(d['source'])} split into " + ", ".join(n(s) for s in d["successors"])
-        case "succeeded":
-            return f"{n(d['predecessor'])} succeeded by {n(d['successor'])}"
-        case "joined":
-            role = f" as {d['role']}" if d.get("role") else ""
-            return f"{n(d['member'])} joined {n(d['body'])}{role}"
-        case "left":
-            return f"{n(d['member'])} left {n(d['body'])}"
-        case "relationship_started":
-            return f"{n(d['subject'])} {d['relation']} {n(d['object'])} (started)"
-        case "relationship_ended":
-            return f"{n(d['subject'])} {d['relation']} {n(d['object'])} (ended)"
-        case "function_moved":
-            hc = f" with {d['headcount']} staff" if d.get("headcount") is not None else ""
-            return f"{d['function_name']} moved from {n(d['from_body'])} to {n(d['to_body'])}{hc}"
-        case "staff_transferred":
-            return f"{d['headcount']} {d['function_name']} staff transferred from {n(d['from_body'])} to {n(d['to_body'])}"
-        case "post_created":
-            return f"post {d['title']} created in {n(d['organisation'])}"
-        case "post_abolished":
-            return f"post {n(d['post'])} in {n(d['organisation'])} abolished"
-        case "appointed":
-            flags = [f for f in ("interim", "acting", "shadow") if d.get(f)]
-            flag = f" ({', '.join(flags)})" if flags else ""
-            return f"{d['person_name']} appointed {n(d['post'])}, {n(d['organisation'])}{flag}"
-        case "appointment_ended":
-            return f"{n(d['person'])} left post {n(d['post'])}, {n(d['organisation'])}"
-        case "fact_recorded":
-            unit = f" {d['unit']}" if d.get("unit") else ""
-            fn = f" ({d['function_name']})" if d.get("function_name") else ""
-            return f"{n(d['subject'])}: {d['attribute']}{fn} = {d['value']}{unit}"
-        case "decision_recorded":
-            return f"{n(d['body'])} decided: {d['decision']}"
-        case "retracted" | "cancelled":
-            return f"{kind} change {d.get('retracts', '')[:8]}"
-    return kind
+    """One line saying what a change did, in words, as its kind declares (domain/kinds.py)."""
+    from ledger.domain.kinds import KINDS
+
+    declared = KINDS.get("retracted" if kind == "cancelled" else kind)
+    return declared.sentence(d, name) if declared is not None else kind
 
 
 def _is_uuid(value: Any) -> bool:

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any, cast
 from uuid import UUID
 
@@ -45,7 +44,9 @@ from ledger.adapters.tables import (  # noqa: F401 (also named from here by olde
     tracking,
 )
 from ledger.domain.dates import Effective
-from ledger.domain.events import ChangeEvent, Party
+from ledger.domain.declaration import Assertion, Party
+from ledger.domain.events import ChangeEvent
+from ledger.domain.kinds import KINDS
 
 
 @dataclass(slots=True)
@@ -70,11 +71,9 @@ class StoredChange:
         return _hex(self.data["change_id"])
 
     def parties(self) -> list[Party]:
-        """The event class's own `parties()`, read off the stored fields (ids stay strings)."""
-        view = SimpleNamespace(**self.data)
-        if "touched" in self.data:
-            view.touched = tuple(Party(**p) for p in self.data["touched"])
-        return self.cls.parties(cast(Any, view))
+        """The change's parties as its kind declares them, read off the stored fields (ids stay
+        strings)."""
+        return KINDS[self.cls.kind].parties_of(self.data.__getitem__)
 
 
 def _hex(value: str) -> str:
@@ -130,14 +129,7 @@ def stored_change_id(state: bytes) -> str | None:
     return text.decode().replace("-", "")
 
 
-@dataclass(slots=True)
-class FactRow:
-    subject: str
-    aspect: str
-    other: str | None = None
-    value: str | None = None
-    extra: dict[str, Any] | None = None
-
+FactRow = Assertion  # a row of `ledger_facts`, before its dates and positions
 
 _MENTIONS = ("acts", "ends", "attests")
 # json.dumps(value, sort_keys=True), without building an encoder per call (twice per event).
@@ -146,106 +138,19 @@ _COMMON_FIELDS = frozenset(ChangeEvent.model_fields)
 
 
 def assertions(change: StoredChange) -> list[FactRow]:
-    """The rows one change asserts; the read model's whole interpretation of the vocabulary."""
+    """The rows one change asserts: the bodies it introduces, a mention of each body it acts on,
+    and the rows its kind declares (domain/kinds.py)."""
     d = change.data
     rows: list[FactRow] = []
     for body in d["introduced"]:
         rows.append(FactRow(_hex(body["id"]), "name", value=body["name"]))
         rows.append(FactRow(_hex(body["id"]), "kind", value=body["kind"]))
         rows.extend(_code_rows(_hex(body["id"]), body["codes"]))
-    for party in change.parties():
+    kind = KINDS[change.kind]
+    for party in kind.parties_of(d.__getitem__):
         if party.entity == "organisation" and party.role in _MENTIONS:
             rows.append(FactRow(_hex(str(party.id)), "mention"))
-    match change.kind:
-        case "established":
-            org = _hex(d["organisation"])
-            rows.append(FactRow(org, "attest" if d["on_or_before"] else "start"))
-            rows.append(FactRow(org, "name", value=d["name"]))
-            rows.append(FactRow(org, "kind", value=d["org_kind"]))
-            rows.extend(_code_rows(org, d["codes"]))
-        case "renamed":
-            rows.append(FactRow(_hex(d["organisation"]), "name", value=d["name"]))
-        case "reclassified":
-            rows.append(FactRow(_hex(d["organisation"]), "kind", value=d["org_kind"]))
-        case "closed":
-            rows.append(FactRow(_hex(d["organisation"]), "end"))
-        case "merged":
-            successor = _hex(d["successor"])
-            for p in d["predecessors"]:
-                rows.append(FactRow(_hex(p), "end"))
-                rows.append(FactRow(_hex(p), "edge", other=successor, value="merged"))
-            if d["into_new"]:
-                rows.append(FactRow(successor, "start"))
-        case "split":
-            source = _hex(d["source"])
-            if not d["source_continues"]:
-                rows.append(FactRow(source, "end"))
-            new = set(d["new_successors"])
-            for s in d["successors"]:
-                if s in new:
-                    rows.append(FactRow(_hex(s), "start"))
-                rows.append(FactRow(source, "edge", other=_hex(s), value="split"))
-        case "succeeded":
-            rows.append(
-                FactRow(
-                    _hex(d["predecessor"]), "edge", other=_hex(d["successor"]), value="succeeded"
-                )
-            )
-        case "joined":
-            rows.append(
-                FactRow(_hex(d["member"]), "member_start", other=_hex(d["body"]), value=d["role"])
-            )
-        case "left":
-            rows.append(FactRow(_hex(d["member"]), "member_end", other=_hex(d["body"])))
-        case "relationship_started":
-            rows.append(
-                FactRow(
-                    _hex(d["subject"]), "rel_start", other=_hex(d["object"]), value=d["relation"]
-                )
-            )
-        case "relationship_ended":
-            rows.append(
-                FactRow(_hex(d["subject"]), "rel_end", other=_hex(d["object"]), value=d["relation"])
-            )
-        case "function_moved" | "staff_transferred":
-            rows.append(
-                FactRow(
-                    _hex(d["from_body"]),
-                    "transfer",
-                    other=_hex(d["to_body"]),
-                    value=d["function_name"],
-                    extra={"headcount": d["headcount"], "moved": change.kind == "function_moved"},
-                )
-            )
-        case "post_created":
-            rows.append(
-                FactRow(
-                    _hex(d["post"]), "post_start", other=_hex(d["organisation"]), value=d["title"]
-                )
-            )
-        case "post_abolished":
-            rows.append(FactRow(_hex(d["post"]), "post_end", other=_hex(d["organisation"])))
-        case "appointed":
-            flags = {"interim": d["interim"], "acting": d["acting"], "shadow": d["shadow"]}
-            rows.append(
-                FactRow(
-                    _hex(d["post"]),
-                    "appt_start",
-                    other=_hex(d["person"]),
-                    value=d["person_name"],
-                    extra=flags,
-                )
-            )
-        case "appointment_ended":
-            rows.append(FactRow(_hex(d["post"]), "appt_end", other=_hex(d["person"])))
-        case "fact_recorded":
-            extra = {"value": d["value"], "unit": d["unit"], "function": d["function_name"]}
-            rows.append(FactRow(_hex(d["subject"]), "fact", value=d["attribute"], extra=extra))
-        case "decision_recorded":
-            about = [_hex(a) for a in d["about"]]
-            rows.append(
-                FactRow(_hex(d["body"]), "decision", value=d["decision"], extra={"about": about})
-            )
+    rows.extend(kind.assertions(d.__getitem__, _hex))
     return rows
 
 
@@ -260,7 +165,7 @@ def named_entities(
     change: StoredChange,
 ) -> Iterable[tuple[str, str, str, str | None, list[tuple[str, str | None]]]]:
     """(id hex, entity type, display name, parent hex, [(name or code, scheme)]) for everything a
-    change names."""
+    change names: the bodies it introduces, and the entities its kind declares it names."""
     d = change.data
     for body in d["introduced"]:
         yield (
@@ -270,33 +175,7 @@ def named_entities(
             None,
             [(body["name"], None), *_codes(body["codes"])],
         )
-    match change.kind:
-        case "established":
-            yield (
-                _hex(d["organisation"]),
-                "organisation",
-                d["name"],
-                None,
-                [(d["name"], None), *_codes(d["codes"])],
-            )
-        case "renamed":
-            yield _hex(d["organisation"]), "organisation", d["name"], None, [(d["name"], None)]
-        case "post_created":
-            yield (
-                _hex(d["post"]),
-                "post",
-                d["title"],
-                _hex(d["organisation"]),
-                [(d["title"], None)],
-            )
-        case "appointed":
-            name = d["person_name"]
-            yield _hex(d["person"]), "person", name, None, [(name, None)]
-        case "function_moved" | "staff_transferred":
-            name = d["function_name"]
-            yield _hex(d["function"]), "function", name, None, [(name, None)]
-        case _:
-            pass
+    yield from KINDS[change.kind].named(d.__getitem__, _hex)
 
 
 def _codes(codes: dict[str, str]) -> list[tuple[str, str | None]]:

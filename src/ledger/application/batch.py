@@ -18,7 +18,9 @@ from uuid import UUID
 
 from ledger.adapters.readmodel import StoredChange, named_entities
 from ledger.adapters.tables import fold
-from ledger.domain.events import ChangeEvent, Established, Party, Reclassified, Retracted
+from ledger.domain.declaration import Party
+from ledger.domain.events import ChangeEvent, Retracted
+from ledger.domain.kinds import KINDS
 from ledger.domain.model import Entity
 
 # Timeline entries a process keeps between transactions, and one file's transaction between its
@@ -156,6 +158,9 @@ class NameMemo:
         self.position, (self.index, self.known) = position, names
 
 
+_KIND = frozenset({"kind"})  # the rows that set a body's kind (established, reclassified)
+
+
 class PendingNames:
     """The names and entities that checked-but-not-yet-projected changes introduce."""
 
@@ -178,8 +183,8 @@ class PendingNames:
         if target is not None:
             self.amended.add(target.hex)
             self.kinds.update(p.id.hex for p in event.parties())
-        if isinstance(event, Established | Reclassified):
-            self.kinds.add(event.organisation.hex)
+        for row in KINDS[event.kind].assertions(event.__getattribute__, aspects=_KIND):
+            self.kinds.add(row.subject.hex)
         self.kinds.update(body.id.hex for body in event.introduced)
         for entity_id, entity, _name, _parent, labels in named_entities(StoredChange.of(event)):
             self.ids.setdefault(entity_id, entity)

@@ -1,13 +1,29 @@
-"""Command models: a change as a user writes it (names, not ids), parsed and validated with pydantic."""
+"""Command models: a change as a user writes it (names, not ids), parsed and validated with pydantic.
+
+The model of each kind of change is made from its declaration (domain/kinds.py): the envelope
+every change has (`Request`), the kind's name in `change`, then its fields in declared order.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+import functools
+import operator
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
 
 from ledger.domain.dates import Effective
-from ledger.domain.events import RELATIONS, SourceRef
+from ledger.domain.declaration import Field as Declared
+from ledger.domain.declaration import Kind
+from ledger.domain.events import SourceRef
+from ledger.domain.kinds import RECORDED
 
 Name = Annotated[
     str, BeforeValidator(lambda v: str(v).strip() if v is not None else v), Field(min_length=1)
@@ -17,14 +33,11 @@ Text = Annotated[
     BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v),
     Field(min_length=1),
 ]
-Relation = Literal["hosts", "commissions", "accountable_to", "part_of", "provides_for", "supports"]
-assert set(RELATIONS) == set(Relation.__args__)  # type: ignore[attr-defined]
 
 
 class Request(BaseModel):
     """The envelope every change has."""
 
-    # Built on first use: a command validates one kind of change, not all of them.
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
     id: str | None = Field(default=None, min_length=1, max_length=200)
     effective: Effective
@@ -34,140 +47,41 @@ class Request(BaseModel):
     sources: tuple[SourceRef, ...] = Field(min_length=1)
 
 
-class Establish(Request):
-    change: Literal["established"]
-    organisation: Name
-    kind: Name
-    codes: dict[str, Name] = Field(default_factory=dict)
-    on_or_before: bool = False
+def _field(declared: Declared) -> tuple[Any, Any]:
+    """A declared field as pydantic's (type, default or FieldInfo)."""
+    alias = declared.key if declared.attr != declared.key else None
+    typ: Any
+    match declared.value:
+        case "name" | "text":
+            typ = Name if declared.value == "name" else Text
+        case "names":
+            if declared.required:
+                return tuple[Name, ...], Field(min_length=1, alias=alias)
+            return tuple[Name, ...], Field(default=(), alias=alias)
+        case "choice":
+            typ = cast(Any, Literal)[declared.choices]
+        case "flag":
+            return bool, Field(default=False, alias=alias)
+        case "count":
+            if declared.required:
+                return int, Field(ge=declared.minimum, alias=alias)
+            return int | None, Field(default=None, ge=declared.minimum, alias=alias)
+        case "codes":
+            return dict[str, Name], Field(default_factory=dict, alias=alias)
+    if declared.required:
+        return typ, Field(alias=alias)
+    return typ | None, Field(default=None, alias=alias)
 
 
-class Rename(Request):
-    change: Literal["renamed"]
-    organisation: Name
-    name: Name
+def _model(kind: Kind) -> type[Request]:
+    fields: dict[str, Any] = {"change": (cast(Any, Literal)[kind.name], ...)}
+    fields.update((f.attr, _field(f)) for f in kind.fields)
+    assert kind.command is not None
+    return create_model(kind.command, __base__=Request, __module__=__name__, **fields)
 
 
-class Reclassify(Request):
-    change: Literal["reclassified"]
-    organisation: Name
-    kind: Name
-
-
-class Close(Request):
-    change: Literal["closed"]
-    organisation: Name
-
-
-class Merge(Request):
-    change: Literal["merged"]
-    predecessors: tuple[Name, ...] = Field(min_length=1)
-    successor: Name
-    kind: Name | None = None
-    codes: dict[str, Name] = Field(default_factory=dict)
-    into: Literal["new", "existing"] | None = None
-
-
-class SplitUp(Request):
-    change: Literal["split"]
-    source: Name
-    successors: tuple[Name, ...] = Field(min_length=1)
-    kind: Name | None = None
-    source_continues: bool = False
-
-
-class Succeed(Request):
-    change: Literal["succeeded"]
-    predecessor: Name
-    successor: Name
-
-
-class Join(Request):
-    change: Literal["joined"]
-    member: Name
-    body: Name
-    role: Name | None = None
-
-
-class Leave(Request):
-    change: Literal["left"]
-    member: Name
-    body: Name
-
-
-class StartRelationship(Request):
-    change: Literal["relationship_started"]
-    subject: Name
-    relation: Relation
-    object: Name
-
-
-class EndRelationship(Request):
-    change: Literal["relationship_ended"]
-    subject: Name
-    relation: Relation
-    object: Name
-
-
-class MoveFunction(Request):
-    change: Literal["function_moved"]
-    function: Name
-    from_: Name = Field(alias="from")
-    to: Name
-    headcount: int | None = Field(default=None, ge=0)
-
-
-class TransferStaff(Request):
-    change: Literal["staff_transferred"]
-    function: Name
-    from_: Name = Field(alias="from")
-    to: Name
-    headcount: int = Field(ge=1)
-
-
-class CreatePost(Request):
-    change: Literal["post_created"]
-    post: Name
-    organisation: Name
-
-
-class AbolishPost(Request):
-    change: Literal["post_abolished"]
-    post: Name
-    organisation: Name
-
-
-class Appoint(Request):
-    change: Literal["appointed"]
-    person: Name
-    post: Name
-    organisation: Name
-    interim: bool = False
-    acting: bool = False
-    shadow: bool = False
-
-
-class EndAppointment(Request):
-    change: Literal["appointment_ended"]
-    person: Name
-    post: Name
-    organisation: Name
-
-
-class RecordFact(Request):
-    change: Literal["fact_recorded"]
-    subject: Name
-    attribute: Name
-    value: Text
-    unit: Name | None = None
-    function: Name | None = None
-
-
-class RecordDecision(Request):
-    change: Literal["decision_recorded"]
-    body: Name
-    decision: Text
-    about: tuple[Name, ...] = ()
+# The command model of each kind a user records, by kind.
+COMMANDS: dict[str, type[Request]] = {kind.name: _model(kind) for kind in RECORDED}
 
 
 class Amendment(BaseModel):
@@ -210,61 +124,18 @@ class Retract(Amendment):
     retracts: Name
 
 
-ChangeRequest = Annotated[
-    Establish
-    | Rename
-    | Reclassify
-    | Close
-    | Merge
-    | SplitUp
-    | Succeed
-    | Join
-    | Leave
-    | StartRelationship
-    | EndRelationship
-    | MoveFunction
-    | TransferStaff
-    | CreatePost
-    | AbolishPost
-    | Appoint
-    | EndAppointment
-    | RecordFact
-    | RecordDecision
-    | Correct
-    | Retract,
+ChangeRequest: Any = Annotated[
+    functools.reduce(operator.or_, [*COMMANDS.values(), Correct, Retract]),
     Field(discriminator="change"),
 ]
 
-KINDS: tuple[str, ...] = (
-    "established",
-    "renamed",
-    "reclassified",
-    "closed",
-    "merged",
-    "split",
-    "succeeded",
-    "joined",
-    "left",
-    "relationship_started",
-    "relationship_ended",
-    "function_moved",
-    "staff_transferred",
-    "post_created",
-    "post_abolished",
-    "appointed",
-    "appointment_ended",
-    "fact_recorded",
-    "decision_recorded",
-)
+KINDS: tuple[str, ...] = tuple(COMMANDS)
 # Entries of a change file that act on a recorded change instead of recording a new kind of change.
 AMENDMENTS: tuple[str, ...] = ("corrected", "retracted")
 
 # Each entry is validated by its own kind's model (the union's discriminator, looked up first):
 # the same errors, and only that model is built.
-_MODELS: dict[str, type[BaseModel]] = {
-    get_args(model.model_fields["change"].annotation)[0]: model
-    for model in get_args(get_args(ChangeRequest)[0])
-}
+_MODELS: dict[str, type[BaseModel]] = {**COMMANDS, "corrected": Correct, "retracted": Retract}
 
 
 class InvalidChange(ValueError):

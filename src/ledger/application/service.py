@@ -13,7 +13,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,31 +63,9 @@ from ledger.application.errors import (
     StoreUnavailable,
 )
 from ledger.application.resolver import Resolver
-from ledger.domain.events import (
-    Appointed,
-    AppointmentEnded,
-    ChangeEvent,
-    Closed,
-    DecisionRecorded,
-    Established,
-    FactRecorded,
-    FunctionMoved,
-    IntroducedBody,
-    Joined,
-    Left,
-    Merged,
-    Party,
-    PostAbolished,
-    PostCreated,
-    Reclassified,
-    RelationshipEnded,
-    RelationshipStarted,
-    Renamed,
-    Retracted,
-    Split,
-    StaffTransferred,
-    Succeeded,
-)
+from ledger.domain.declaration import BadChange, EntityType, Party
+from ledger.domain.events import CHANGE_CLASSES, ChangeEvent, Merged, Retracted
+from ledger.domain.kinds import KINDS
 from ledger.domain.model import ENTITY_CLASSES, Conflict, Entity, new_entity
 
 NAMESPACE = UUID("6f1c1a52-4a0e-5b7e-9d1e-3c2b8a7d0e11")
@@ -111,6 +89,46 @@ def person_id(name: str) -> UUID:
 
 def function_id(name: str) -> UUID:
     return uuid.uuid5(NAMESPACE, f"function:{fold(name)}")
+
+
+class _Names:
+    """The resolver as a kind's declaration asks it for ids (`domain.declaration.Find`): a name
+    found among the known ones, or the stable id of a new entity."""
+
+    def __init__(self, find: Resolver) -> None:
+        self.find = find
+
+    def known(self, entity: EntityType, text: str, *, within: UUID | None = None) -> UUID:
+        if entity == "post":
+            assert within is not None
+            return self.find.post(text, within)
+        found = self.find.find(text, entity)
+        assert found is not None
+        return found
+
+    def maybe(self, entity: EntityType, text: str, *, introducing: bool = False) -> UUID | None:
+        return self.find.find(text, entity, missing_ok=True, introducing=introducing)
+
+    def by_codes(self, codes: Mapping[str, str]) -> UUID | None:
+        return self.find.organisation_by_codes(dict(codes))
+
+    def new(
+        self,
+        entity: EntityType,
+        text: str,
+        *,
+        within: UUID | None = None,
+        codes: Mapping[str, str] | None = None,
+    ) -> UUID:
+        if entity == "organisation":
+            return org_id(text, dict(codes) if codes else None)
+        if entity == "post":
+            assert within is not None
+            return post_id(within, text)
+        return person_id(text) if entity == "person" else function_id(text)
+
+    def kind_of(self, organisation: UUID) -> str | None:
+        return self.find.kind_of(organisation)
 
 
 def change_id_for(request: Any) -> UUID:
@@ -698,216 +716,25 @@ class LedgerApp(Application[UUID]):
         digest: str,
         find: Resolver | None = None,
     ) -> ChangeEvent:
-        common: dict[str, Any] = {
-            "timestamp": datetime.now(UTC),
-            "change_id": change_id,
-            "label": r.id,
-            "effective": r.effective,
-            "status": r.status,
-            "recorder": r.recorder,
-            "reason": r.reason,
-            "sources": r.sources,
-            "digest": digest,
-        }
-        find = find or Resolver(conn)
-        match r:
-            case cmd.Establish():
-                found = find.maybe_organisation(r.organisation)
-                if found is None:
-                    found = find.organisation_by_codes(r.codes)
-                target = found or org_id(r.organisation, r.codes)
-                return Established(
-                    **common,
-                    organisation=target,
-                    name=r.organisation,
-                    org_kind=r.kind,
-                    codes=r.codes,
-                    on_or_before=r.on_or_before,
-                )
-            case cmd.Rename():
-                return Renamed(
-                    **common, organisation=find.organisation(r.organisation), name=r.name
-                )
-            case cmd.Reclassify():
-                return Reclassified(
-                    **common, organisation=find.organisation(r.organisation), org_kind=r.kind
-                )
-            case cmd.Close():
-                return Closed(**common, organisation=find.organisation(r.organisation))
-            case cmd.Merge():
-                return self._merge(find, r, common)
-            case cmd.SplitUp():
-                return self._split(find, r, common)
-            case cmd.Succeed():
-                return Succeeded(
-                    **common,
-                    predecessor=find.organisation(r.predecessor),
-                    successor=find.organisation(r.successor),
-                )
-            case cmd.Join():
-                return Joined(
-                    **common,
-                    member=find.organisation(r.member),
-                    body=find.organisation(r.body),
-                    role=r.role,
-                )
-            case cmd.Leave():
-                return Left(
-                    **common, member=find.organisation(r.member), body=find.organisation(r.body)
-                )
-            case cmd.StartRelationship():
-                return RelationshipStarted(
-                    **common,
-                    subject=find.organisation(r.subject),
-                    relation=r.relation,
-                    object=find.organisation(r.object),
-                )
-            case cmd.EndRelationship():
-                return RelationshipEnded(
-                    **common,
-                    subject=find.organisation(r.subject),
-                    relation=r.relation,
-                    object=find.organisation(r.object),
-                )
-            case cmd.MoveFunction():
-                return FunctionMoved(
-                    **common,
-                    function=function_id(r.function),
-                    function_name=r.function,
-                    from_body=find.organisation(r.from_),
-                    to_body=find.organisation(r.to),
-                    headcount=r.headcount,
-                )
-            case cmd.TransferStaff():
-                return StaffTransferred(
-                    **common,
-                    function=function_id(r.function),
-                    function_name=r.function,
-                    from_body=find.organisation(r.from_),
-                    to_body=find.organisation(r.to),
-                    headcount=r.headcount,
-                )
-            case cmd.CreatePost():
-                organisation = find.organisation(r.organisation)
-                return PostCreated(
-                    **common,
-                    post=post_id(organisation, r.post),
-                    title=r.post,
-                    organisation=organisation,
-                )
-            case cmd.AbolishPost():
-                organisation = find.organisation(r.organisation)
-                return PostAbolished(
-                    **common, post=find.post(r.post, organisation), organisation=organisation
-                )
-            case cmd.Appoint():
-                organisation = find.organisation(r.organisation)
-                person = find.person(r.person, missing_ok=True) or person_id(r.person)
-                return Appointed(
-                    **common,
-                    post=find.post(r.post, organisation),
-                    organisation=organisation,
-                    person=person,
-                    person_name=r.person,
-                    interim=r.interim,
-                    acting=r.acting,
-                    shadow=r.shadow,
-                )
-            case cmd.EndAppointment():
-                organisation = find.organisation(r.organisation)
-                holder = find.person(r.person)
-                assert holder is not None
-                return AppointmentEnded(
-                    **common,
-                    post=find.post(r.post, organisation),
-                    organisation=organisation,
-                    person=holder,
-                )
-            case cmd.RecordFact():
-                return FactRecorded(
-                    **common,
-                    subject=find.organisation(r.subject),
-                    attribute=r.attribute,
-                    value=r.value,
-                    unit=r.unit,
-                    function=function_id(r.function) if r.function else None,
-                    function_name=r.function,
-                )
-            case cmd.RecordDecision():
-                return DecisionRecorded(
-                    **common,
-                    body=find.organisation(r.body),
-                    decision=r.decision,
-                    about=tuple(find.organisation(a) for a in r.about),
-                )
-        raise InvalidInput(f"cannot record a change of type {type(r).__name__}")
-
-    def _merge(self, find: Resolver, r: cmd.Merge, common: dict[str, Any]) -> ChangeEvent:
-        introduced: list[IntroducedBody] = []
-        successor: UUID | None = find.maybe_organisation(r.successor)
-        if successor is None:
-            successor = find.organisation_by_codes(r.codes)
-        if r.into == "new" and successor is not None:
-            raise Refused(
-                f"refused merged: the successor {r.successor!r} already exists; use into: existing"
-            )
-        if r.into == "existing" and successor is None:
-            raise NotFound(find.not_found_message(r.successor, "organisation"))
-        into_new = successor is None
-        successor_kind = r.kind or (find.kind_of(successor) if successor else None)
-        if into_new:
-            if not r.kind:
-                raise InvalidInput(
-                    f"merged: 'kind' is required because {r.successor!r} is a new body"
-                )
-            successor = org_id(r.successor, r.codes)
-            introduced.append(
-                IntroducedBody(id=successor, name=r.successor, kind=r.kind, codes=r.codes)
-            )
-        assert successor is not None
-        predecessors: list[UUID] = []
-        for name in r.predecessors:
-            found: UUID | None = find.maybe_organisation(name, introducing=True)
-            if found is None:
-                found = org_id(name)
-                introduced.append(
-                    IntroducedBody(id=found, name=name, kind=successor_kind or "unknown")
-                )
-            predecessors.append(found)
-        if successor in predecessors:
-            raise InvalidInput("merged: the successor cannot also be a predecessor")
-        return Merged(
-            **common,
-            predecessors=tuple(predecessors),
-            successor=successor,
-            into_new=into_new,
-            introduced=tuple(introduced),
-        )
-
-    def _split(self, find: Resolver, r: cmd.SplitUp, common: dict[str, Any]) -> ChangeEvent:
-        source = find.organisation(r.source)
-        kind = r.kind or find.kind_of(source) or "unknown"
-        successors: list[UUID] = []
-        new: list[UUID] = []
-        introduced: list[IntroducedBody] = []
-        for name in r.successors:
-            found = find.maybe_organisation(name, introducing=True)
-            if found is None:
-                found = org_id(name)
-                new.append(found)
-                introduced.append(IntroducedBody(id=found, name=name, kind=kind))
-            successors.append(found)
-        if source in successors:
-            raise InvalidInput(
-                "split: the source cannot also be a successor; use source_continues: true"
-            )
-        return Split(
-            **common,
-            source=source,
-            successors=tuple(successors),
-            new_successors=tuple(new),
-            source_continues=r.source_continues,
-            introduced=tuple(introduced),
+        """The event of a command, as its kind declares it (domain/kinds.py)."""
+        kind = KINDS.get(getattr(r, "change", ""))
+        if kind is None or kind.command is None:
+            raise InvalidInput(f"cannot record a change of type {type(r).__name__}")
+        try:
+            fields = kind.make(_Names(find or Resolver(conn)), r)
+        except BadChange as exc:
+            raise (Refused if exc.refused else InvalidInput)(str(exc)) from None
+        return CHANGE_CLASSES[kind.name](
+            timestamp=datetime.now(UTC),
+            change_id=change_id,
+            label=r.id,
+            effective=r.effective,
+            status=r.status,
+            recorder=r.recorder,
+            reason=r.reason,
+            sources=r.sources,
+            digest=digest,
+            **fields,
         )
 
     # --- following the log -------------------------------------------------------------------
@@ -1063,10 +890,10 @@ class _Batch:
         a successor that no known body answers to), for the resolver's close-name check."""
         found: list[str] = []
         for request in self.requests:
-            if isinstance(request, cmd.Merge):
-                found += request.predecessors
-            elif isinstance(request, cmd.SplitUp):
-                found += request.successors
+            kind = KINDS.get(request.change)
+            if kind is not None:
+                for field in kind.introducing:
+                    found += getattr(request, field.attr)
         return found
 
     def results(self) -> list[Outcome]:

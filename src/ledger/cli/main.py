@@ -26,6 +26,7 @@ from typer.core import TyperGroup
 if TYPE_CHECKING:
     from ledger.bootstrap import Ledger, Reader
     from ledger.cli.render import View
+    from ledger.domain.declaration import Kind
 
 
 class LedgerGroup(TyperGroup):
@@ -989,249 +990,6 @@ def plans(
 # --- record: one subcommand per kind of change ------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Field:
-    """One kind-specific input of `ledger record KIND`."""
-
-    name: str
-    flag: str | None  # None: a positional argument
-    help: str
-    type: Any = str
-    required: bool = True
-    many: bool = False
-    target: str | None = None  # the change-file field, when it differs from name
-
-    @property
-    def key(self) -> str:
-        return self.target or self.name
-
-
-RECORD_KINDS: dict[str, tuple[str, list[Field], str]] = {
-    "established": (
-        "A body comes into being.",
-        [
-            Field("organisation", None, "Name of the new body."),
-            Field("kind", "--kind", "Kind of body: ccg, nhs_trust, partnership, board, ..."),
-            Field(
-                "code",
-                "--code",
-                "A code as SCHEME:CODE, e.g. ods:15N (repeatable).",
-                required=False,
-                many=True,
-                target="codes",
-            ),
-            Field(
-                "on_or_before",
-                "--on-or-before",
-                "Known to exist on the date; founding date unknown.",
-                bool,
-                False,
-            ),
-        ],
-        'ledger record established "NHS Devon CCG" --kind ccg --code ods:15N --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "new CCG"',
-    ),
-    "renamed": (
-        "A body takes a new name.",
-        [
-            Field("organisation", None, "The body (any name it had)."),
-            Field("name", "--name", "The new name."),
-        ],
-        'ledger record renamed "Devon STP" --name "Devon ACS" --effective 2017-09 --source devon-pdeg-2017-09-15:"section 1" --reason "STP became an ACS"',
-    ),
-    "reclassified": (
-        "A body changes kind.",
-        [Field("organisation", None, "The body."), Field("kind", "--kind", "The new kind.")],
-        'ledger record reclassified "Devon STP" --kind integrated_care_system --effective 2018 --source sdt-lcp-2018-03-09:"Context" --reason "ICS status"',
-    ),
-    "closed": (
-        "A body ceases to exist (not in force from the effective date).",
-        [Field("organisation", None, "The body.")],
-        'ledger record closed "Old Board" --effective 2019-03-31 --source plymouth-hasc-2019-03-20:"section 4" --reason "dissolved"',
-    ),
-    "merged": (
-        "Several bodies merge into a new or an existing one.",
-        [
-            Field(
-                "predecessor",
-                "--predecessor",
-                "A merging body (repeatable).",
-                many=True,
-                target="predecessors",
-            ),
-            Field("successor", "--successor", "The body they become."),
-            Field("kind", "--kind", "Kind of the successor, when it is new.", required=False),
-            Field(
-                "code",
-                "--code",
-                "A code of a new successor as SCHEME:CODE (repeatable).",
-                required=False,
-                many=True,
-                target="codes",
-            ),
-            Field(
-                "into",
-                "--into",
-                "new or existing (default: existing if the successor is known).",
-                required=False,
-            ),
-        ],
-        'ledger record merged --predecessor "NEW Devon CCG" --predecessor "South Devon and Torbay CCG" --successor "NHS Devon CCG" --kind ccg --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "CCG merger"',
-    ),
-    "split": (
-        "A body splits into several.",
-        [
-            Field("source", None, "The body that splits."),
-            Field(
-                "successor",
-                "--successor",
-                "A resulting body (repeatable).",
-                many=True,
-                target="successors",
-            ),
-            Field(
-                "kind", "--kind", "Kind of new successors (default: the source's).", required=False
-            ),
-            Field(
-                "source_continues",
-                "--source-continues",
-                "The source carries on after the split.",
-                bool,
-                False,
-            ),
-        ],
-        'ledger record split "Old Trust" --successor "North Trust" --successor "South Trust" --effective 2020-04-01 --source board:"item 4" --reason "split"',
-    ),
-    "succeeded": (
-        "A plain predecessor -> successor edge (ODS style); closes nothing.",
-        [
-            Field("predecessor", None, "The predecessor."),
-            Field("successor", None, "The successor."),
-        ],
-        'ledger record succeeded "Torbay and Southern Devon Health and Care NHS Trust" "Torbay and South Devon NHS Foundation Trust" --effective 2015-10-01 --source ods:"succ row 2" --reason "ODS succession"',
-    ),
-    "joined": (
-        "A body joins a partnership, board or group.",
-        [
-            Field("member", None, "The member."),
-            Field("body", None, "The partnership or board."),
-            Field("role", "--role", "Role in the body.", required=False),
-        ],
-        'ledger record joined "Plymouth City Council" "Devon STP" --effective 2016 --source devon-pdeg-2017-09-15:"Appendix 1" --reason "STP partner"',
-    ),
-    "left": (
-        "A body leaves a partnership, board or group.",
-        [Field("member", None, "The member."), Field("body", None, "The partnership or board.")],
-        'ledger record left "Plymouth City Council" "Devon STP" --effective 2020 --source minutes:"item 2" --reason "left"',
-    ),
-    "relationship-started": (
-        "A relationship between two bodies starts (hosts, commissions, accountable_to, part_of, provides_for, supports).",
-        [
-            Field("subject", None, "The subject body."),
-            Field("relation", None, "The relation."),
-            Field("object", None, "The object body."),
-        ],
-        'ledger record relationship-started "NHS Devon CCG" hosts "Devon ICS" --effective 2019-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "hosting"',
-    ),
-    "relationship-ended": (
-        "A relationship between two bodies ends.",
-        [
-            Field("subject", None, "The subject body."),
-            Field("relation", None, "The relation."),
-            Field("object", None, "The object body."),
-        ],
-        'ledger record relationship-ended "NHS Devon CCG" hosts "Devon ICS" --effective 2022-07 --source minutes:"item 3" --reason "ended"',
-    ),
-    "function-moved": (
-        "A function moves from one body to another, optionally with its staff.",
-        [
-            Field("function", None, "The function, e.g. 'adult social care'."),
-            Field("from_", "--from", "The body it leaves.", target="from"),
-            Field("to", "--to", "The body it moves to."),
-            Field("headcount", "--headcount", "Staff moving with it.", int, False),
-        ],
-        'ledger record function-moved "adult social care" --from "Plymouth City Council" --to "Livewell Southwest" --headcount 173 --effective 2015-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "integration"',
-    ),
-    "staff-transferred": (
-        "Staff (a headcount) transfer from one body to another for a function.",
-        [
-            Field("function", None, "The function the staff work in."),
-            Field("from_", "--from", "The body they leave.", target="from"),
-            Field("to", "--to", "The body they join."),
-            Field("headcount", "--headcount", "How many staff.", int),
-        ],
-        'ledger record staff-transferred "adult social care" --from "Plymouth City Council" --to "Livewell Southwest" --headcount 173 --effective 2015-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "TUPE transfer"',
-    ),
-    "post-created": (
-        "A post (a titled role) is created in an organisation.",
-        [
-            Field("post", None, "The title."),
-            Field("organisation", "--organisation", "The organisation."),
-        ],
-        'ledger record post-created "Chief Executive" --organisation "Devon STP" --effective 2017-10 --source devon-stp-update-2017-10-24:"section 1" --reason "new post"',
-    ),
-    "post-abolished": (
-        "A post is abolished.",
-        [
-            Field("post", None, "The title."),
-            Field("organisation", "--organisation", "The organisation."),
-        ],
-        'ledger record post-abolished "Chief Executive" --organisation "Devon STP" --effective 2019 --source minutes:"item 5" --reason "abolished"',
-    ),
-    "appointed": (
-        "A person is appointed to a post (substantive unless flagged interim, acting or shadow).",
-        [
-            Field("person", None, "The person's name."),
-            Field("post", "--post", "The post's title."),
-            Field("organisation", "--organisation", "The post's organisation."),
-            Field("interim", "--interim", "An interim appointment.", bool, False),
-            Field("acting", "--acting", "An acting appointment.", bool, False),
-            Field("shadow", "--shadow", "A shadow appointment.", bool, False),
-        ],
-        'ledger record appointed "A. Person" --post "Chief Executive" --organisation "Devon STP" --interim --effective 2017-10-01 --source devon-stp-update-2017-10-24:"section 1" --reason "interim lead"',
-    ),
-    "appointment-ended": (
-        "A person leaves a post.",
-        [
-            Field("person", None, "The person's name."),
-            Field("post", "--post", "The post's title."),
-            Field("organisation", "--organisation", "The post's organisation."),
-        ],
-        'ledger record appointment-ended "A. Person" --post "Chief Executive" --organisation "Devon STP" --effective 2018-03-31 --source minutes:"item 2" --reason "contract ended"',
-    ),
-    "fact-recorded": (
-        "A dated attribute of a body: budget, population served, member practices, headcount ...",
-        [
-            Field("subject", None, "The body."),
-            Field("attribute", None, "The attribute, e.g. budget."),
-            Field("value", None, "The value."),
-            Field("unit", "--unit", "Unit, e.g. GBP or people.", required=False),
-            Field(
-                "function",
-                "--function",
-                "The function it concerns (for a headcount).",
-                required=False,
-            ),
-        ],
-        'ledger record fact-recorded "NHS Devon CCG" budget 1.8 --unit "GBP bn" --effective 2019-04 --source plymouth-hasc-2019-03-20:"section 2" --reason "budget"',
-    ),
-    "decision-recorded": (
-        "A body decided (endorsed, approved, agreed) something on a date.",
-        [
-            Field("body", None, "The deciding body."),
-            Field("decision", None, "A short summary of the decision."),
-            Field(
-                "about",
-                "--about",
-                "An organisation it concerns (repeatable).",
-                required=False,
-                many=True,
-            ),
-        ],
-        'ledger record decision-recorded "Devon STP" "endorsed the OD next steps" --effective 2017-09-15 --source devon-pdeg-2017-09-15:"Recommendations" --reason "board decision"',
-    ),
-}
-
-
 def _parse_source(text: str) -> dict[str, str]:
     if ":" not in text:
         fail(
@@ -1252,7 +1010,7 @@ def _parse_codes(values: list[str]) -> dict[str, str]:
     return codes
 
 
-def _submit(ctx: typer.Context, kind: str, fields: list[Field], values: dict[str, Any]) -> None:
+def _submit(ctx: typer.Context, kind: "Kind", values: dict[str, Any]) -> None:
     with loading():
         from ledger.application.commands import InvalidChange, parse_change
         from ledger.application.errors import InvalidInput
@@ -1261,7 +1019,7 @@ def _submit(ctx: typer.Context, kind: str, fields: list[Field], values: dict[str
     if not sources:
         fail("missing --source: a change needs at least one source (--source SOURCE_ID:LOCATOR)", 2)
     data: dict[str, Any] = {
-        "change": kind,
+        "change": kind.name,
         "effective": values.pop("effective"),
         "reason": values.pop("reason"),
         "recorder": values.pop("by") or os_user(),
@@ -1273,9 +1031,9 @@ def _submit(ctx: typer.Context, kind: str, fields: list[Field], values: dict[str
         data["id"] = label
     dry_run = values.pop("dry_run")
     retries = 0 if values.pop("no_retry") else 3
-    for f in fields:
-        value = values.get(f.name)
-        if f.name == "code":
+    for f in kind.fields:
+        value = values.get(f.param)
+        if f.value == "codes":
             value = _parse_codes(value or [])
             if not value:
                 continue
@@ -1340,17 +1098,17 @@ def _difference(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _make_record_command(
-    kind: str, blurb: str, fields: list[Field], example: str
-) -> Callable[..., None]:
+def _make_record_command(kind: "Kind") -> Callable[..., None]:
+    """`ledger record KIND`: its arguments and options, help and example, from its declaration."""
     params = [
         inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
     ]
-    for f in fields:
+    for f in kind.fields:
+        typ: Any = int if f.value == "count" else str
         if f.flag is None:
-            annotation: Any = Annotated[f.type, typer.Argument(help=f.help, show_default=False)]
+            annotation: Any = Annotated[typ, typer.Argument(help=f.help, show_default=False)]
             default: Any = inspect.Parameter.empty
-        elif f.type is bool:
+        elif f.value == "flag":
             annotation = Annotated[bool, typer.Option(f.flag, help=f.help)]
             default = False
         elif f.many:
@@ -1360,12 +1118,12 @@ def _make_record_command(
             ]
             default = None
         else:
-            typ = f.type if f.required else f.type | None
+            typ = typ if f.required else typ | None
             annotation = Annotated[typ, typer.Option(f.flag, help=f.help, show_default=False)]
             default = inspect.Parameter.empty if f.required else None
         params.append(
             inspect.Parameter(
-                f.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+                f.param, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
             )
         )
     common: list[tuple[str, Any, Any]] = [
@@ -1453,25 +1211,26 @@ def _make_record_command(
                 name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
             )
         )
-    change_kind = kind.replace("-", "_")
 
     def command(ctx: typer.Context, **values: Any) -> None:
-        _submit(ctx, change_kind, fields, values)
+        _submit(ctx, kind, values)
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    command.__doc__ = f"{blurb}\n\n\\b\nExample:\n  {example}\n"
-    command.__name__ = change_kind
+    command.__doc__ = f"{kind.blurb}\n\n\\b\nExample:\n  {kind.example}\n"
+    command.__name__ = kind.name
     return command
 
 
 def _record_app() -> typer.Typer:
     """The `record` group, a subcommand per kind of change (built on first use)."""
+    from ledger.domain.kinds import RECORDED
+
     record_app = typer.Typer(help=RECORD_HELP, no_args_is_help=True, rich_markup_mode=None)
-    for kind, (blurb, fields, example) in RECORD_KINDS.items():
-        command = _make_record_command(kind, blurb, fields, example)
-        record_app.command(name=kind)(command)
-        if "-" in kind:
-            record_app.command(name=kind.replace("-", "_"), hidden=True)(command)
+    for kind in RECORDED:
+        command = _make_record_command(kind)
+        record_app.command(name=kind.cli_name)(command)
+        if kind.cli_name != kind.name:
+            record_app.command(name=kind.name, hidden=True)(command)
     return record_app
 
 

@@ -18,28 +18,9 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from ledger.domain.dates import Effective
-from ledger.domain.events import (
-    Appointed,
-    AppointmentEnded,
-    ChangeEvent,
-    EntityType,
-    Established,
-    FactRecorded,
-    FunctionMoved,
-    Joined,
-    Left,
-    Merged,
-    Party,
-    PostCreated,
-    Reclassified,
-    RelationshipEnded,
-    RelationshipStarted,
-    Renamed,
-    Retracted,
-    Role,
-    Split,
-    StaffTransferred,
-)
+from ledger.domain.declaration import ARRIVES, LEAVES, LEVEL, EntityType, Move, Party, Role
+from ledger.domain.events import ChangeEvent, Established, Merged, PostCreated, Retracted, Split
+from ledger.domain.kinds import KINDS
 
 
 class DomainError(Exception):
@@ -88,7 +69,7 @@ class Entry:
     )
     holder: str | None = None  # who an appointment appoints
     substantive: bool = False  # an appointment neither interim, acting nor shadow
-    moves: tuple[tuple[int, UUID, int, str], ...] = ()  # headcount (order, function, count, name)
+    moves: tuple[Move, ...] = ()  # headcount (order, function, count, name), see declaration.Move
 
     @property
     def handle(self) -> str:
@@ -344,41 +325,32 @@ class Organisation(Entity):
     def apply(self, event: ChangeEvent) -> None:
         super().apply(event)
         if (
-            isinstance(event, Established | Renamed | Retracted)
+            event.kind in _NAMING_BODIES
+            or isinstance(event, Retracted)
             or event.supersedes is not None
             or (event.introduced and any(body.id == self.id for body in event.introduced))
         ):
             self._named = None
 
     def _fill(self, entry: Entry, event: ChangeEvent) -> None:
-        if isinstance(event, Established | Renamed) and event.organisation == self.id:
-            entry.name = event.name
-        if isinstance(event, Established | Reclassified):
-            entry.org_kind = event.org_kind
+        kind = KINDS[event.kind]
+        get = event.__getattribute__
+        entry.name = kind.name_given(get, "organisation", self.id)
         for body in event.introduced:
             if body.id == self.id:
                 entry.introduced = (body.name, body.kind)
                 break
         # Memberships and relationships are checked on the body (or the relationship's object),
         # so each pair is checked once.
-        if isinstance(event, Joined | Left) and event.body == self.id:
-            entry.period = (("member", event.member), isinstance(event, Joined))
-        elif isinstance(event, RelationshipStarted | RelationshipEnded) and event.object == self.id:
-            entry.period = ((event.relation, event.subject), isinstance(event, RelationshipStarted))
-        if (
-            isinstance(event, FactRecorded)
-            and event.attribute == "headcount"
-            and event.function is not None
-            and event.value.isdigit()
-        ):
-            entry.moves = ((_FACT, event.function, int(event.value), "the function"),)
-        elif isinstance(event, StaffTransferred | FunctionMoved) and event.headcount is not None:
-            moves = []
-            if event.from_body == self.id:
-                moves.append((_OUT, event.function, event.headcount, event.function_name))
-            if event.to_body == self.id:
-                moves.append((_IN, event.function, event.headcount, event.function_name))
-            entry.moves = tuple(moves)
+        for row in kind.assertions(get, aspects=_ORGANISATION_ROWS):
+            if row.aspect == "kind":
+                if row.subject == self.id:
+                    entry.org_kind = row.value
+            elif row.other == self.id:
+                relation = row.value if row.aspect.startswith("rel_") else "member"
+                entry.period = ((relation, row.subject), row.aspect.endswith("_start"))
+        if kind.moves is not None:
+            entry.moves = kind.moves(get, self.id)
 
     @property
     def name(self) -> str:
@@ -440,12 +412,12 @@ class Organisation(Entity):
                 moves.append((e.effective.start, order, e.timestamp, function, count, name, e))
         moves.sort(key=lambda m: m[:3])
         for _, order, _, function, count, name, e in moves:
-            if order == _FACT:
+            if order == LEVEL:
                 levels[function] = (count, e)
-            elif order == _IN and function in levels:
+            elif order == ARRIVES and function in levels:
                 level, basis = levels[function]
                 levels[function] = (level + count, basis)
-            elif order == _OUT and function in levels:
+            elif order == LEAVES and function in levels:
                 level, basis = levels[function]
                 if count > level:
                     yield _pair(
@@ -458,22 +430,35 @@ class Organisation(Entity):
                 levels[function] = (level - count, basis)
 
 
-# Headcount moves on one day apply in this order: what was recorded there, then arrivals, then departures.
-_FACT, _IN, _OUT = 0, 1, 2
+# What an organisation keeps of the rows a change asserts (see declaration.Row): the kind it
+# gives the body, and the memberships and relationships it starts or ends.
+_ORGANISATION_ROWS = frozenset({"kind", "member_start", "member_end", "rel_start", "rel_end"})
+# The kinds of change that may give a body its name.
+_NAMING_BODIES = frozenset(
+    kind.name for kind in KINDS.values() if any(n.entity == "organisation" for n in kind.names)
+)
+
+
+# What a post keeps of the rows a change asserts: the appointments it starts or ends (a start
+# names the holder and says whether the appointment is interim, acting or shadow).
+_POST_ROWS = frozenset({"appt_start", "appt_end"})
+_FLAGS = ("interim", "acting", "shadow")
 
 
 class Post(Entity):
     entity_type: ClassVar[EntityType] = "post"
 
     def _fill(self, entry: Entry, event: ChangeEvent) -> None:
-        if isinstance(event, PostCreated):
-            entry.name = event.title
-        elif isinstance(event, Appointed):
-            entry.period = (event.person, True)
-            entry.holder = event.person_name
-            entry.substantive = event.substantive
-        elif isinstance(event, AppointmentEnded):
-            entry.period = (event.person, False)
+        kind = KINDS[event.kind]
+        get = event.__getattribute__
+        entry.name = kind.name_given(get, "post", self.id)  # its title
+        for row in kind.assertions(get, aspects=_POST_ROWS):
+            if row.subject == self.id:
+                begins = row.aspect == "appt_start"
+                entry.period = (row.other, begins)
+                if begins and row.extra is not None:
+                    entry.holder = row.value
+                    entry.substantive = not any(row.extra[f] for f in _FLAGS)
 
     @property
     def title(self) -> str:

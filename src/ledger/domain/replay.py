@@ -11,6 +11,10 @@ The rules it applies (the same ones the queries implement with indexed rows):
 - memberships, relationships and appointments run from their start to their end; an end on the
   same date as a start applies first; closing a body ends them;
 - ties on the same date go in recorded order.
+
+It reads a change through its kind's declaration (domain/kinds.py): the part each party plays, and
+the rows the change asserts (a name, a kind, a code, a membership's start ...), each aspect of
+which it interprets here, as the queries do in SQL.
 """
 
 from __future__ import annotations
@@ -22,22 +26,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.events import (
-    Appointed,
-    AppointmentEnded,
-    ChangeEvent,
-    Established,
-    FactRecorded,
-    Joined,
-    Left,
-    PostAbolished,
-    PostCreated,
-    Reclassified,
-    RelationshipEnded,
-    RelationshipStarted,
-    Renamed,
-    Retracted,
-)
+from ledger.domain.declaration import Assertion
+from ledger.domain.events import ChangeEvent, Retracted
+from ledger.domain.kinds import KINDS
 
 
 def known_changes(
@@ -79,21 +70,29 @@ def _latest(
     return (chosen[2], chosen[3]) if chosen else None
 
 
-def _pair(
-    marks: list[tuple[date, bool, int, ChangeEvent]],
-) -> list[tuple[tuple[int, ChangeEvent], tuple[int, ChangeEvent] | None]]:
+# A change that opens or closes a period, with the row it asserts: (date, opens?, position, change, row).
+Mark = tuple[date, bool, int, ChangeEvent, Assertion]
+Step = tuple[int, ChangeEvent, Assertion]  # a mark's position, change and row
+
+
+def _pair(marks: list[Mark]) -> list[tuple[Step, Step | None]]:
     """Opening and closing changes into periods; on the same date a closing applies first."""
-    periods: list[tuple[tuple[int, ChangeEvent], tuple[int, ChangeEvent] | None]] = []
-    current: tuple[int, ChangeEvent] | None = None
-    for _, opening, position, event in sorted(marks, key=lambda m: (m[0], m[1], m[2])):
+    periods: list[tuple[Step, Step | None]] = []
+    current: Step | None = None
+    for _, opening, position, event, row in sorted(marks, key=lambda m: (m[0], m[1], m[2])):
         if opening and current is None:
-            current = (position, event)
+            current = (position, event, row)
         elif not opening and current is not None:
-            periods.append((current, (position, event)))
+            periods.append((current, (position, event, row)))
             current = None
     if current is not None:
         periods.append((current, None))
     return periods
+
+
+def _rows(event: ChangeEvent) -> list[Assertion]:
+    """The rows a change asserts, with its ids as they are."""
+    return KINDS[event.kind].assertions(event.__getattribute__)
 
 
 def replay_structure(
@@ -105,18 +104,12 @@ def replay_structure(
     """The structure on `on`, as known at `known_at`, by replaying events in memory."""
     changes = [(p, e) for p, e in known_changes(log, known_at) if include_planned or not e.planned]
     orgs: dict[UUID, _Org] = defaultdict(_Org)
-    memberships: dict[tuple[UUID, UUID], list[tuple[date, bool, int, ChangeEvent]]] = defaultdict(
-        list
-    )
-    relations: dict[tuple[UUID, str, UUID], list[tuple[date, bool, int, ChangeEvent]]] = (
-        defaultdict(list)
-    )
-    posts: dict[UUID, tuple[int, PostCreated]] = {}
+    memberships: dict[tuple[UUID, UUID], list[Mark]] = defaultdict(list)
+    relations: dict[tuple[UUID, str, UUID], list[Mark]] = defaultdict(list)
+    posts: dict[UUID, Step] = {}  # a post_start row: the post, its organisation and title
     abolished: set[UUID] = set()
-    appointments: dict[tuple[UUID, UUID], list[tuple[date, bool, int, ChangeEvent]]] = defaultdict(
-        list
-    )
-    facts: dict[tuple[UUID, str, str | None], tuple[int, FactRecorded]] = {}
+    appointments: dict[tuple[UUID, UUID], list[Mark]] = defaultdict(list)
+    facts: dict[tuple[UUID, str, str | None], Step] = {}
     people: dict[UUID, str] = {}
 
     # Names, kinds and codes are known whatever the date (a body's earliest name names it before then).
@@ -126,17 +119,16 @@ def replay_structure(
             orgs[introduced.id].names.append((day, position, introduced.name, event))
             orgs[introduced.id].kinds.append((day, position, introduced.kind, event))
             orgs[introduced.id].codes.update(introduced.codes)
-        if isinstance(event, Established):
-            org = orgs[event.organisation]
-            org.names.append((day, position, event.name, event))
-            org.kinds.append((day, position, event.org_kind, event))
-            org.codes.update(event.codes)
-        elif isinstance(event, Renamed):
-            orgs[event.organisation].names.append((day, position, event.name, event))
-        elif isinstance(event, Reclassified):
-            orgs[event.organisation].kinds.append((day, position, event.org_kind, event))
-        if isinstance(event, Appointed):
-            people.setdefault(event.person, event.person_name)
+        for row in _rows(event):
+            if row.aspect == "name":
+                orgs[row.subject].names.append((day, position, row.value, event))
+            elif row.aspect == "kind":
+                orgs[row.subject].kinds.append((day, position, row.value, event))
+            elif row.aspect == "code":
+                assert row.extra is not None
+                orgs[row.subject].codes[row.extra["scheme"]] = row.value
+            elif row.aspect == "appt_start":
+                people.setdefault(row.other, row.value)
 
     for position, event in sorted(changes, key=lambda p: (p[1].effective.start, p[0])):
         day = event.effective.start
@@ -152,31 +144,24 @@ def replay_structure(
                 org.first = (position, event)
             elif party.role == "closes":
                 org.closed = True
-        match event:
-            case Joined():
-                memberships[(event.member, event.body)].append((day, True, position, event))
-            case Left():
-                memberships[(event.member, event.body)].append((day, False, position, event))
-            case RelationshipStarted():
-                relations[(event.subject, event.relation, event.object)].append(
-                    (day, True, position, event)
-                )
-            case RelationshipEnded():
-                relations[(event.subject, event.relation, event.object)].append(
-                    (day, False, position, event)
-                )
-            case PostCreated():
-                posts.setdefault(event.post, (position, event))
-            case PostAbolished():
-                abolished.add(event.post)
-            case Appointed():
-                appointments[(event.post, event.person)].append((day, True, position, event))
-            case AppointmentEnded():
-                appointments[(event.post, event.person)].append((day, False, position, event))
-            case FactRecorded():
-                facts[(event.subject, event.attribute, event.function_name)] = (position, event)
-            case _:
-                pass
+        for row in _rows(event):
+            aspect = row.aspect
+            if aspect in ("member_start", "member_end"):
+                mark = (day, aspect == "member_start", position, event, row)
+                memberships[(row.subject, row.other)].append(mark)
+            elif aspect in ("rel_start", "rel_end"):
+                mark = (day, aspect == "rel_start", position, event, row)
+                relations[(row.subject, row.value, row.other)].append(mark)
+            elif aspect == "post_start":
+                posts.setdefault(row.subject, (position, event, row))
+            elif aspect == "post_end":
+                abolished.add(row.subject)
+            elif aspect in ("appt_start", "appt_end"):
+                mark = (day, aspect == "appt_start", position, event, row)
+                appointments[(row.subject, row.other)].append(mark)
+            elif aspect == "fact":
+                assert row.extra is not None
+                facts[(row.subject, row.value, row.extra["function"])] = (position, event, row)
 
     def in_force(org_id: UUID) -> bool:
         org = orgs.get(org_id)
@@ -186,9 +171,7 @@ def replay_structure(
         found = _latest(orgs[org_id].names, on)
         return found[0] if found else org_id.hex
 
-    def open_periods(
-        marks: list[tuple[date, bool, int, ChangeEvent]],
-    ) -> list[tuple[int, ChangeEvent]]:
+    def open_periods(marks: list[Mark]) -> list[Step]:
         return [start for start, end in _pair(marks) if end is None]
 
     result: list[dict[str, Any]] = []
@@ -207,15 +190,14 @@ def replay_structure(
         for (member, body), marks in memberships.items():
             if member != org_id or not in_force(body):
                 continue
-            for position, event in open_periods(marks):
-                assert isinstance(event, Joined)
+            for position, event, row in open_periods(marks):
                 used.add((position, event.change_id))
                 member_of.append(
                     {
                         "id": body.hex,
                         "name": name(body),
                         "since": str(event.effective),
-                        "role": event.role,
+                        "role": row.value,
                         "planned": event.planned,
                     }
                 )
@@ -223,7 +205,7 @@ def replay_structure(
         for (subject, relation, obj), marks in relations.items():
             if org_id not in (subject, obj) or not (in_force(subject) and in_force(obj)):
                 continue
-            for position, event in open_periods(marks):
+            for position, event, _ in open_periods(marks):
                 used.add((position, event.change_id))
                 relationships.append(
                     {
@@ -236,46 +218,49 @@ def replay_structure(
                     }
                 )
         post_list = []
-        for post_id, (position, created) in sorted(posts.items(), key=lambda p: p[1][1].title):
-            if created.organisation != org_id or post_id in abolished:
+        for post_id, (position, created, post) in sorted(
+            posts.items(), key=lambda p: p[1][2].value
+        ):
+            if post.other != org_id or post_id in abolished:
                 continue
             used.add((position, created.change_id))
             holders = []
             held = [
                 (start, person)
-                for (post, person), marks in appointments.items()
-                if post == post_id
+                for (post_, person), marks in appointments.items()
+                if post_ == post_id
                 for start in open_periods(marks)
             ]
-            for (start_position, event), person in sorted(
+            for (start_position, event, row), person in sorted(
                 held, key=lambda h: (h[0][1].effective.start, h[0][0])
             ):
-                assert isinstance(event, Appointed)
+                assert row.extra is not None
                 used.add((start_position, event.change_id))
                 holders.append(
                     {
-                        "person": people.get(person, event.person_name),
+                        "person": people.get(person, row.value),
                         "from": str(event.effective),
                         "to": None,
-                        "interim": event.interim,
-                        "acting": event.acting,
-                        "shadow": event.shadow,
+                        "interim": row.extra["interim"],
+                        "acting": row.extra["acting"],
+                        "shadow": row.extra["shadow"],
                     }
                 )
-            post_list.append({"id": post_id.hex, "title": created.title, "holders": holders})
+            post_list.append({"id": post_id.hex, "title": post.value, "holders": holders})
         fact_list = []
         chosen = sorted(
-            ((p, e) for (s, _, _), (p, e) in facts.items() if s == org_id),
-            key=lambda pe: (pe[1].attribute, pe[1].effective.start),
+            (step for (s, _, _), step in facts.items() if s == org_id),
+            key=lambda step: (step[2].value, step[1].effective.start),
         )
-        for position, event in chosen:
+        for position, event, row in chosen:
+            assert row.extra is not None
             used.add((position, event.change_id))
             fact_list.append(
                 {
-                    "attribute": event.attribute,
-                    "value": event.value,
-                    "unit": event.unit,
-                    "function": event.function_name,
+                    "attribute": row.value,
+                    "value": row.extra["value"],
+                    "unit": row.extra["unit"],
+                    "function": row.extra["function"],
                     "effective": str(event.effective),
                 }
             )
