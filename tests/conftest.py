@@ -7,16 +7,18 @@ Each test gets a fresh database, created before and dropped after it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pytest
 import sqlalchemy as sa
-from click.testing import Result
-from typer.testing import CliRunner
+import typer
+from click.testing import CliRunner, Result
 
 from ledger.bootstrap import Ledger, open_ledger
 from ledger.cli.main import app
@@ -43,6 +45,14 @@ def ledger(db_url: str) -> Iterator[Ledger]:
         opened.close()
 
 
+@functools.cache
+def ledger_command() -> click.Command:
+    """The `ledger` command as click runs it, built from the typer app once per process. `ledger`
+    builds it once per run, at start-up (typer reads every option of every command); built again
+    for each of the tests' thousands of runs, it was most of what a run cost them."""
+    return typer.main.get_command(app)
+
+
 @dataclass
 class Cli:
     """Runs `ledger --db URL ...` in-process, as a user would type it."""
@@ -51,8 +61,9 @@ class Cli:
     cwd: Path
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        runner = CliRunner()
-        return runner.invoke(app, ["--db", self.url, *args], input=input, catch_exceptions=False)
+        return CliRunner().invoke(
+            ledger_command(), ["--db", self.url, *args], input=input, catch_exceptions=False
+        )
 
     def ok(self, *args: str) -> str:
         result = self(*args)
