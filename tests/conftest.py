@@ -3,6 +3,10 @@
 Choose the engine with LEDGER_TEST_DB=sqlite (default) or LEDGER_TEST_DB=postgresql; the PostgreSQL
 server is the local one (127.0.0.1:5432, trust auth) unless LEDGER_TEST_PG_URL says otherwise.
 Each test gets a fresh database, created before and dropped after it.
+
+The SQLite run is the whole suite. `make test` runs on PostgreSQL only the tests marked
+`@pytest.mark.postgres(reason=...)` (`-m postgres`; the others are deselected): those about PostgreSQL's
+own behaviour and a representative slice of the rest, each mark saying which and why.
 """
 
 from __future__ import annotations
@@ -115,6 +119,16 @@ def one_line_error(result: Result) -> str:
     assert len(lines) == 1, f"expected one line on stderr, got: {result.stderr!r}"
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in the PostgreSQL run says why it is there."""
+    for item in items:
+        for mark in item.iter_markers("postgres"):
+            if not mark.kwargs.get("reason"):
+                raise pytest.UsageError(
+                    f"{item.nodeid}: say why it runs on PostgreSQL (reason=...)"
+                )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

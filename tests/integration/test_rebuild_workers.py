@@ -19,6 +19,10 @@ from ledger.bootstrap import Ledger, open_ledger
 from tests.conftest import Cli
 from tests.integration.test_bulk import snapshot
 
+pytestmark = pytest.mark.postgres(
+    reason="rebuild workers open PostgreSQL connections of their own and insert in its parameter style"
+)
+
 CHUNK = 41
 
 

@@ -149,6 +149,9 @@ def corrected_a_second_later(cli: Cli) -> Cli:
 # --- 1. corrections and retractions --------------------------------------------------------------
 
 
+@pytest.mark.postgres(
+    reason="--known-at a timestamp: PostgreSQL compares it with its time zone, SQLite as naive UTC"
+)
 def test_a_correction_changes_the_answer_but_what_was_known_before_stays_reachable(
     corrected_a_second_later: Cli,
 ) -> None:
