@@ -97,9 +97,6 @@ def test_script_refuses_to_run_without_a_store(name: str) -> None:
 # --- historian ----------------------------------------------------------------------------------
 
 
-@pytest.mark.postgres(
-    reason="slice: a walkthrough run as a user runs it, LEDGER_DATABASE_URL naming a PostgreSQL database"
-)
 def test_historian(db_url: str) -> None:
     out = ran_ok("historian.sh", db_url)
     assert "total: appended 227 changes from 5 files" in out

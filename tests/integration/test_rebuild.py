@@ -7,16 +7,10 @@ import random
 from datetime import date, timedelta
 from itertools import pairwise
 
-import pytest
-
 from ledger.adapters.queries import Axes
 from ledger.bootstrap import Ledger
 from ledger.domain.replay import replay_structure
 from tests.support.histories import build_history, stored_log
-
-pytestmark = pytest.mark.postgres(
-    reason="slice: a rebuild on PostgreSQL (rows inserted in its parameter style) answers as a replay"
-)
 
 
 def test_rebuild_and_replay_agree_on_a_random_history(ledger: Ledger, cli) -> None:

@@ -20,7 +20,7 @@ from tests.conftest import Cli
 from tests.integration.test_bulk import snapshot
 
 pytestmark = pytest.mark.postgres(
-    reason="rebuild workers open PostgreSQL connections of their own and insert in its parameter style"
+    reason="`ledger rebuild` on PostgreSQL, in one process and in workers with connections of their own"
 )
 
 CHUNK = 41
