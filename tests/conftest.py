@@ -3,20 +3,26 @@
 Choose the engine with LEDGER_TEST_DB=sqlite (default) or LEDGER_TEST_DB=postgresql; the PostgreSQL
 server is the local one (127.0.0.1:5432, trust auth) unless LEDGER_TEST_PG_URL says otherwise.
 Each test gets a fresh database, created before and dropped after it.
+
+The SQLite run is the whole suite. `make test` runs on PostgreSQL only the tests marked
+`@pytest.mark.postgres(reason=...)` (`-m postgres`; the others are deselected): those about PostgreSQL's
+own behaviour and a representative slice of the rest, each mark saying which and why.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pytest
 import sqlalchemy as sa
-from click.testing import Result
-from typer.testing import CliRunner
+import typer
+from click.testing import CliRunner, Result
 
 from ledger.bootstrap import Ledger, open_ledger
 from ledger.cli.main import app
@@ -43,6 +49,14 @@ def ledger(db_url: str) -> Iterator[Ledger]:
         opened.close()
 
 
+@functools.cache
+def ledger_command() -> click.Command:
+    """The `ledger` command as click runs it, built from the typer app once per process. `ledger`
+    builds it once per run, at start-up (typer reads every option of every command); built again
+    for each of the tests' thousands of runs, it was most of what a run cost them."""
+    return typer.main.get_command(app)
+
+
 @dataclass
 class Cli:
     """Runs `ledger --db URL ...` in-process, as a user would type it."""
@@ -51,8 +65,9 @@ class Cli:
     cwd: Path
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        runner = CliRunner()
-        return runner.invoke(app, ["--db", self.url, *args], input=input, catch_exceptions=False)
+        return CliRunner().invoke(
+            ledger_command(), ["--db", self.url, *args], input=input, catch_exceptions=False
+        )
 
     def ok(self, *args: str) -> str:
         result = self(*args)
@@ -104,6 +119,16 @@ def one_line_error(result: Result) -> str:
     assert len(lines) == 1, f"expected one line on stderr, got: {result.stderr!r}"
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in the PostgreSQL run says why it is there."""
+    for item in items:
+        for mark in item.iter_markers("postgres"):
+            if not mark.kwargs.get("reason"):
+                raise pytest.UsageError(
+                    f"{item.nodeid}: say why it runs on PostgreSQL (reason=...)"
+                )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

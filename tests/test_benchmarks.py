@@ -10,6 +10,10 @@ import pytest
 
 from tests.support.stores import ENGINE
 
+pytestmark = pytest.mark.postgres(
+    reason="the benchmark harness makes and drops PostgreSQL stores of its own (--engine postgresql)"
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 FIGURES = [

@@ -60,6 +60,9 @@ def test_joining_a_body_before_it_was_established_is_refused(cli: Cli, refuse) -
     assert conflicts_with("stp-established") in line
 
 
+@pytest.mark.postgres(
+    reason="slice: a change checked against the history read back from PostgreSQL, refused in one line"
+)
 def test_a_back_dated_establishment_after_an_earlier_recorded_change_is_refused(
     cli: Cli, refuse
 ) -> None:
@@ -454,6 +457,9 @@ def test_a_change_file_entry_without_sources_is_refused(cli: Cli, refuse, tmp_pa
 # --- closing a body ends its memberships and appointments in the read model -------------------
 
 
+@pytest.mark.postgres(
+    reason="slice: a closure's effects on memberships and appointments, recorded and asked on PostgreSQL"
+)
 def test_closing_a_body_ends_its_memberships_and_appointments(cli: Cli) -> None:
     # A partnership with a member and a chair.
     establish(cli, "Devon STP", "partnership", "2016")

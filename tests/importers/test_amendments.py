@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import Cli, one_line_error
 
 Fingerprint = Callable[[], tuple[int, str, int]]
@@ -70,6 +72,9 @@ def base(tmp_path: Path) -> Path:
     )
 
 
+@pytest.mark.postgres(
+    reason="slice: corrections and retractions imported from a file on PostgreSQL"
+)
 def test_a_file_corrects_and_retracts_recorded_changes(cli: Cli, tmp_path: Path) -> None:
     cli.ok("import", str(base(tmp_path)))
     fixes = write(

@@ -563,6 +563,9 @@ def test_reimporting_the_same_files_appends_nothing(
     )
 
 
+@pytest.mark.postgres(
+    reason="slice: two ODS releases imported, the second compared with what the PostgreSQL store holds"
+)
 def test_a_newer_release_appends_only_what_changed_and_the_history_keeps_the_old(
     cli: Cli, tmp_path: Path, store_fingerprint: Fingerprint
 ) -> None:

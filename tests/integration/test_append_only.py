@@ -9,6 +9,10 @@ import sqlalchemy as sa
 from ledger.adapters.store import normalise_url
 from tests.conftest import SOURCE, Cli
 
+pytestmark = pytest.mark.postgres(
+    reason="the append-only guard is a PL/pgSQL trigger on PostgreSQL"
+)
+
 
 @pytest.mark.parametrize(
     "statement",

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from tests.conftest import Cli
 from tests.support.stores import ENGINE, PG_ADMIN_URL
 
+pytestmark = pytest.mark.postgres(reason="the README's pg_dump and pg_restore recipe")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -8,6 +8,7 @@ import os
 from datetime import date, timedelta
 from itertools import pairwise
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,9 @@ from tests.support.stores import fresh_store
 dates = st.dates(min_value=date(2009, 6, 1), max_value=date(2021, 6, 1))
 
 
+@pytest.mark.postgres(
+    reason="the read model as PostgreSQL stores it (native dates, booleans, time zones) against a replay, on both axes"
+)
 @settings(
     max_examples=int(os.environ.get("LEDGER_PROPERTY_EXAMPLES", "12")),
     deadline=None,

@@ -98,6 +98,9 @@ def snapshot(url: str) -> dict[str, list[Any]]:
         engine.dispose()
 
 
+@pytest.mark.postgres(
+    reason="slice: a chunked import (events inserted with RETURNING, in order) leaves the rows recording one by one does"
+)
 def test_a_multi_file_import_gives_the_same_ledger_as_recording_one_by_one(
     ledger: Ledger, db_url: str, tmp_path: Path
 ) -> None:
@@ -117,6 +120,9 @@ def test_a_multi_file_import_gives_the_same_ledger_as_recording_one_by_one(
             assert got[table] == expected[table], table
 
 
+@pytest.mark.postgres(
+    reason="a refusal after chunks were inserted rolls back the whole file's PostgreSQL transaction"
+)
 def test_a_bad_change_in_the_middle_of_a_file_leaves_nothing_of_that_file(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -298,6 +304,9 @@ def test_names_kept_between_files_answer_as_the_read_model_does(
     assert_names_in_memory_change_nothing(tmp_path / "changes", monkeypatch)
 
 
+@pytest.mark.postgres(
+    reason="another connection's append on PostgreSQL moves the log's head the kept names depend on"
+)
 def test_names_are_kept_only_from_a_committed_batch_and_while_no_one_else_writes(
     ledger: Ledger, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,8 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SOURCE, Cli, one_line_error
 from tests.integration.test_tamper import BODIES
+
+pytestmark = pytest.mark.postgres(
+    reason="checkpoints read the chain through a PostgreSQL server-side cursor and land in a guarded table"
+)
 
 
 def signed_checkpoint(cli: Cli, tmp_path: Path) -> tuple[Path, Path, Path]:

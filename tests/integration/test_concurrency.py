@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from ledger.adapters.queries import Axes
@@ -17,6 +18,10 @@ from ledger.bootstrap import open_ledger
 from ledger.domain.replay import replay_structure
 from tests.support.histories import stored_log
 from tests.support.stores import ENGINE
+
+pytestmark = pytest.mark.postgres(
+    reason="eight writer processes queue on PostgreSQL's advisory lock; a follower must see every committed position in order"
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PER_WORKER = 200

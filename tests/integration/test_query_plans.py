@@ -18,12 +18,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from ledger.adapters.queries import Axes, Queries
 from ledger.adapters.tables import changes
 from ledger.bootstrap import Ledger, open_ledger, open_reader
 from tests.conftest import Cli
+
+pytestmark = pytest.mark.postgres(
+    reason="PostgreSQL's plans (EXPLAIN, sequential scans off) and its time-zone-aware known-at lookup"
+)
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 # A lookup on one of these is fine; anything else that touches ledger_facts is not.

@@ -15,6 +15,10 @@ from ledger.bootstrap import open_ledger
 from tests.conftest import fingerprint
 from tests.support.stores import ENGINE
 
+pytestmark = pytest.mark.postgres(
+    reason="PostgreSQL writers validate optimistically and queue on the advisory lock only to insert: only they race"
+)
+
 
 def rename(new_name: str, effective: str) -> object:
     return parse_change({"change": "renamed", "organisation": "NEW Devon CCG", "name": new_name,

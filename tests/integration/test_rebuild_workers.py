@@ -19,6 +19,10 @@ from ledger.bootstrap import Ledger, open_ledger
 from tests.conftest import Cli
 from tests.integration.test_bulk import snapshot
 
+pytestmark = pytest.mark.postgres(
+    reason="`ledger rebuild` on PostgreSQL, in one process and in workers with connections of their own"
+)
+
 CHUNK = 41
 
 

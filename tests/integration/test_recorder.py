@@ -13,6 +13,10 @@ from ledger.bootstrap import Ledger
 from tests.conftest import SOURCE, Cli
 from tests.support.stores import ENGINE
 
+pytestmark = pytest.mark.postgres(
+    reason="the recorder's own SQL: positions under PostgreSQL's append lock, its column types"
+)
+
 
 @pytest.fixture
 def devon(cli: Cli, ledger: Ledger) -> Ledger:

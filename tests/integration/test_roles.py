@@ -13,6 +13,10 @@ from ledger.adapters.store import normalise_url
 from tests.conftest import SOURCE, Cli, one_line_error
 from tests.support.stores import ENGINE
 
+pytestmark = pytest.mark.postgres(
+    reason="roles are PostgreSQL login roles: the server refuses a reader's writes and a recorder's rewrites"
+)
+
 postgresql_only = pytest.mark.skipif(
     ENGINE == "sqlite", reason="roles are a PostgreSQL feature; runs in the PostgreSQL pass"
 )

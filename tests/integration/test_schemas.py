@@ -9,6 +9,10 @@ import pytest
 from tests.conftest import SOURCE, Cli, one_line_error
 from tests.support.stores import ENGINE
 
+pytestmark = pytest.mark.postgres(
+    reason="a ledger in a named PostgreSQL schema, set on every connection"
+)
+
 
 @pytest.mark.skipif(
     ENGINE == "sqlite", reason="schemas are a PostgreSQL feature; runs in the PostgreSQL pass"

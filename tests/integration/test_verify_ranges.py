@@ -16,6 +16,10 @@ from ledger.application.audit import Audit
 from ledger.bootstrap import Ledger, open_ledger
 from tests.conftest import Cli
 
+pytestmark = pytest.mark.postgres(
+    reason="verify compares rows read raw from PostgreSQL (native dates and booleans) with projected ones, in workers"
+)
+
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 

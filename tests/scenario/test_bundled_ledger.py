@@ -15,6 +15,10 @@ import yaml
 
 from tests.conftest import Cli
 
+pytestmark = pytest.mark.postgres(
+    reason="slice: the bundled ledger imported and a historian's questions asked through the CLI"
+)
+
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 CIOS = "Cornwall and the Isles of Scilly Health and Social Care Partnership"
 

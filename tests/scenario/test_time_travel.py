@@ -110,14 +110,14 @@ def record_merger(cli: Cli, effective: str, label: str) -> str:
 TWO_CCGS = {"NEW Devon CCG", "South Devon and Torbay CCG"}
 
 
-@pytest.fixture
-def corrected(cli: Cli) -> Cli:
-    """The CCGs, their merger recorded with the wrong date, then corrected a little later."""
+def record_the_wrong_merger(cli: Cli) -> None:
     record_devon_ccgs(cli)
     # The merger is typed in as June 2019: wrong.
     record_merger(cli, "2019-06-01", "devon-merger")
-    # A moment later (so the two recordings have different timestamps) someone notices.
-    time.sleep(1.1)
+
+
+def correct_the_merger(cli: Cli) -> Cli:
+    # Someone notices.
     out = cli.ok(
         "correct",
         "devon-merger",
@@ -130,12 +130,32 @@ def corrected(cli: Cli) -> Cli:
     return cli
 
 
+@pytest.fixture
+def corrected(cli: Cli) -> Cli:
+    """The CCGs, their merger recorded with the wrong date, then corrected."""
+    record_the_wrong_merger(cli)
+    return correct_the_merger(cli)
+
+
+@pytest.fixture
+def corrected_a_second_later(cli: Cli) -> Cli:
+    """The same, the correction recorded over a second after the merger: the log shows times to
+    the second, so the two recordings then have different timestamps."""
+    record_the_wrong_merger(cli)
+    time.sleep(1.1)
+    return correct_the_merger(cli)
+
+
 # --- 1. corrections and retractions --------------------------------------------------------------
 
 
+@pytest.mark.postgres(
+    reason="--known-at a timestamp: PostgreSQL compares it with its time zone, SQLite as naive UTC"
+)
 def test_a_correction_changes_the_answer_but_what_was_known_before_stays_reachable(
-    corrected: Cli,
+    corrected_a_second_later: Cli,
 ) -> None:
+    corrected = corrected_a_second_later
     merger = entry(corrected, "devon-merger")
     correction = superseder(corrected, "devon-merger")
     assert correction["position"] > merger["position"]
