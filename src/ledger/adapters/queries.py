@@ -6,7 +6,6 @@ state on the date. Every answer carries the changes (and so the sources) it rest
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from uuid import UUID
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
+from ledger.adapters.collector import collector_paused
 from ledger.adapters.periods import current as cut_at
 from ledger.adapters.rows import ROW_COLUMNS, Period, Row
 from ledger.adapters.rows import periods_of as _periods
@@ -38,21 +38,6 @@ POST_MARKS = ("post_start", "post_end")
 # Names, kinds and codes are needed even when later than the date.
 UNDATED = ("name", "kind", "code")
 APPOINTMENT_MARKS = ("appt_start", "appt_end")
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cycle collector off while a question builds its answer (nested pauses are fine): a
-    whole country is a few objects per row read, none in a cycle, all freed when done, yet the
-    collector would walk them again and again as they grow (a third of the time of `structure`
-    at 100,000 changes)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:

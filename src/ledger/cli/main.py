@@ -23,6 +23,8 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from ledger.adapters.collector import collector_paused
+
 if TYPE_CHECKING:
     from ledger.bootstrap import Ledger, Reader
     from ledger.cli.render import View
@@ -228,18 +230,9 @@ def handled() -> Iterator[None]:
         fail(f"unexpected {type(exc).__name__}: {exc} (set LEDGER_DEBUG=1 for a traceback)", 70)
 
 
-@contextmanager
-def loading() -> Iterator[None]:
-    """Load what a command uses (and open its store) with the cycle collector off: modules, their
-    classes and the tables SQLAlchemy and pydantic build as they load live as long as the process
-    and hold no garbage, yet the collector walked them again and again while they loaded."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+# Load what a command uses (and open its store) with the cycle collector off: modules, their classes
+# and the tables SQLAlchemy and pydantic build as they load live as long as the process.
+loading = collector_paused
 
 
 @contextmanager
@@ -278,7 +271,6 @@ def reading(ctx: typer.Context) -> Iterator["Reader"]:
     cycles: the cycle collector is off meanwhile, as it would only walk the answer again and
     again while it grows (a country's structure is millions of objects)."""
     with loading():
-        from ledger.adapters.queries import collector_paused
         from ledger.bootstrap import open_reader
 
     state: State = ctx.obj or State()
