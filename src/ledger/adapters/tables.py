@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
 
+from ledger.domain.ids import fold as fold  # the read model folds names as the ids do
+
 metadata = MetaData()
 
 changes = Table(
@@ -129,10 +131,6 @@ tracking = Table(
 )
 
 READ_MODEL_TABLES = (changes, facts, entities, names, periods, tracking)
-
-
-def fold(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def read_model_complete(conn: Connection) -> bool:

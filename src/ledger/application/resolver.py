@@ -189,7 +189,7 @@ class Resolver:
         return self.find(text, "person", missing_ok=missing_ok)
 
     def post(self, title: str, organisation: UUID) -> UUID:
-        from ledger.application.service import post_id
+        from ledger.domain.ids import post_id
 
         candidate = post_id(organisation, title)
         if self.pending and candidate.hex in self.pending.ids:

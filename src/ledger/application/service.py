@@ -41,7 +41,7 @@ from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ChangeReader, ReadModel, stored_change_id
 from ledger.adapters.recorder import APPEND_LOCK, LedgerFactory, LedgerRecorder, in_transaction
 from ledger.adapters.store import guard_events
-from ledger.adapters.tables import changes, fold, read_model_complete
+from ledger.adapters.tables import changes, read_model_complete
 from ledger.application import commands as cmd
 from ledger.application.batch import (
     CACHE_ENTRIES,
@@ -65,30 +65,11 @@ from ledger.application.errors import (
 from ledger.application.resolver import Resolver
 from ledger.domain.declaration import BadChange, EntityType, Party
 from ledger.domain.events import CHANGE_CLASSES, ChangeEvent, Merged, Retracted
+from ledger.domain.ids import NAMESPACE, function_id, org_id, person_id, post_id
 from ledger.domain.kinds import KINDS
 from ledger.domain.model import ENTITY_CLASSES, Conflict, Entity, new_entity
 
-NAMESPACE = UUID("6f1c1a52-4a0e-5b7e-9d1e-3c2b8a7d0e11")
 CHUNK = 500  # changes checked, inserted and followed together inside one file's transaction
-
-
-def org_id(name: str, codes: dict[str, str] | None = None) -> UUID:
-    if codes:
-        scheme = "ods" if "ods" in codes else sorted(codes)[0]
-        return uuid.uuid5(NAMESPACE, f"organisation:{scheme}:{codes[scheme].upper()}")
-    return uuid.uuid5(NAMESPACE, f"organisation:{fold(name)}")
-
-
-def post_id(organisation: UUID, title: str) -> UUID:
-    return uuid.uuid5(NAMESPACE, f"post:{organisation.hex}:{fold(title)}")
-
-
-def person_id(name: str) -> UUID:
-    return uuid.uuid5(NAMESPACE, f"person:{fold(name)}")
-
-
-def function_id(name: str) -> UUID:
-    return uuid.uuid5(NAMESPACE, f"function:{fold(name)}")
 
 
 class _Names:
