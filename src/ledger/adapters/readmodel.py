@@ -311,6 +311,23 @@ class ReadModel:
     def __init__(self, dialect: Any) -> None:
         self.form = DriverForm(dialect)
         self._sources: dict[tuple[Any, ...], str] = {}  # most changes cite a few common papers
+        # What the batches of the open write transaction changed, for the periods to be cut once
+        # when it ends (`cut_periods`): the subjects with the aspects of their changed facts, and
+        # the changes whose facts were added or closed.
+        self._touched: dict[str, set[str]] = {}
+        self._changed: set[str] = set()
+
+    def cut_periods(self, conn: Connection) -> None:
+        """Cut the periods of everything the transaction's batches changed, up to the read model's
+        position: once per transaction, so a subject a long import touches in many batches has its
+        facts read back once. Nothing in a write transaction reads the periods before it ends."""
+        touched, changed = self._touched, self._changed
+        self.discard_pending()
+        periods_follow(conn, touched, changed, ReadModel.position(conn))
+
+    def discard_pending(self) -> None:
+        """Forget what the batches changed (a transaction rolled back, or the periods cut whole)."""
+        self._touched, self._changed = {}, set()
 
     def _sources_json(self, sources: list[dict[str, str]]) -> str:
         """The sources as the read model keeps them: a JSON list of {source, locator}."""
@@ -349,14 +366,11 @@ class ReadModel:
 
     @staticmethod
     def set_position(conn: Connection, position: int) -> None:
-        """The read model is current up to `position`, and so are the periods if they are kept
-        (the caller has cut the periods of every subject whose facts changed)."""
         done = conn.execute(
             update(tracking).where(tracking.c.name == "readmodel").values(position=position)
         )
         if not done.rowcount:
             conn.execute(insert(tracking).values(name="readmodel", position=position))
-        conn.execute(update(tracking).where(tracking.c.name == PERIODS).values(position=position))
 
     def apply(
         self, conn: Connection, events: Iterable[tuple[int, ChangeEvent | StoredChange]]
@@ -371,7 +385,9 @@ class ReadModel:
         if not batch:
             return 0
         touched, changed = self.store(conn, self.project_all(batch))
-        periods_follow(conn, touched, changed, batch[-1][0])
+        for subject, aspects in touched.items():
+            self._touched.setdefault(subject, set()).update(aspects)
+        self._changed |= changed
         return batch[-1][0]
 
     def project_all(self, batch: Iterable[tuple[int, StoredChange]]) -> PendingRows:

@@ -189,6 +189,7 @@ class LedgerApp(Application[UUID]):
                 with self.writing() as conn:
                     if periods.current(conn) is None:
                         periods.cut_all(conn, ReadModel.position(conn))
+                        self.readmodel.discard_pending()
         except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError):
             pass
         except PermissionDenied:
@@ -207,11 +208,14 @@ class LedgerApp(Application[UUID]):
         nested = _in_transaction()
         if not nested:
             self._touched = []
+            self.readmodel.discard_pending()
         try:
             with self.database.transaction(commit=True) as conn:
                 if not nested and lock_first and conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
                 yield conn
+                if not nested:
+                    self.readmodel.cut_periods(conn)
         except (IntegrityError, sqlalchemy.exc.IntegrityError):
             names = ", ".join(dict.fromkeys(self._touched)) or "the same records"
             raise ConcurrentChange(
@@ -821,6 +825,7 @@ class LedgerApp(Application[UUID]):
                 project_in_workers(self, conn, workers, progress)
                 self.catch_up(conn, batch=5000, progress=progress)
             periods.cut_all(conn, ReadModel.position(conn))
+            self.readmodel.discard_pending()  # cut whole, from every fact
             return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
 
 
