@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import click
 import typer
@@ -247,20 +247,34 @@ def frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-@contextmanager
-def ledger(ctx: typer.Context) -> Iterator["Ledger"]:
-    with loading():
-        from ledger.bootstrap import open_ledger
+class _Store(Protocol):
+    def close(self) -> None: ...
 
+
+S = TypeVar("S", bound=_Store)
+
+
+@contextmanager
+def _opened(ctx: typer.Context, open_store: Callable[[str | None], S]) -> Iterator[S]:
+    """The store the command names, opened with the collector off and what was loaded frozen
+    while the command runs; closed after."""
     state: State = ctx.obj or State()
     with handled():
         with loading():
-            opened = open_ledger(state.db)
+            opened = open_store(state.db)
         with frozen():
             try:
                 yield opened
             finally:
                 opened.close()
+
+
+@contextmanager
+def ledger(ctx: typer.Context) -> Iterator["Ledger"]:
+    with loading():
+        from ledger.bootstrap import open_ledger
+    with _opened(ctx, open_ledger) as opened:
+        yield opened
 
 
 @contextmanager
@@ -272,16 +286,8 @@ def reading(ctx: typer.Context) -> Iterator["Reader"]:
     again while it grows (a country's structure is millions of objects)."""
     with loading():
         from ledger.bootstrap import open_reader
-
-    state: State = ctx.obj or State()
-    with collector_paused(), handled():
-        with loading():
-            opened = open_reader(state.db)
-        with frozen():
-            try:
-                yield opened
-            finally:
-                opened.close()
+    with collector_paused(), _opened(ctx, open_reader) as opened:
+        yield opened
 
 
 def axes(
