@@ -36,8 +36,7 @@ def _rows(ledger: Ledger) -> list[tuple[Any, ...]]:
 
 def _recut(ledger: Ledger) -> None:
     with ledger.app.writing() as conn:
-        last = conn.execute(select(tracking.c.position).where(tracking.c.name == "readmodel"))
-        periods.cut_all(conn, int(last.scalar() or 0))
+        ledger.app.readmodel.cut_all_periods(conn)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,13 +19,22 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.tables import as_date, bulk_insert, entities, facts, periods, tracking
+from ledger.adapters.rows import day_of
+from ledger.adapters.tables import (
+    CHUNK,
+    bulk_insert,
+    chunks,
+    entities,
+    facts,
+    periods,
+    set_tracking,
+    tracking,
+)
 from ledger.domain.timeline import Segment, lifetime, pair, succession
 
 TRACKING = "periods"  # the tracking row: present once the periods are current with the facts
@@ -71,13 +80,8 @@ def _fact(row: Any) -> Fact:
     )
     return Fact(
         fid, change, known_from, known_to, bool(planned), subject, aspect, other, value, extra,
-        _day(eff), text,
+        day_of(eff), text,
     )  # fmt: skip
-
-
-@lru_cache(maxsize=65_536)
-def _day(value: Any) -> date:
-    return as_date(value)
 
 
 def _order(fact: Fact) -> tuple[date, int, int]:
@@ -321,12 +325,11 @@ def current(conn: Connection) -> int | None:
     return None if found is None else int(found)
 
 
-def _set_current(conn: Connection, position: int) -> None:
-    done = conn.execute(
-        update(tracking).where(tracking.c.name == TRACKING).values(position=position)
-    )
-    if not done.rowcount:
-        conn.execute(insert(tracking).values(name=TRACKING, position=position))
+def in_step(conn: Connection) -> bool:
+    """Whether the periods are current with the read model's facts, so a question may read them."""
+    rows = conn.execute(select(tracking.c.name, tracking.c.position))
+    found: dict[str, int] = {str(name): int(position) for name, position in rows}
+    return TRACKING in found and found[TRACKING] == found.get("readmodel")
 
 
 # The period rows each kind of fact is cut into.
@@ -342,7 +345,8 @@ PERIOD_ASPECT = {
 def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], upto: int) -> None:
     """Cut again the periods of the subjects whose facts the read model changed up to `upto`
     (inside the transaction that changed them), `touched` naming the aspects of the facts that
-    changed and `changed` the changes whose facts were added or closed. Nothing happens while the periods are not current: `cut_all` makes them so.
+    changed and `changed` the changes whose facts were added or closed. Nothing happens while the
+    periods are not current: `cut_all` makes them so.
 
     Only the groups whose facts changed are cut, from their own facts; of a body's mentions (one
     per change that acts on it: thousands for a busy body), only those that changed and the first
@@ -351,7 +355,7 @@ def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], up
     if after is None:
         return
     cutter = Cutter()
-    for chunk in _chunks(
+    for chunk in chunks(
         sorted(s for s, aspects in touched.items() if aspects & PERIOD_ASPECT.keys())
     ):
         # Each family of facts is read for the subjects whose facts of that family changed.
@@ -371,7 +375,7 @@ def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], up
             facts_of = _distinct(by_subject.get(subject, []))
             cutter.subject(facts_of, after, upto)
     cutter.write(conn)
-    _set_current(conn, max(after, upto))
+    set_tracking(conn, TRACKING, max(after, upto))
 
 
 def _mention_queries(subjects: list[str], changed: set[str], after: int) -> list[Any]:
@@ -380,7 +384,7 @@ def _mention_queries(subjects: list[str], changed: set[str], after: int) -> list
     mentions)."""
     c = facts.c
     altered = []
-    for chunk in _chunks(sorted(changed)):
+    for chunk in chunks(sorted(changed)):
         altered.append(
             _fact_query().where(
                 c.change_id.in_(chunk), c.subject.in_(subjects), c.aspect == "mention"
@@ -430,45 +434,47 @@ def cut_all(conn: Connection, upto: int) -> None:
     if pending:
         cutter.subject(pending, 0, None)
     cutter.write(conn)
-    _set_current(conn, upto)
+    set_tracking(conn, TRACKING, upto)
 
 
 def first_difference(conn: Connection) -> int | None:
     """The first log position at which the stored periods differ from the periods cut from the
     stored facts (None: they agree, or the periods are not kept yet). `verify` asks this once it
-    has checked the facts against the log: the periods are then held to the log too. Subject by
-    subject, so that a national ledger's periods are never all in memory."""
+    has checked the facts against the log: the periods are then held to the log too. Compared a few hundred
+    subjects at a time, not the whole ledger's periods at once."""
     if current(conn) is None:
         return None
-    c = periods.c
-    stored_query = select(*[c[name] for name in _STORED]).order_by(c.subject)
-    stored_cursor: Any = conn.execute(stored_query).cursor
-    stored: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for r in stored_cursor:
-        stored[r[0]].append(_normal(r))
     found: list[int] = []
+    by_subject: dict[str, list[Fact]] = {}
 
-    def compare(subject: str, facts_of: list[Fact]) -> None:
-        cutter = Cutter()
-        cutter.subject(facts_of, 0, None)
-        expected = Counter(_normal(tuple(r)) for r in cutter.inserts)
-        held = Counter(stored.pop(subject, []))
+    def compare() -> None:
+        expected: Counter[tuple[Any, ...]] = Counter()
+        for facts_of in by_subject.values():
+            cutter = Cutter()
+            cutter.subject(facts_of, 0, None)
+            expected.update(_normal(tuple(r)) for r in cutter.inserts)
+        c = periods.c
+        query = select(*[c[name] for name in _STORED]).where(c.subject.in_(list(by_subject)))
+        cursor: Any = conn.execute(query).cursor
+        held = Counter(_normal(r) for r in cursor)
         if expected != held:
-            differing = set(expected) ^ set(held)
-            found.append(min(r[-2] for r in differing) if differing else 0)
+            found.append(min(r[-2] for r in set(expected) ^ set(held)))
+        by_subject.clear()
 
-    subject: str | None = None
-    pending: list[Fact] = []
     for f in _facts(conn):
-        if f.subject != subject:
-            if subject is not None:
-                compare(subject, pending)
-            subject, pending = f.subject, []
-        pending.append(f)
-    if subject is not None:
-        compare(subject, pending)
-    for rows in stored.values():  # periods of subjects without facts
-        found.extend(r[-2] for r in rows)
+        if f.subject not in by_subject and len(by_subject) >= CHUNK:
+            compare()
+        by_subject.setdefault(f.subject, []).append(f)
+    if by_subject:
+        compare()
+    # Periods of a subject without facts are none a cut would make.
+    c = periods.c
+    orphans = select(func.min(c.known_from)).where(
+        c.subject.not_in(select(facts.c.subject).where(facts.c.aspect.in_(ASPECTS)))
+    )
+    orphan = conn.execute(orphans).scalar()
+    if orphan is not None:
+        found.append(int(orphan))
     return min(found) if found else None
 
 
@@ -476,7 +482,7 @@ def _normal(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """A period row as stored or as cut, in one form (dates as dates, flags as booleans)."""
     values = list(row)
     for at in _DATES:
-        values[at] = None if values[at] is None else _day(values[at])
+        values[at] = None if values[at] is None else day_of(values[at])
     values[_PLANNED] = bool(values[_PLANNED])
     return tuple(values)
 
@@ -495,8 +501,3 @@ def _facts(conn: Connection) -> Iterator[Fact]:
     """Every fact the periods are cut from, subject by subject."""
     query = _fact_query().where(facts.c.aspect.in_(ASPECTS)).order_by(facts.c.subject)
     return _read_facts(conn, query)
-
-
-def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]

@@ -20,12 +20,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.adapters.collector import collector_paused
-from ledger.adapters.periods import current as cut_at
+from ledger.adapters.periods import in_step as periods_in_step
 from ledger.adapters.rows import ROW_COLUMNS, Period, Row
 from ledger.adapters.rows import periods_of as _periods
 from ledger.adapters.rows import rows_from as _rows_from
 from ledger.adapters.snapshot import Snapshot
-from ledger.adapters.tables import changes, entities, facts, fold, names, tracking
+from ledger.adapters.tables import changes, chunks, entities, facts, fold, names
 from ledger.application.errors import Ambiguous, InvalidInput, NotFound
 from ledger.domain.dates import Effective
 from ledger.domain.matching import close_matches
@@ -38,11 +38,6 @@ POST_MARKS = ("post_start", "post_end")
 # Names, kinds and codes are needed even when later than the date.
 UNDATED = ("name", "kind", "code")
 APPOINTMENT_MARKS = ("appt_start", "appt_end")
-
-
-def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
 
 
 @dataclass(frozen=True)
@@ -390,16 +385,16 @@ class Queries:
         linked = {r.other for r in rows if r.aspect in LINKS and r.subject == org and r.other}
         linked |= {r.subject for r in rows if r.aspect in LINKS and r.other == org}
         linked.discard(org)
-        for chunk in _chunks(sorted(posts)):
+        for chunk in chunks(sorted(posts)):
             rows += self._rows_of(
                 conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(APPOINTMENT_MARKS)
             )
-        for chunk in _chunks(sorted(linked)):
+        for chunk in chunks(sorted(linked)):
             rows += self._rows_of(
                 conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(UNMENTIONED)
             )
         established = {r.subject for r in rows if r.aspect == "start" and r.eff <= axes.on}
-        for chunk in _chunks(sorted(({org} | linked) - established)):
+        for chunk in chunks(sorted(({org} | linked) - established)):
             rows += self._rows_of(
                 conn, axes, facts.c.subject.in_(chunk), facts.c.aspect == "mention"
             )
@@ -407,7 +402,7 @@ class Queries:
 
     def names_of(self, conn: Connection, ids: set[str]) -> dict[str, str]:
         found: dict[str, str] = {}
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids)):
             for r in conn.execute(
                 select(entities.c.id, entities.c.name).where(entities.c.id.in_(chunk))
             ):
@@ -515,7 +510,7 @@ class Queries:
     def entity_names(self, conn: Connection, ids: set[str]) -> dict[str, str]:
         """Display names of many entities at once (by id)."""
         named: dict[str, str] = {}
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids)):
             rows = conn.execute(
                 select(entities.c.id, entities.c.name).where(entities.c.id.in_(chunk))
             )
@@ -580,14 +575,7 @@ class Queries:
     def _snapshot(conn: Connection, axes: Axes) -> Snapshot | None:
         """The periods valid on the date, if they are current with the facts (a store made
         before they existed is folded until a recorder opens it and cuts them)."""
-        at = cut_at(conn)
-        if (
-            at is None
-            or at
-            != conn.execute(
-                select(tracking.c.position).where(tracking.c.name == "readmodel")
-            ).scalar()
-        ):
+        if not periods_in_step(conn):
             return None
         return Snapshot.read(conn, axes.on, axes.known_at, axes.include_planned)
 
@@ -762,7 +750,7 @@ class Queries:
                 # here, not in SQL: an ORDER BY eff_start tempts the planner to walk every edge in
                 # the (aspect, eff_start) index instead of these bodies' few.
                 found: list[Any] = []
-                for chunk in _chunks(sorted(nodes)):
+                for chunk in chunks(sorted(nodes)):
                     found += conn.execute(
                         select(facts).where(known, facts.c.aspect == "edge", column.in_(chunk))
                     ).all()
@@ -783,7 +771,7 @@ class Queries:
             # Show whole changes: a merger found through one predecessor brings all its edges.
             found_changes = {r.change_id for r in found.values()}
             whole: list[Any] = []
-            for chunk in _chunks(sorted(found_changes)):
+            for chunk in chunks(sorted(found_changes)):
                 # The aspect is checked here so the planner keeps to the change index.
                 whole += conn.execute(
                     select(facts).where(known, facts.c.change_id.in_(chunk))

@@ -20,7 +20,6 @@ from eventsourcing.utils import resolve_topic
 from sqlalchemy import (
     bindparam,
     delete,
-    insert,
     select,
     update,
 )
@@ -28,12 +27,14 @@ from sqlalchemy.engine import Connection
 
 from ledger.adapters.audit import uuid_hex
 from ledger.adapters.periods import TRACKING as PERIODS
+from ledger.adapters.periods import cut_all as periods_cut_all
 from ledger.adapters.periods import follow as periods_follow
 from ledger.adapters.tables import (  # noqa: F401 (also named from here by older code)
     READ_MODEL_TABLES,
     as_date,
     bulk_insert,
     changes,
+    chunks,
     entities,
     facts,
     fold,
@@ -41,6 +42,7 @@ from ledger.adapters.tables import (  # noqa: F401 (also named from here by olde
     names,
     periods,
     read_model_complete,
+    set_tracking,
     tracking,
 )
 from ledger.domain.dates import Effective
@@ -182,15 +184,10 @@ def _codes(codes: dict[str, str]) -> list[tuple[str, str | None]]:
     return [(code, scheme) for scheme, code in sorted(codes.items())]
 
 
-_CHUNK = 500  # ids per IN (...) list: well inside every driver's limit on bound parameters
-
-
 def _present(conn: Connection, column: Any, keys: set[str]) -> set[str]:
     """Which of `keys` the column already holds (asked in chunks)."""
     found: set[str] = set()
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
+    for chunk in chunks(sorted(keys)):
         found.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
     return found
 
@@ -198,9 +195,7 @@ def _present(conn: Connection, column: Any, keys: set[str]) -> set[str]:
 def _present_names(conn: Connection, entity_ids: set[str]) -> set[tuple[str, str]]:
     """The (entity, folded name) pairs already known for these entities."""
     found: set[tuple[str, str]] = set()
-    ordered = sorted(entity_ids)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
+    for chunk in chunks(sorted(entity_ids)):
         rows = conn.execute(
             select(names.c.entity_id, names.c.folded).where(names.c.entity_id.in_(chunk))
         )
@@ -272,9 +267,7 @@ class PendingRows:
 def _aspects_of(conn: Connection, change_ids: set[str]) -> set[tuple[str, str]]:
     """The (subject, aspect) of the facts of these changes (asked in chunks)."""
     found: set[tuple[str, str]] = set()
-    ordered = sorted(change_ids)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
+    for chunk in chunks(sorted(change_ids)):
         rows = conn.execute(
             select(facts.c.subject, facts.c.aspect).where(facts.c.change_id.in_(chunk))
         )
@@ -325,6 +318,12 @@ class ReadModel:
         self.discard_pending()
         periods_follow(conn, touched, changed, ReadModel.position(conn))
 
+    def cut_all_periods(self, conn: Connection) -> None:
+        """Cut every subject's periods from every fact, up to the read model's position (a rebuild,
+        or a store made before the periods existed): what the batches noted is then moot."""
+        periods_cut_all(conn, ReadModel.position(conn))
+        self.discard_pending()
+
     def discard_pending(self) -> None:
         """Forget what the batches changed (a transaction rolled back, or the periods cut whole)."""
         self._touched, self._changed = {}, set()
@@ -366,11 +365,7 @@ class ReadModel:
 
     @staticmethod
     def set_position(conn: Connection, position: int) -> None:
-        done = conn.execute(
-            update(tracking).where(tracking.c.name == "readmodel").values(position=position)
-        )
-        if not done.rowcount:
-            conn.execute(insert(tracking).values(name="readmodel", position=position))
+        set_tracking(conn, "readmodel", position)
 
     def apply(
         self, conn: Connection, events: Iterable[tuple[int, ChangeEvent | StoredChange]]
@@ -384,10 +379,16 @@ class ReadModel:
         batch = [(p, e if isinstance(e, StoredChange) else StoredChange.of(e)) for p, e in events]
         if not batch:
             return 0
-        touched, changed = self.store(conn, self.project_all(batch))
-        for subject, aspects in touched.items():
-            self._touched.setdefault(subject, set()).update(aspects)
-        self._changed |= changed
+        pending = self.project_all(batch)
+        self.store(conn, pending)
+        # What the periods will be cut again for when the transaction ends: the subjects of the
+        # facts the batch added, and of those it closed (read back by change), with their aspects.
+        for group in pending.facts.values():
+            for row in group:
+                self._touched.setdefault(row["subject"], set()).add(row["aspect"])
+        for subject, aspect in _aspects_of(conn, set(pending.later)):
+            self._touched.setdefault(subject, set()).add(aspect)
+        self._changed |= set(pending.changes) | set(pending.later)
         return batch[-1][0]
 
     def project_all(self, batch: Iterable[tuple[int, StoredChange]]) -> PendingRows:
@@ -401,12 +402,11 @@ class ReadModel:
         return pending
 
     @staticmethod
-    def store(conn: Connection, pending: PendingRows) -> tuple[dict[str, set[str]], set[str]]:
+    def store(conn: Connection, pending: PendingRows) -> None:
         """Write a projected batch: close the rows of earlier changes it corrects, and insert its
         rows but those of changes, entities and names the read model already holds (a change
-        projected again by a batch that began in the middle of its stored events). Returns the
-        subjects whose facts it changed, with the aspects of those facts, and the changes whose
-        facts it added or closed."""
+        projected again by a batch that began in the middle of its stored events): `pending` is
+        left holding what was written."""
         recorded = _present(conn, changes.c.change_id, set(pending.changes))
         for key in recorded:
             row = pending.changes.pop(key)
@@ -424,13 +424,6 @@ class ReadModel:
         bulk_insert(conn, facts, [row for group in pending.facts.values() for row in group])
         bulk_insert(conn, entities, new_entities)
         bulk_insert(conn, names, new_names)
-        touched: dict[str, set[str]] = {}
-        for group in pending.facts.values():
-            for row in group:
-                touched.setdefault(row["subject"], set()).add(row["aspect"])
-        for subject, aspect in _aspects_of(conn, set(pending.later)):
-            touched.setdefault(subject, set()).add(aspect)
-        return touched, set(pending.changes) | set(pending.later)
 
     def project(self, position: int, change: StoredChange, pending: PendingRows) -> None:
         """The rows one change adds to the read model, into `pending` (no database needed)."""

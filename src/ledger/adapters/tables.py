@@ -3,6 +3,7 @@ question can open them without importing the event vocabulary (pydantic models).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from operator import itemgetter
 from typing import Any
@@ -18,6 +19,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    insert,
+    update,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
@@ -157,6 +160,22 @@ def as_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+CHUNK = 500  # ids per IN (...) list: well inside every driver's limit on bound parameters
+
+
+def chunks(ids: list[str], size: int = CHUNK) -> Iterator[list[str]]:
+    """Ids in lists short enough for one IN (...) each."""
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def set_tracking(conn: Connection, name: str, position: int) -> None:
+    """Record that what `name` keeps is current up to a log position."""
+    done = conn.execute(update(tracking).where(tracking.c.name == name).values(position=position))
+    if not done.rowcount:
+        conn.execute(insert(tracking).values(name=name, position=position))
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

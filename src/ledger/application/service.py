@@ -184,20 +184,16 @@ class LedgerApp(Application[UUID]):
             with self.engine.begin() as conn:
                 if not read_model_complete(conn):
                     ReadModel.add_missing_indexes(conn)
-            if self._periods_missing():
+                uncut = periods.current(conn) is None
+            if uncut:
                 # A store made before the periods existed: cut them once, under the write lock.
                 with self.writing() as conn:
                     if periods.current(conn) is None:
-                        periods.cut_all(conn, ReadModel.position(conn))
-                        self.readmodel.discard_pending()
+                        self.readmodel.cut_all_periods(conn)
         except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError):
             pass
         except PermissionDenied:
             pass
-
-    def _periods_missing(self) -> bool:
-        with self.engine.connect() as conn:
-            return periods.current(conn) is None
 
     # --- transactions ----------------------------------------------------------------------
     @contextmanager
@@ -824,8 +820,7 @@ class LedgerApp(Application[UUID]):
             with ReadModel.without_indexes(conn):
                 project_in_workers(self, conn, workers, progress)
                 self.catch_up(conn, batch=5000, progress=progress)
-            periods.cut_all(conn, ReadModel.position(conn))
-            self.readmodel.discard_pending()  # cut whole, from every fact
+            self.readmodel.cut_all_periods(conn)
             return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
 
 
