@@ -10,6 +10,10 @@ through an index instead of folding every fact.
 
 Two answers are kept apart: without plans (the default) and with them (`--include-planned`); a
 row's `views` says which it belongs to (1, 2, or 3 for both).
+
+One module, though over 400 lines: cutting, keeping the rows current and `verify`'s comparison all
+go through one `Cutter` and one form of a row (`PeriodRow`, `_IDENTITY`, `_STORED`); split, each
+part would have to export those.
 """
 
 from __future__ import annotations
