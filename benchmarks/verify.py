@@ -62,7 +62,7 @@ def events(count: int, seed: int) -> Any:
                 name=f"Body {len(bodies)} NHS Trust",
                 org_kind="nhs_trust",
                 codes={"ods": f"B{len(bodies):06d}"},
-            ).for_aggregate("organisation", body, 1)
+            ).stored()
             continue
         index = rng.randrange(len(bodies))
         body, version, year = bodies[index]
@@ -77,7 +77,7 @@ def events(count: int, seed: int) -> Any:
             subject=body,
             attribute=rng.choice(ATTRIBUTES),
             value=str(rng.randint(1, 10**6)),
-        ).for_aggregate("organisation", body, version + 1)
+        ).stored()
 
 
 def build(url: str, count: int, seed: int) -> dict[str, float]:

@@ -73,6 +73,7 @@ def snapshot(url: str) -> dict[str, list[Any]]:
         "extra, eff_start, effective FROM ledger_facts ORDER BY known_from, subject, aspect, other",
         "entities": "SELECT id, entity, name, parent, first_position FROM ledger_entities ORDER BY id",
         "names": "SELECT entity_id, name, folded, scheme FROM ledger_names ORDER BY entity_id, folded",
+        "parties": "SELECT change_id, position, party FROM ledger_parties ORDER BY position, party",
         "chain": "SELECT seq, position FROM ledger_chain ORDER BY seq",
         "tracking": "SELECT name, position FROM ledger_tracking ORDER BY name",
     }

@@ -1,6 +1,7 @@
-"""Two writers racing on the same body: one wins, the other gets a clear conflict naming the body,
-and nothing of the loser is written. (On SQLite the write lock is taken before validation, so
-writers queue instead of racing; the race itself needs PostgreSQL.)"""
+"""Two writers on the same body: the writers are serialised, so the second waits for the first to
+commit and is then checked against its change (and refused if the two contradict each other);
+nothing of a refused change is written. Both engines: SQLite queues on its write lock, PostgreSQL on
+the append lock, taken before anything is read."""
 
 from __future__ import annotations
 
@@ -9,49 +10,51 @@ import threading
 import pytest
 
 from ledger.application.commands import parse_change
-from ledger.application.errors import ConcurrentChange
-from ledger.application.service import change_id_for, request_digest
+from ledger.application.errors import Refused
 from ledger.bootstrap import open_ledger
 from tests.conftest import fingerprint
-from tests.support.stores import ENGINE
 
 pytestmark = pytest.mark.postgres(
-    reason="PostgreSQL writers validate optimistically and queue on the advisory lock only to insert: only they race"
+    reason="PostgreSQL writers queue on the append lock: the serialisation is PostgreSQL's own behaviour"
 )
 
 
-def rename(new_name: str, effective: str) -> object:
-    return parse_change({"change": "renamed", "organisation": "NEW Devon CCG", "name": new_name,
-                         "effective": effective, "recorder": "r", "reason": "race",
-                         "sources": [{"source": "s", "locator": "l"}]})  # fmt: skip
+def change(change: str, effective: str, **fields: str) -> object:
+    return parse_change({"change": change, "organisation": "NEW Devon CCG", "effective": effective,
+                         "recorder": "r", "reason": "race", "sources": [{"source": "s", "locator": "l"}],
+                         **fields})  # fmt: skip
 
 
-@pytest.mark.skipif(
-    ENGINE == "sqlite", reason="SQLite writers queue on the write lock; runs in the PostgreSQL pass"
-)
-def test_the_loser_of_a_race_gets_a_conflict_naming_the_body(db_url: str) -> None:
+def test_a_second_writer_waits_and_is_checked_against_the_first(db_url: str) -> None:
     a, b = open_ledger(db_url), open_ledger(db_url)
     try:
-        a.app.record(parse_change({"change": "established", "organisation": "NEW Devon CCG", "kind": "ccg",
-                                   "effective": "2013-04-01", "recorder": "r", "reason": "setup",
-                                   "sources": [{"source": "s", "locator": "l"}]}))  # fmt: skip
-        loser, winner = rename("Loser name", "2015"), rename("Winner name", "2016")
-        # Writer A has read the body's history and validated its change ...
-        with pytest.raises(ConcurrentChange, match="NEW Devon CCG"), a.app.writing() as conn:
-            event = a.app._build(conn, loser, change_id_for(loser), request_digest(loser))
-            aggregates = a.app._touch(event)
-            # ... when writer B, in another connection, records a change to the same body.
-            racer = threading.Thread(target=lambda: b.app.record(winner))
+        a.app.record(change("established", "2013-04-01", kind="ccg"))
+        b.queries.log()  # B has looked at the store (and kept nothing that could go stale)
+        outcome: list[object] = []
+
+        def rename() -> None:
+            try:
+                outcome.append(b.app.record(change("renamed", "2017", name="Too late")))
+            except Refused as exc:
+                outcome.append(exc)
+
+        racer = threading.Thread(target=rename)
+        with a.app.writing():
+            # A holds the writer's lock: B's rename must wait for it ...
+            a.app.record(change("closed", "2016-04-01"))
             racer.start()
-            racer.join()
-            before = fingerprint(db_url)
-            a.app.save(*(e for x in aggregates for e in x.collect_events()))
-        # B's change is in; nothing of A's is.
-        assert fingerprint(db_url) == before
-        assert "Winner name" in [c["summary"].split(" renamed ")[-1] for c in a.queries.log()]
-        assert all("Loser" not in c["summary"] for c in a.queries.log())
-        # Recorded again, A's change is checked against the new history and goes in.
-        assert a.app.record(loser).status == "recorded"
+            racer.join(timeout=1.0)
+            assert racer.is_alive() and not outcome, "the second writer did not wait"
+        # ... and, once A has committed its closure, is refused against it.
+        racer.join(timeout=30)
+        assert not racer.is_alive()
+        assert len(outcome) == 1 and isinstance(outcome[0], Refused), outcome
+        assert "after it closed" in str(outcome[0])
+        # B's refusal wrote nothing: two changes, two stored events, both read-model rows.
+        assert fingerprint(db_url)[0] == 2 and fingerprint(db_url)[2] == 2
+        assert [c["kind"] for c in a.queries.log()] == ["established", "closed"]
+        # B goes on recording what the history allows.
+        assert b.app.record(change("renamed", "2015", name="Renamed in time")).status == "recorded"
     finally:
         a.close()
         b.close()

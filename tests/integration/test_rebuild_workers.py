@@ -1,7 +1,8 @@
 """`ledger rebuild` on a long log projects chunks of positions in worker processes and writes them in
-order: here the chunks are forced small on a generated history (corrections, retractions, changes
-stored on several aggregates), so that chunks cut through changes and corrections reach back into
-earlier chunks; the read model must come out exactly as the in-process rebuild makes it."""
+order: here the chunks are forced small on a generated history (corrections, retractions), so that
+corrections reach back into earlier chunks, and on a store written when a change was stored once per
+aggregate it touched, so that chunks also cut through the copies of one change; the read model must
+come out exactly as the in-process rebuild makes it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ledger.application import rebuild
 from ledger.bootstrap import Ledger, open_ledger
 from tests.conftest import Cli
 from tests.integration.test_bulk import snapshot
+from tests.integration.test_stored_once import old_store
 
 pytestmark = pytest.mark.postgres(
     reason="`ledger rebuild` on PostgreSQL, in one process and in workers with connections of their own"
@@ -50,16 +52,35 @@ def test_workers_rebuild_the_read_model_as_one_process_does(
                 "JOIN ledger_changes old ON old.change_id = new.supersedes"
             )
         ).all()
-    # What the small chunks must get right: a change whose stored events straddle two chunks, and
-    # a correction of a change in an earlier chunk.
-    ids = [(position, stored_change_id(bytes(state))) for position, state in states]
-    assert any(a[1] == b[1] and chunk_of(a[0]) != chunk_of(b[0]) for a, b in pairwise(ids))
+    # What the small chunks must get right: a correction of a change in an earlier chunk (each
+    # change is one stored event here).
+    ids = [stored_change_id(bytes(state)) for _, state in states]
+    assert len(ids) == len(set(ids))
     assert any(chunk_of(old) < chunk_of(new) for old, new in corrections)
+    _rebuilds_alike(cli, history, monkeypatch)
 
-    history.app.rebuild(workers=0)
+
+def _rebuilds_alike(cli: Cli, led: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    led.app.rebuild(workers=0)
     expected = snapshot(cli.url)
     monkeypatch.setattr(rebuild, "PARALLEL_FROM", 100)
     monkeypatch.setattr(rebuild, "CHUNK", CHUNK)
-    history.app.rebuild(workers=2)
+    led.app.rebuild(workers=2)
     assert snapshot(cli.url) == expected
     assert "the read model equals a rebuild" in cli.ok("verify")
+
+
+def test_workers_rebuild_a_store_of_per_aggregate_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = Cli(old_store(tmp_path), tmp_path)
+    led = open_ledger(old.url)
+    try:
+        with led.app.engine.connect() as conn:
+            states = conn.execute(sa.text("SELECT id, state FROM ledger_events ORDER BY id")).all()
+        # A change whose stored copies straddle two chunks.
+        ids = [(position, stored_change_id(bytes(state))) for position, state in states]
+        assert any(a[1] == b[1] and chunk_of(a[0]) != chunk_of(b[0]) for a, b in pairwise(ids))
+        _rebuilds_alike(old, led, monkeypatch)
+    finally:
+        led.close()

@@ -1,7 +1,11 @@
 """A writer or a follower for the concurrency test, run as its own process.
 
-python -m tests.support.storm write URL WORKER COUNT OUT.json
+python -m tests.support.storm write URL WORKER COUNT OUT.json [GOFILE]
 python -m tests.support.storm follow URL STOPFILE OUT.json
+
+A writer given GOFILE opens the ledger, says it is ready (OUT.json.ready) and waits for GOFILE to
+exist before appending, so that the writers' appends overlap and their start-up is left out of the
+append phase (`started` and `finished` in OUT.json, seconds since the epoch).
 """
 
 from __future__ import annotations
@@ -29,8 +33,13 @@ def change(change_kind: str, n: int, worker: int, **fields: object) -> dict[str,
     }
 
 
-def write(url: str, worker: int, count: int, out: Path) -> None:
+def write(url: str, worker: int, count: int, out: Path, go: Path | None = None) -> None:
     ledger = open_ledger(url)
+    if go is not None:
+        Path(f"{out}.ready").touch()
+        while not go.exists():
+            time.sleep(0.001)
+    started = time.time()
     accepted: list[str] = []
     errors: list[str] = []
     own: list[str] = []
@@ -62,8 +71,13 @@ def write(url: str, worker: int, count: int, out: Path) -> None:
             errors.append(f"refused: {exc}")
             continue
         accepted.append(outcome.change_id.hex)
+    finished = time.time()
     ledger.close()
-    out.write_text(json.dumps({"accepted": accepted, "errors": errors}))
+    out.write_text(
+        json.dumps(
+            {"accepted": accepted, "errors": errors, "started": started, "finished": finished}
+        )
+    )
 
 
 def follow(url: str, stop: Path, out: Path) -> None:
@@ -92,6 +106,7 @@ def follow(url: str, stop: Path, out: Path) -> None:
 if __name__ == "__main__":
     mode, url = sys.argv[1], sys.argv[2]
     if mode == "write":
-        write(url, int(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5]))
+        go = Path(sys.argv[6]) if len(sys.argv) > 6 else None
+        write(url, int(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5]), go)
     else:
         follow(url, Path(sys.argv[3]), Path(sys.argv[4]))

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.audit import uuid_hex
+from ledger.adapters.audit import stored_records, uuid_hex
 from ledger.adapters.periods import TRACKING as PERIODS
 from ledger.adapters.periods import cut_all as periods_cut_all
 from ledger.adapters.periods import follow as periods_follow
@@ -40,13 +40,14 @@ from ledger.adapters.tables import (  # noqa: F401 (also named from here by olde
     fold,
     metadata,
     names,
+    parties,
     periods,
     read_model_complete,
     set_tracking,
     tracking,
 )
 from ledger.domain.dates import Effective
-from ledger.domain.declaration import Assertion, Party
+from ledger.domain.declaration import WITH_HISTORY, Assertion, Party
 from ledger.domain.events import ChangeEvent
 from ledger.domain.kinds import KINDS
 
@@ -132,6 +133,7 @@ def stored_change_id(state: bytes) -> str | None:
 
 
 FactRow = Assertion  # a row of `ledger_facts`, before its dates and positions
+PARTIES = "parties"  # the tracking row: present once `ledger_parties` lists every change's parties
 
 _MENTIONS = ("acts", "ends", "attests")
 # json.dumps(value, sort_keys=True), without building an encoder per call (twice per event).
@@ -154,6 +156,18 @@ def assertions(change: StoredChange) -> list[FactRow]:
             rows.append(FactRow(_hex(str(party.id)), "mention"))
     rows.extend(kind.assertions(d.__getitem__, _hex))
     return rows
+
+
+def parties_with_history(change: StoredChange) -> list[str]:
+    """The organisations and posts a change touches (ids as hex, each once, in party order): the
+    entities whose checks read the change (see `tables.parties`). A correction names the parties
+    of the change it corrects (it may not change who a change is about), and a retraction those of
+    the change it withdraws, so the history of each holds every change that amends it."""
+    found: dict[str, None] = {}
+    for party in change.parties():
+        if party.entity in WITH_HISTORY:
+            found.setdefault(_hex(str(party.id)), None)
+    return list(found)
 
 
 def _code_rows(subject: str, codes: dict[str, str]) -> list[FactRow]:
@@ -249,6 +263,7 @@ class PendingRows:
     entities: dict[str, dict[str, Any]] = field(default_factory=dict)
     names: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     later: dict[str, int] = field(default_factory=dict)
+    parties: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def supersede(self, target: str, position: int) -> None:
         """Mark a corrected or retracted change as no longer known from `position` on (the first
@@ -341,6 +356,41 @@ class ReadModel:
         return found
 
     @staticmethod
+    def parties_listed(conn: Connection) -> bool:
+        """Whether `ledger_parties` lists the parties of every projected change (false only in a
+        store made before each change was stored once, until `list_parties` runs)."""
+        found = conn.execute(select(tracking.c.name).where(tracking.c.name == PARTIES)).first()
+        return found is not None
+
+    def list_parties(self, conn: Connection, decode: Callable[..., Any]) -> None:
+        """Fill `ledger_parties` from the log up to the read model's position, each change at the
+        position where it is first stored (a store whose log keeps a copy of each change per
+        aggregate); then mark the table as kept (a rebuild fills it with the rest)."""
+        conn.execute(delete(parties))
+        reader = ChangeReader(decode)
+        seen: set[str] = set()
+        rows: list[dict[str, Any]] = []
+        for record in stored_records(conn, until=ReadModel.position(conn)):
+            key = stored_change_id(record.state)
+            if key is not None and key in seen:
+                continue
+            change = reader.read(
+                record.topic, record.originator_id, record.originator_version, record.state
+            )
+            if change.change_id in seen:
+                continue
+            seen.add(change.change_id)
+            rows += [
+                {"change_id": change.change_id, "position": record.position, "party": party}
+                for party in parties_with_history(change)
+            ]
+            if len(rows) >= 10_000:
+                bulk_insert(conn, parties, rows)
+                rows = []
+        bulk_insert(conn, parties, rows)
+        set_tracking(conn, PARTIES, ReadModel.position(conn))
+
+    @staticmethod
     def create(conn: Connection) -> None:
         metadata.create_all(conn, checkfirst=True)
 
@@ -411,6 +461,7 @@ class ReadModel:
         for key in recorded:
             row = pending.changes.pop(key)
             del pending.facts[key]
+            del pending.parties[key]
             if (
                 row["superseded_at"] is not None
             ):  # corrected within this batch: close the stored rows
@@ -422,6 +473,7 @@ class ReadModel:
         new_names = [row for key, row in pending.names.items() if key not in named]
         bulk_insert(conn, changes, list(pending.changes.values()))
         bulk_insert(conn, facts, [row for group in pending.facts.values() for row in group])
+        bulk_insert(conn, parties, [row for group in pending.parties.values() for row in group])
         bulk_insert(conn, entities, new_entities)
         bulk_insert(conn, names, new_names)
 
@@ -470,6 +522,10 @@ class ReadModel:
             }
             for row in assertions(change)
         ]
+        pending.parties[key] = [
+            {"change_id": key, "position": position, "party": party}
+            for party in parties_with_history(change)
+        ]
         for entity_id, entity, name, parent, labels in named_entities(change):
             pending.entities.setdefault(
                 entity_id,
@@ -509,6 +565,6 @@ class ReadModel:
 
     @staticmethod
     def clear(conn: Connection) -> None:
-        for table in (facts, changes, names, entities, periods):
+        for table in (facts, parties, changes, names, entities, periods):
             conn.execute(delete(table))
         conn.execute(delete(tracking).where(tracking.c.name.in_(("readmodel", PERIODS))))

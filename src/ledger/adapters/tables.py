@@ -51,6 +51,21 @@ changes = Table(
     Index("ledger_changes_recorded", "recorded_at", "position"),
 )
 
+# Which stored change touches which organisation or post (the entities whose invariants read
+# their history): a change is stored once, so this is how the write path finds the history it
+# checks a change against, and which bodies another writer has touched since it last looked.
+# People and functions are left out: nothing checks their history.
+parties = Table(
+    "ledger_parties",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("change_id", String(32), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("party", String(32), nullable=False),
+    Index("ledger_parties_party", "party", "position"),
+    Index("ledger_parties_position", "position"),
+)
+
 facts = Table(
     "ledger_facts",
     metadata,
@@ -133,7 +148,7 @@ tracking = Table(
     Column("position", Integer, nullable=False),
 )
 
-READ_MODEL_TABLES = (changes, facts, entities, names, periods, tracking)
+READ_MODEL_TABLES = (changes, facts, parties, entities, names, periods, tracking)
 
 
 def read_model_complete(conn: Connection) -> bool:

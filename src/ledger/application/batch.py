@@ -1,8 +1,8 @@
 """Recording many changes in one transaction without paying per change for what a batch can share.
 
-A file of changes is checked and appended in chunks: the aggregates a chunk touches are loaded with
-one query (and kept for the rest of the file, and across files in an LRU), the chunk's events are
-inserted with one statement, and the audit chain and read model follow the log once per chunk.
+A file of changes is checked and appended in chunks: the histories a chunk touches are loaded with
+one query (and kept for the rest of the file, and across files in an LRU), the chunk's changes are
+inserted with one statement (each stored once), and the audit chain and read model follow the log once per chunk.
 Names introduced by changes not yet projected stay visible to later changes through `PendingNames`;
 anything the overlay cannot answer flushes the chunk first, so the read model is then current.
 """
@@ -18,7 +18,6 @@ from uuid import UUID
 
 from ledger.adapters.readmodel import StoredChange, named_entities
 from ledger.adapters.tables import fold
-from ledger.domain.declaration import Party
 from ledger.domain.events import ChangeEvent, Retracted
 from ledger.domain.kinds import KINDS
 from ledger.domain.model import Entity
@@ -116,11 +115,9 @@ class AggregateCache:
         if count and last - self.position == count:
             self.position = last
 
-    def forget_older(self, aggregate_id: UUID, version: int) -> None:
-        """Another writer stored `version` of this aggregate: drop our copy if it lacks it."""
-        cached = self._items.get(aggregate_id.int)
-        if cached is not None and cached.version < version:
-            self.take(aggregate_id)
+    def forget(self, aggregate_id: UUID) -> None:
+        """Another writer changed this entity: drop our copy of its history."""
+        self.take(aggregate_id)
 
     def clear(self) -> None:
         self._items.clear()
@@ -222,4 +219,3 @@ class Pending:
 
     index: int
     event: ChangeEvent
-    also: tuple[Party, ...] = ()

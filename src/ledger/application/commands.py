@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
@@ -122,6 +124,29 @@ class Retract(Amendment):
 
     change: Literal["retracted"]
     retracts: Name
+
+
+@dataclass(frozen=True)
+class Amend:
+    """A correction, confirmation, retraction or cancellation asked for by a command (`ledger
+    correct`, `confirm`, `retract`, `cancel`): the change it acts on and what it does to it. It is
+    recorded through the same write path as a change file's entries; unlike them it has no stable
+    id, so the same command given twice is asked twice (and the second refused: the change it acts
+    on is then already superseded)."""
+
+    target: str
+    recorder: str
+    reason: str
+    sources: tuple[Any, ...] = ()
+    id: str | None = None  # a label for the amendment
+    updates: Mapping[str, Any] = field(default_factory=dict)
+    confirm: bool = False  # a plan happened
+    withdraw: bool = False  # a retraction (or, with `cancel`, a cancellation)
+    cancel: bool = False
+
+    @property
+    def change(self) -> str:
+        return "retracted" if self.withdraw else "corrected"
 
 
 ChangeRequest: Any = Annotated[

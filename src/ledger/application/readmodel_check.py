@@ -24,19 +24,23 @@ from sqlalchemy.engine import Connection
 from ledger.adapters import periods
 from ledger.adapters.audit import driver_rows, stored_rows
 from ledger.adapters.readmodel import ChangeReader, PendingRows, ReadModel, stored_change_id
-from ledger.adapters.tables import changes, entities, facts, names
+from ledger.adapters.tables import changes, entities, facts, names, parties
 from ledger.application.verification import Finding
 from ledger.domain.chain import StoredRecord
 
-# (table, its position column, the column a later correction fills in)
-TABLES = ((changes, "position", "superseded_at"), (facts, "known_from", "known_to"))
+# (table, its position column, the column a later correction fills in, if any)
+TABLES: tuple[tuple[Any, str, str | None], ...] = (
+    (changes, "position", "superseded_at"),
+    (facts, "known_from", "known_to"),
+    (parties, "position", None),
+)
 
 
 class _Table:
     """How one position-ordered table is compared: every column but the surrogate id and the one a
     correction fills in later (compared at the end, across ranges), read raw and in order."""
 
-    def __init__(self, table: Any, position: str, closed_by: str) -> None:
+    def __init__(self, table: Any, position: str, closed_by: str | None) -> None:
         self.table = table
         self.columns = [c.name for c in table.columns if c.name not in ("id", closed_by)]
         self.pick = itemgetter(*self.columns)
@@ -58,7 +62,7 @@ class Partial:
 
     after: int
     until: int
-    faults: list[int | None] = field(default_factory=lambda: [None, None])
+    faults: list[int | None] = field(default_factory=lambda: [None] * len(TABLES))
     # (table index, position, change id): rows projected where the live table has none; right only
     # when the change's first stored event lies in an earlier range.
     unmatched: list[tuple[int, int, str]] = field(default_factory=list)
@@ -144,6 +148,7 @@ class RangeCheck:
         projected = [
             list(pending.changes.values()),
             [row for group in pending.facts.values() for row in group],
+            [row for group in pending.parties.values() for row in group],
         ]
         for index, spec in enumerate(SPECS):
             live = self.streams[index].take(last)
@@ -312,12 +317,14 @@ def _first_positions(live: Connection, keys: set[str]) -> dict[str, int]:
 
 
 def _closed_fault(
-    live: Connection, spec: tuple[Any, str, str], until: int, superseded: dict[str, int]
+    live: Connection, spec: tuple[Any, str, str | None], until: int, superseded: dict[str, int]
 ) -> int | None:
     """The first position where a correction closed rows differently from a rebuild: a row closed
     at another position (or closed at all when nothing superseded its change), or a row of a
     superseded change still open."""
     table, position, column = spec
+    if column is None:
+        return None
     closed: dict[str, set[int]] = {}
     rows = live.execute(
         select(table.c.change_id, table.c[column]).where(

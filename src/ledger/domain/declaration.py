@@ -24,6 +24,10 @@ from typing import Any, Literal, Protocol
 from uuid import UUID
 
 EntityType = Literal["organisation", "post", "person", "function"]
+# The entities whose invariants read their history (a body's lifetime, memberships, headcounts; a
+# post's appointments). Nothing establishes or closes a person or a function, so a change to one is
+# checked on the bodies and posts it names, and the ledger keeps no history index for them.
+WITH_HISTORY: frozenset[str] = frozenset({"organisation", "post"})
 
 # How a change bears on one aggregate's lifetime.
 Role = Literal["establishes", "attests", "closes", "acts", "ends", "mentions"]

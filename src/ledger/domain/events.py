@@ -1,7 +1,10 @@
 """The vocabulary of change: one immutable pydantic event class per kind of change.
 
-A change is recorded once and stored as one event on every aggregate it touches (a merger on each
-predecessor and on the successor); all of them carry the same `change_id` and the same content.
+A change is stored as one event, its originator the change itself (`originator_id` is the change
+id, `originator_version` 1), whatever it touches: `parties()` says which bodies, posts, people and
+functions those are. Logs written before this design stored a change once on every aggregate it
+touched (originator: the aggregate), each copy with the same `change_id` and content; they stay
+readable as they are, and everything that reads the log takes a change where it is first stored.
 A correction is a new event of the same class whose `supersedes` names the change it replaces;
 a retraction or a cancelled plan is a `Retracted` event.
 
@@ -14,7 +17,7 @@ what it has always been. tests/unit/test_kinds.py checks each class against its 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -25,9 +28,6 @@ from ledger.domain.declaration import Party as Party
 from ledger.domain.declaration import Role as Role
 from ledger.domain.kinds import KINDS
 from ledger.domain.kinds import RELATIONS as RELATIONS
-
-if TYPE_CHECKING:
-    from ledger.domain.model import Entity
 
 NIL = UUID(int=0)
 
@@ -100,18 +100,9 @@ class ChangeEvent(BaseModel):
         """The kind-specific fields, as stored."""
         return self.model_dump(mode="json", exclude=_COMMON_FIELDS)
 
-    def for_aggregate(self, entity: EntityType, aggregate_id: UUID, version: int) -> ChangeEvent:
-        return self.model_copy(
-            update={"entity": entity, "originator_id": aggregate_id, "originator_version": version}
-        )
-
-    def mutate(self, aggregate: Entity | None) -> Entity:
-        from ledger.domain.model import new_entity
-
-        if aggregate is None:
-            aggregate = new_entity(self.entity, self.originator_id)
-        aggregate.apply(self)
-        return aggregate
+    def stored(self) -> ChangeEvent:
+        """The event as the log stores it: once, its originator the change itself."""
+        return self.model_copy(update={"originator_id": self.change_id, "originator_version": 1})
 
 
 _COMMON_FIELDS: set[str] = set(ChangeEvent.model_fields)

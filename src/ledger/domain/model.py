@@ -10,7 +10,7 @@ aggregates of a national ledger in memory instead of replaying them from the sto
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
@@ -18,7 +18,16 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from ledger.domain.dates import Effective
-from ledger.domain.declaration import ARRIVES, LEAVES, LEVEL, EntityType, Move, Party, Role
+from ledger.domain.declaration import (
+    ARRIVES,
+    LEAVES,
+    LEVEL,
+    WITH_HISTORY,
+    EntityType,
+    Move,
+    Party,
+    Role,
+)
 from ledger.domain.events import ChangeEvent, Established, Merged, PostCreated, Retracted, Split
 from ledger.domain.kinds import KINDS
 
@@ -83,7 +92,7 @@ _EFFECTIVES: dict[Effective, Effective] = {}
 
 
 class Entity:
-    """Base aggregate: an id, a version, the timeline of changes and the events not yet saved."""
+    """Base aggregate: an id, how many changes it has taken in (`version`), and the timeline."""
 
     entity_type: ClassVar[EntityType]
     # Whether an invariant can look at the timeline. Where none can, the ledger appends to the
@@ -94,7 +103,6 @@ class Entity:
         self.id = id_
         self.version = 0
         self.entries: dict[UUID, Entry] = {}
-        self._pending: list[ChangeEvent] = []
         # The entries in effective order, kept as changes are applied (a check reads it for every
         # change recorded, and sorting a long history each time was most of the cost), and the
         # planned ones, which the timeline leaves out.
@@ -105,7 +113,8 @@ class Entity:
 
     # --- event sourcing -------------------------------------------------------------------
     def apply(self, event: ChangeEvent) -> None:
-        self.version = event.originator_version
+        """Take a change into the timeline (as stored, or as it is being recorded)."""
+        self.version += 1
         if event.supersedes is not None:
             self._remove(event.supersedes)
         if isinstance(event, Retracted):
@@ -140,16 +149,11 @@ class Entity:
             self._planned.discard(change_id)
 
     def record(self, change: ChangeEvent) -> None:
+        """Take a change being recorded into the timeline, to be checked (`check`)."""
         if not self.needs_timeline and self.role_of(change) in ("establishes", "closes"):
             # Only a lifetime could be checked here, and nothing gave this kind one until now.
             raise DomainError(f"a {self.entity_type} cannot be established or closed")
-        event = change.for_aggregate(self.entity_type, self.id, self.version + 1)
-        self.apply(event)
-        self._pending.append(event)
-
-    def collect_events(self) -> Sequence[ChangeEvent]:
-        events, self._pending = self._pending, []
-        return events
+        self.apply(change)
 
     # --- timeline -------------------------------------------------------------------------
     def role_of(self, change: ChangeEvent) -> Role | None:
@@ -520,6 +524,9 @@ ENTITY_CLASSES: dict[str, type[Entity]] = {
     "person": Person,
     "function": Function,
 }
+
+
+assert {e for e, c in ENTITY_CLASSES.items() if c.needs_timeline} == WITH_HISTORY
 
 
 def new_entity(entity: str, id_: UUID) -> Entity:
