@@ -114,10 +114,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-writer", type=int, default=100)
     parser.add_argument("--write-results", action="store_true")
+    parser.add_argument(
+        "--writers",
+        type=int,
+        action="append",
+        help="writer processes (repeatable; default 1, 4, 8)",
+    )
+    parser.add_argument(
+        "--engine", action="append", choices=["sqlite", "postgresql"], help="default: both"
+    )
     args = parser.parse_args()
     rows = []
-    for engine in ("sqlite", "postgresql"):
-        for writers in (1, 4, 8):
+    for engine in args.engine or ("sqlite", "postgresql"):
+        for writers in args.writers or (1, 4, 8):
             with tempfile.TemporaryDirectory() as tmp:
                 if engine == "sqlite":
                     url = f"sqlite:///{tmp}/bench.db"
@@ -148,7 +157,7 @@ def main() -> None:
             )
     if args.write_results:
         lines = [
-            f"Command: `python benchmarks/append.py --per-writer {args.per_writer} --write-results`",
+            f"Command: `python {' '.join(sys.argv)}`",
             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}",
             "",
             "Each writer is a separate process recording one change per transaction through `LedgerApp`;",

@@ -359,6 +359,13 @@ def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], up
     if after is None:
         return
     cutter = Cutter()
+    # The mentions the transaction's changes added or closed, of every subject at once: asked by
+    # change (its index), not again for each chunk of subjects.
+    altered: dict[str, list[Fact]] = defaultdict(list)
+    for chunk in chunks(sorted(changed)):
+        query = _fact_query().where(facts.c.change_id.in_(chunk), facts.c.aspect == "mention")
+        for f in _read_facts(conn, query):
+            altered[f.subject].append(f)
     for chunk in chunks(
         sorted(s for s, aspects in touched.items() if aspects & PERIOD_ASPECT.keys())
     ):
@@ -372,7 +379,9 @@ def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], up
             aspects = sorted(a for a, f in PERIOD_ASPECT.items() if f == family and a != "mention")
             query = _fact_query().where(facts.c.subject.in_(subjects), facts.c.aspect.in_(aspects))
             if family == "life":
-                query = query.union_all(*_mention_queries(subjects, changed, after))
+                query = query.union_all(*_first_mentions(subjects, after))
+                for subject in subjects:
+                    by_subject[subject] += altered.get(subject, ())
             for f in _read_facts(conn, query):
                 by_subject[f.subject].append(f)
         for subject in chunk:
@@ -382,18 +391,10 @@ def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], up
     set_tracking(conn, TRACKING, max(after, upto))
 
 
-def _mention_queries(subjects: list[str], changed: set[str], after: int) -> list[Any]:
-    """The subjects' mentions that changed after `after`, and the first of the others, without
-    plans and with them (each found by a step along the subject index, whatever the number of
-    mentions)."""
+def _first_mentions(subjects: list[str], after: int) -> list[Any]:
+    """The first of the subjects' mentions known at `after`, without plans and with them (each
+    found by a step along the subject index, whatever the number of mentions)."""
     c = facts.c
-    altered = []
-    for chunk in chunks(sorted(changed)):
-        altered.append(
-            _fact_query().where(
-                c.change_id.in_(chunk), c.subject.in_(subjects), c.aspect == "mention"
-            )
-        )
     firsts = []
     for only_happened in (True, False):
         m = facts.alias("m")
@@ -412,7 +413,7 @@ def _mention_queries(subjects: list[str], changed: set[str], after: int) -> list
         )
         ids = select(first).where(entities.c.id.in_(subjects))
         firsts.append(_fact_query().where(c.id.in_(ids)))
-    return [*altered, *firsts]
+    return firsts
 
 
 def _distinct(found: list[Fact]) -> list[Fact]:
