@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.rows import day_of
@@ -346,11 +346,18 @@ PERIOD_ASPECT = {
 }
 
 
-def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], upto: int) -> None:
+def follow(
+    conn: Connection,
+    touched: dict[str, set[str]],
+    changed: set[str],
+    upto: int,
+    attributes: dict[str, set[str | None]] | None = None,
+) -> None:
     """Cut again the periods of the subjects whose facts the read model changed up to `upto`
     (inside the transaction that changed them), `touched` naming the aspects of the facts that
-    changed and `changed` the changes whose facts were added or closed. Nothing happens while the
-    periods are not current: `cut_all` makes them so.
+    changed, `changed` the changes whose facts were added or closed, and `attributes` the
+    attributes of the dated facts that changed, by subject (None: every attribute is read).
+    Nothing happens while the periods are not current: `cut_all` makes them so.
 
     Only the groups whose facts changed are cut, from their own facts; of a body's mentions (one
     per change that acts on it: thousands for a busy body), only those that changed and the first
@@ -378,6 +385,16 @@ def follow(conn: Connection, touched: dict[str, set[str]], changed: set[str], up
         for family, subjects in families.items():
             aspects = sorted(a for a, f in PERIOD_ASPECT.items() if f == family and a != "mention")
             query = _fact_query().where(facts.c.subject.in_(subjects), facts.c.aspect.in_(aspects))
+            if family == "fact" and attributes is not None:
+                # A fact's group is its attribute (and function): the facts of the attributes that
+                # changed hold every group to cut again.
+                named = set().union(*(attributes.get(s, ()) for s in subjects))
+                given = sorted(v for v in named if v is not None)
+                query = query.where(
+                    or_(facts.c.value.in_(given), facts.c.value.is_(None))
+                    if None in named
+                    else facts.c.value.in_(given)
+                )
             if family == "life":
                 query = query.union_all(*_first_mentions(subjects, after))
                 for subject in subjects:

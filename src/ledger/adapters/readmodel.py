@@ -279,14 +279,16 @@ class PendingRows:
                 fact["known_to"] = position
 
 
-def _aspects_of(conn: Connection, change_ids: set[str]) -> set[tuple[str, str]]:
-    """The (subject, aspect) of the facts of these changes (asked in chunks)."""
-    found: set[tuple[str, str]] = set()
+def _aspects_of(conn: Connection, change_ids: set[str]) -> set[tuple[str, str, str | None]]:
+    """The (subject, aspect, value) of the facts of these changes (asked in chunks)."""
+    found: set[tuple[str, str, str | None]] = set()
     for chunk in chunks(sorted(change_ids)):
         rows = conn.execute(
-            select(facts.c.subject, facts.c.aspect).where(facts.c.change_id.in_(chunk))
+            select(facts.c.subject, facts.c.aspect, facts.c.value).where(
+                facts.c.change_id.in_(chunk)
+            )
         )
-        found.update((row[0], row[1]) for row in rows)
+        found.update((row[0], row[1], row[2]) for row in rows)
     return found
 
 
@@ -324,14 +326,17 @@ class ReadModel:
         # the changes whose facts were added or closed.
         self._touched: dict[str, set[str]] = {}
         self._changed: set[str] = set()
+        # Of the subjects' dated facts ("budget", "headcount" ...), which attributes changed: a
+        # busy body's other attributes need not be read back.
+        self._attributes: dict[str, set[str | None]] = {}
 
     def cut_periods(self, conn: Connection) -> None:
         """Cut the periods of everything the transaction's batches changed, up to the read model's
         position: once per transaction, so a subject a long import touches in many batches has its
         facts read back once. Nothing in a write transaction reads the periods before it ends."""
-        touched, changed = self._touched, self._changed
+        touched, changed, attributes = self._touched, self._changed, self._attributes
         self.discard_pending()
-        periods_follow(conn, touched, changed, ReadModel.position(conn))
+        periods_follow(conn, touched, changed, ReadModel.position(conn), attributes)
 
     def cut_all_periods(self, conn: Connection) -> None:
         """Cut every subject's periods from every fact, up to the read model's position (a rebuild,
@@ -341,7 +346,7 @@ class ReadModel:
 
     def discard_pending(self) -> None:
         """Forget what the batches changed (a transaction rolled back, or the periods cut whole)."""
-        self._touched, self._changed = {}, set()
+        self._touched, self._changed, self._attributes = {}, set(), {}
 
     def _sources_json(self, sources: list[dict[str, str]]) -> str:
         """The sources as the read model keeps them: a JSON list of {source, locator}."""
@@ -435,11 +440,16 @@ class ReadModel:
         # facts the batch added, and of those it closed (read back by change), with their aspects.
         for group in pending.facts.values():
             for row in group:
-                self._touched.setdefault(row["subject"], set()).add(row["aspect"])
-        for subject, aspect in _aspects_of(conn, set(pending.later)):
-            self._touched.setdefault(subject, set()).add(aspect)
+                self._note(row["subject"], row["aspect"], row["value"])
+        for subject, aspect, value in _aspects_of(conn, set(pending.later)):
+            self._note(subject, aspect, value)
         self._changed |= set(pending.changes) | set(pending.later)
         return batch[-1][0]
+
+    def _note(self, subject: str, aspect: str, value: str | None) -> None:
+        self._touched.setdefault(subject, set()).add(aspect)
+        if aspect == "fact":
+            self._attributes.setdefault(subject, set()).add(value)
 
     def project_all(self, batch: Iterable[tuple[int, StoredChange]]) -> PendingRows:
         """The rows of a batch of changes in log order (a change stored on several aggregates is
