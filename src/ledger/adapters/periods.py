@@ -367,12 +367,13 @@ def follow(
         return
     cutter = Cutter()
     # The mentions the transaction's changes added or closed, of every subject at once: asked by
-    # change (its index), not again for each chunk of subjects.
+    # change, not again for each chunk of subjects. The aspect is picked here, not in the query,
+    # so that the change index answers it (the aspect index would walk every mention).
     altered: dict[str, list[Fact]] = defaultdict(list)
     for chunk in chunks(sorted(changed)):
-        query = _fact_query().where(facts.c.change_id.in_(chunk), facts.c.aspect == "mention")
-        for f in _read_facts(conn, query):
-            altered[f.subject].append(f)
+        for f in _read_facts(conn, _fact_query().where(facts.c.change_id.in_(chunk))):
+            if f.aspect == "mention":
+                altered[f.subject].append(f)
     for chunk in chunks(
         sorted(s for s, aspects in touched.items() if aspects & PERIOD_ASPECT.keys())
     ):
