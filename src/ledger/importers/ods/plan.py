@@ -1,295 +1,39 @@
-"""Imports the NHS ODS register: organisation files (27 columns) and the successor file (5 columns).
+"""Plans an ODS import: the changes the register's rows imply that the ledger does not hold yet.
 
-Reading and planning are pure: rows in, change requests and a report out, planned against what the
-ledger already holds (an `OdsSnapshot`), so a re-import appends nothing and a newer release appends
-only what changed. `import_ods` then records the plan with one `LedgerApp.record_many` call: the
-import is all-or-nothing. docs/ods.md explains the semantics.
+Pure: rows in, change requests and a report out, planned against what the ledger already holds (an
+`OdsSnapshot`): bodies established, renamed and closed, and successions as mergers, splits or plain
+successions; so a re-import plans nothing and a newer release plans only what changed.
+
+Over 400 lines as one module because it is one planner: the successions and the organisations are
+planned over shared state (a merger into a new body introduces the body the organisations must not
+establish again, a succession that closes its predecessor keeps them from closing it, and both draw
+on one set of the names in use), so two modules would only hand that state back and forth.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
-from ledger.adapters.ods_queries import KnownBody, OdsSnapshot, ods_snapshot
+from ledger.adapters.ods_queries import KnownBody, OdsSnapshot
 from ledger.adapters.tables import fold
-from ledger.application.commands import InvalidChange, parse_change
-from ledger.application.errors import InvalidInput, LedgerError
-
-if TYPE_CHECKING:
-    from ledger.adapters.queries import Queries
-    from ledger.application.service import LedgerApp
-
-ORG_COLUMNS = 27
-SUCC_COLUMNS = 5
-CODE, NAME, OPENED, CLOSED, ROLE = 0, 1, 10, 11, 13
-ONE_DAY = timedelta(days=1)
-
-# Kinds of body by ODS file name, and short names accepted by --kind.
-FILE_KINDS = {"eccg": "ccg", "etr": "nhs_trust", "epraccur": "gp_practice"}
-KIND_ALIASES = {"trust": "nhs_trust", "ft": "foundation_trust", "practice": "gp_practice"}
-# The role code ODS gives CCG records re-used as ICB sub-locations after July 2022.
-ICB_SUB_LOCATION = "RO319"
-
-OnError = Literal["refuse", "skip"]
-
-
-# --- readable names ----------------------------------------------------------------------------
-
-ACRONYMS = frozenset(
-    {"NHS", "CCG", "ICB", "ICS", "ICP", "STP", "ACS", "CIC", "CSU", "PCT", "PCN", "SHA", "GP",
-     "GPS", "UK", "NFT", "LLP", "LTD", "PLC", "HQ", "ICO", "OOH", "CAMHS", "IAPT", "A&E", "NHSE",
-     "NHSI", "CQC"}
-)  # fmt: skip
-SMALL_WORDS = frozenset(
-    {"and", "of", "the", "for", "in", "on", "at", "by", "to", "with", "upon", "under", "super",
-     "le", "la", "de"}
-)  # fmt: skip
-
-
-def readable(name: str) -> str:
-    """An ODS upper-case name in a readable case: 'NHS DEVON ICB - 15N' -> 'NHS Devon ICB - 15N'.
-
-    Acronyms (NHS, CCG, ICB, ...) and codes (anything with a digit) stay upper case; 'and', 'of',
-    'the' and the like are lower case except as the first word. A name already in mixed case is
-    returned as given.
-    """
-    if name != name.upper():
-        return name
-    words = name.split()
-    return " ".join(_word(w, first=i == 0) for i, w in enumerate(words))
-
-
-def _word(word: str, *, first: bool) -> str:
-    parts = word.split("-")
-    return "-".join(_part(p, first=first and i == 0) for i, p in enumerate(parts))
-
-
-def _part(part: str, *, first: bool) -> str:
-    match = re.match(r"^([^A-Za-z0-9&]*)(.*?)([^A-Za-z0-9&]*)$", part)
-    if not match or not match[2]:
-        return part
-    lead, core, trail = match.groups()
-    if core in ACRONYMS or any(c.isdigit() for c in core):
-        return part
-    if not first and core.lower() in SMALL_WORDS:
-        return lead + core.lower() + trail
-    pieces = core.split("'")
-    cased = [pieces[0][:1].upper() + pieces[0][1:].lower()]
-    for piece in pieces[1:]:
-        # King's, but O'Neill
-        cased.append(piece.lower() if len(piece) <= 1 else piece[:1].upper() + piece[1:].lower())
-    return lead + "'".join(cased) + trail
-
-
-# --- reading -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One file read: cited by every change that comes from it."""
-
-    path: Path
-    name: str
-    sha256: str
-    source: str
-
-    def cite(self, row: int, imported: date) -> dict[str, str]:
-        return {
-            "source": self.source,
-            "locator": f"{self.name} row {row} (sha256 {self.sha256[:12]}, imported {imported.isoformat()})",
-        }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """An inconsistent row: refused or skipped per the --on-error policy."""
-
-    file: str
-    row: int
-    reason: str
-    code: str | None = None  # the organisation a bad organisation row was about
-
-    def __str__(self) -> str:
-        return f"{self.file} row {self.row}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class OrgRow:
-    file: SourceFile
-    row: int
-    code: str
-    name: str  # as the register gives it
-    kind: str
-    opened: date
-    closed: date | None  # the register's close date: the LAST day the body existed
-    role: str
-
-    @property
-    def end(self) -> date | None:
-        """The first day the body no longer exists (the ledger's effective date of its closing)."""
-        return self.closed + ONE_DAY if self.closed else None
-
-
-@dataclass(frozen=True)
-class SuccRow:
-    file: SourceFile
-    row: int
-    predecessor: str
-    successor: str
-    effective: date  # the first day of the successor
-
-
-@dataclass
-class OrgFile:
-    file: SourceFile
-    kind: str
-    rows: list[OrgRow]
-    problems: list[Problem]
-    count: int
-
-
-@dataclass
-class SuccFile:
-    file: SourceFile
-    rows: list[SuccRow]
-    problems: list[Problem]
-    count: int
-
-
-def _read(path: Path, source: str | None) -> tuple[SourceFile, list[list[str]]]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read file ({exc.strerror or exc})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    try:
-        rows = [row for row in csv.reader(io.StringIO(text)) if row]
-    except csv.Error as exc:
-        raise InvalidInput(f"{path}: not a CSV file ({exc})") from None
-    sha = hashlib.sha256(data).hexdigest()
-    return SourceFile(path, path.name, sha, source or f"ods:{path.name}"), rows
-
-
-def _day(text: str) -> date:
-    if not re.fullmatch(r"\d{8}", text):
-        raise ValueError
-    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-
-
-def file_kind(path: Path, kind: str | None) -> str:
-    """The kind of body an organisation file holds: --kind, or known from the file name."""
-    if kind:
-        return KIND_ALIASES.get(kind.strip().lower(), kind.strip())
-    stem = path.stem.lower()
-    if stem in FILE_KINDS:
-        return FILE_KINDS[stem]
-    known = ", ".join(f"{k} ({v})" for k, v in FILE_KINDS.items())
-    raise InvalidInput(
-        f"{path}: cannot tell what kind of body this file holds; give --kind (known files: {known})"
-    )
-
-
-def read_organisations(
-    path: Path, *, kind: str | None = None, source: str | None = None
-) -> OrgFile:
-    """An ODS organisation file: 27 columns, no header. Bad rows become problems, not errors."""
-    body_kind = file_kind(path, kind)
-    file, rows = _read(path, source)
-    if rows and len(rows[0]) != ORG_COLUMNS:
-        raise InvalidInput(
-            f"{path}: not an ODS organisation file (row 1 has {len(rows[0])} columns, expected {ORG_COLUMNS})"
-        )
-    found: list[OrgRow] = []
-    problems: list[Problem] = []
-    for number, cells in enumerate(rows, start=1):
-        if len(cells) != ORG_COLUMNS:
-            problems.append(
-                Problem(file.name, number, f"expected {ORG_COLUMNS} columns, found {len(cells)}")
-            )
-            continue
-        code, name = cells[CODE].strip().upper(), " ".join(cells[NAME].split())
-        if not code:
-            problems.append(Problem(file.name, number, "no organisation code"))
-            continue
-        reason, opened, closed = _dates(code, cells[OPENED].strip(), cells[CLOSED].strip())
-        if not name:
-            reason = f"{code} has no name"
-        if reason or opened is None:
-            problems.append(Problem(file.name, number, reason or "no open date", code))
-            continue
-        found.append(
-            OrgRow(file, number, code, name, body_kind, opened, closed, cells[ROLE].strip())
-        )
-    return OrgFile(file, body_kind, found, problems, len(rows))
-
-
-def _dates(code: str, opened: str, closed: str) -> tuple[str | None, date | None, date | None]:
-    """(what is wrong, open date, close date) of one organisation row."""
-    if not opened:
-        return f"{code} never opened: no open date", None, None
-    try:
-        start = _day(opened)
-    except ValueError:
-        return f"{code}: open date {opened!r} is not a date (YYYYMMDD)", None, None
-    if not closed:
-        return None, start, None
-    try:
-        end = _day(closed)
-    except ValueError:
-        return f"{code}: close date {closed!r} is not a date (YYYYMMDD)", None, None
-    if end < start:
-        return f"{code}: close date {closed} is before the open date {opened}", None, None
-    return None, start, end
-
-
-def read_successions(path: Path, *, source: str | None = None) -> SuccFile:
-    """The ODS successor file: predecessor, successor, reason, date (YYYYMMDD), flag; no header."""
-    file, rows = _read(path, source)
-    if rows and len(rows[0]) != SUCC_COLUMNS:
-        raise InvalidInput(
-            f"{path}: not an ODS successor file (row 1 has {len(rows[0])} columns, expected {SUCC_COLUMNS})"
-        )
-    found: list[SuccRow] = []
-    problems: list[Problem] = []
-    for number, cells in enumerate(rows, start=1):
-        if len(cells) != SUCC_COLUMNS:
-            problems.append(
-                Problem(file.name, number, f"expected {SUCC_COLUMNS} columns, found {len(cells)}")
-            )
-            continue
-        predecessor, successor = cells[0].strip().upper(), cells[1].strip().upper()
-        when = cells[3].strip()
-        if not predecessor or not successor:
-            problems.append(Problem(file.name, number, "a predecessor and a successor are needed"))
-            continue
-        try:
-            effective = _day(when)
-        except ValueError:
-            problems.append(
-                Problem(file.name, number, f"succession date {when!r} is not a date (YYYYMMDD)")
-            )
-            continue
-        if predecessor == successor:
-            problems.append(Problem(file.name, number, f"{predecessor} is its own successor"))
-            continue
-        found.append(SuccRow(file, number, predecessor, successor, effective))
-    return SuccFile(file, found, problems, len(rows))
-
-
-# --- planning ------------------------------------------------------------------------------------
+from ledger.importers.ods.names import readable
+from ledger.importers.ods.read import (
+    ICB_SUB_LOCATION,
+    ONE_DAY,
+    OrgFile,
+    OrgRow,
+    Problem,
+    SourceFile,
+    SuccFile,
+    SuccRow,
+)
+from ledger.importers.ods.report import Report, ranges
 
 
 @dataclass
@@ -299,68 +43,6 @@ class Planned:
     request: dict[str, Any]
     rows: list[tuple[str, int]]
     category: str
-
-
-@dataclass
-class Report:
-    """What an import found and did; `as_dict` is its JSON form."""
-
-    files: list[dict[str, Any]] = field(default_factory=list)
-    counts: Counter[str] = field(default_factory=Counter)
-    problems: list[Problem] = field(default_factory=list)
-    skipped: dict[str, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
-    differences: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    already: int = 0  # rows whose every change the ledger already holds
-    appended: int = 0
-    already_recorded: int = 0
-    dry_run: bool = False
-    on_error: str = "refuse"
-    changes: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "files": self.files,
-            "dry_run": self.dry_run,
-            "on_error": self.on_error,
-            "appended": self.appended,
-            "already_recorded": self.already_recorded,
-            "rows_already_in_ledger": self.already,
-            "changes_by_kind": dict(sorted(self.counts.items())),
-            "inconsistent": [
-                {"file": p.file, "row": p.row, "reason": p.reason} for p in self.problems
-            ],
-            "skipped": {
-                reason: {"count": len(rows), "rows": ranges(rows)}
-                for reason, rows in sorted(self.skipped.items())
-            },
-            "differences": [
-                {"file": p.file, "row": p.row, "what": p.reason} for p in self.differences
-            ],
-            "notes": self.notes,
-            "changes": self.changes,
-        }
-
-
-def ranges(rows: Iterable[tuple[str, int]]) -> str:
-    """'succ.csv rows 3-6, 8' from (file, row) pairs."""
-    by_file: dict[str, list[int]] = defaultdict(list)
-    for name, row in rows:
-        by_file[name].append(row)
-    parts = []
-    for name, numbers in by_file.items():
-        spans: list[str] = []
-        numbers = sorted(set(numbers))
-        start = prev = numbers[0]
-        for n in [*numbers[1:], None]:
-            if n is not None and n == prev + 1:
-                prev = n
-                continue
-            spans.append(str(start) if start == prev else f"{start}-{prev}")
-            if n is not None:
-                start = prev = n
-        parts.append(f"{name} row{'s' if len(numbers) > 1 else ''} {', '.join(spans)}")
-    return "; ".join(parts)
 
 
 @dataclass
@@ -874,95 +556,3 @@ def plan(
     return _Planner(
         org_files, succ_file, known, released=released, imported=imported, recorder=recorder
     ).run()
-
-
-# --- importing -----------------------------------------------------------------------------------
-
-
-def import_ods(
-    app: LedgerApp,
-    queries: Queries,
-    org_paths: Sequence[Path],
-    succ_path: Path | None = None,
-    *,
-    kind: str | None = None,
-    source: str | None = None,
-    on_error: OnError = "refuse",
-    released: date | None = None,
-    imported: date | None = None,
-    recorder: str,
-    dry_run: bool = False,
-    retries: int = 3,
-    progress: Callable[[str], None] = lambda _: None,
-) -> Report:
-    """Read, plan against the ledger, and record everything in one transaction (or nothing)."""
-    if on_error not in ("refuse", "skip"):
-        raise InvalidInput(f"--on-error {on_error!r}: use refuse or skip")
-    today = date.today()
-    org_files = []
-    for path in org_paths:
-        org_file = read_organisations(path, kind=kind, source=source)
-        progress(
-            f"read {org_file.file.name}: {org_file.count} rows of {org_file.kind} "
-            f"(sha256 {org_file.file.sha256[:12]})"
-        )
-        org_files.append(org_file)
-    succ_file = None
-    if succ_path is not None:
-        succ_file = read_successions(succ_path, source=source)
-        progress(
-            f"read {succ_file.file.name}: {succ_file.count} succession rows "
-            f"(sha256 {succ_file.file.sha256[:12]})"
-        )
-    known = ods_snapshot(queries)
-    planned = plan(
-        org_files,
-        succ_file,
-        known,
-        released=released or today,
-        imported=imported or today,
-        recorder=recorder,
-    )
-    report = planned.report
-    report.dry_run, report.on_error = dry_run, on_error
-    if report.problems and on_error == "refuse":
-        first = report.problems[0]
-        more = len(report.problems) - 1
-        tail = f" (and {more} more inconsistent row{'s' if more > 1 else ''})" if more else ""
-        raise InvalidInput(
-            f"{first}{tail}; nothing was imported (--on-error skip imports the other rows)"
-        )
-    requests = []
-    for change in planned.changes:
-        try:
-            requests.append(parse_change(change.request))
-        except InvalidChange as exc:
-            raise InvalidInput(f"{_where(change)}: {exc}") from None
-    if requests:
-        progress(f"recording {len(requests)} changes in one transaction")
-    try:
-        outcomes = app.record_many(requests, dry_run=dry_run, retries=retries)
-    except LedgerError as exc:
-        if exc.index is not None:
-            change = planned.changes[exc.index]
-            exc.args = (f"{_where(change)}: {exc}; nothing was imported",)
-        raise
-    report.appended = sum(1 for o in outcomes if o.status != "already recorded")
-    report.already_recorded = len(outcomes) - report.appended
-    for change, outcome in zip(planned.changes, outcomes, strict=True):
-        report.changes.append(
-            {
-                "change": change.request["id"],
-                "kind": change.request["change"],
-                "effective": change.request["effective"],
-                "status": outcome.status,
-                "position": outcome.position,
-                "rows": ranges(change.rows),
-                "request": change.request,
-            }
-        )
-    return report
-
-
-def _where(change: Planned) -> str:
-    return f"{ranges(change.rows)} ({change.request['change']} {change.request['effective']})"
