@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.adapters.collector import collector_paused
@@ -248,6 +248,74 @@ class World:
         )
 
 
+# The statements a question about one body asks (see `Queries._rows_of`), by what they select:
+# "subject" (or "subjects", a list) and "other" name the index they go through.
+_SHAPES: dict[str, Any] = {
+    "subject": lambda: facts.c.subject == bindparam("about"),
+    "subject, unmentioned": lambda: and_(
+        facts.c.subject == bindparam("about"), facts.c.aspect != "mention"
+    ),
+    "other": lambda: facts.c.other == bindparam("about"),
+    "subjects, appointments": lambda: and_(
+        facts.c.subject.in_(bindparam("about", expanding=True)),
+        facts.c.aspect.in_(sorted(APPOINTMENT_MARKS)),
+    ),
+    "subjects, identity": lambda: and_(
+        facts.c.subject.in_(bindparam("about", expanding=True)),
+        facts.c.aspect.in_(sorted(UNMENTIONED)),
+    ),
+    "subjects, mentions": lambda: and_(
+        facts.c.subject.in_(bindparam("about", expanding=True)), facts.c.aspect == "mention"
+    ),
+    # lineage: the edges from or to some bodies, and the whole changes they belong to
+    "edges from": lambda: and_(
+        facts.c.aspect == "edge", facts.c.subject.in_(bindparam("about", expanding=True))
+    ),
+    "edges to": lambda: and_(
+        facts.c.aspect == "edge", facts.c.other.in_(bindparam("about", expanding=True))
+    ),
+    "changes": lambda: facts.c.change_id.in_(bindparam("about", expanding=True)),
+}
+_BUILT: dict[tuple[str, bool, bool, bool], Any] = {}
+
+
+def _statement(shape: str, known: bool, include_planned: bool, whole: bool = False) -> Any:
+    """The statement of a shape on the axes: known now (`known_to` open) or at the bound
+    position `known_at`, with or without plans; the row columns, or (`whole`) every column.
+    Built once: SQLAlchemy then also keeps its cache key and its compiled form, where a statement
+    built anew pays for both on every call."""
+    key = (shape, known, include_planned, whole)
+    found = _BUILT.get(key)
+    if found is None:
+        conditions = [_SHAPES[shape]()]
+        if known:
+            at: Any = bindparam("known_at")
+            conditions += [
+                facts.c.known_from <= at,
+                or_(facts.c.known_to.is_(None), facts.c.known_to > at),
+            ]
+        else:
+            conditions.append(facts.c.known_to.is_(None))
+        if not include_planned:
+            conditions.append(facts.c.planned.is_(False))
+        columns = [facts] if whole else [facts.c[c] for c in ROW_COLUMNS]
+        found = _BUILT[key] = select(*columns).where(*conditions)
+    return found
+
+
+_NAMES = select(entities.c.id, entities.c.name).where(
+    entities.c.id.in_(bindparam("ids", expanding=True))
+)
+_SOURCES = select(
+    changes.c.change_id,
+    changes.c.label,
+    changes.c.kind,
+    changes.c.effective,
+    changes.c.position,
+    changes.c.sources,
+).where(changes.c.change_id.in_(bindparam("ids", expanding=True)))
+
+
 class Queries:
     """Read-only questions, answered from the read model tables."""
 
@@ -330,12 +398,20 @@ class Queries:
         result = conn.execute(select(*[facts.c[c] for c in ROW_COLUMNS]).where(*conditions))
         return _rows_from(result)
 
-    def _rows_of(self, conn: Connection, axes: Axes, *extra: Any) -> list[Row]:
-        """The few rows found by subject or other, dated here rather than in SQL, so that no date
-        or aspect condition tempts the planner away from the subject and other indexes."""
+    def _rows_of(self, conn: Connection, axes: Axes, shape: str, about: Any) -> list[Row]:
+        """The few rows of one subject (or a few hundred: `about` a list), found by a statement
+        of one of the `_SHAPES`, built once per process (a question about one body asks half a
+        dozen, and building them each time cost more than running them). Dated here rather than
+        in SQL, so that no date or aspect condition tempts the planner away from the subject and
+        other indexes."""
+        known = axes.known_at is not None
+        statement = _statement(shape, known, axes.include_planned)
+        values: dict[str, Any] = {"about": about}
+        if known:
+            values["known_at"] = axes.known_at
         return [
             r
-            for r in self._rows(conn, axes, *extra, dated=False)
+            for r in _rows_from(conn.execute(statement, values))
             if r.eff <= axes.on or r.aspect in UNDATED
         ]
 
@@ -379,33 +455,25 @@ class Queries:
         fold its state on the date, found through the subject and other indexes. Mentions (one
         per change that acts on a body: thousands for a busy one) are read only for the bodies no
         establishment dates by then, whose earliest mention is all that says they existed."""
-        rows = self._rows_of(conn, axes, facts.c.subject == org, facts.c.aspect != "mention")
-        rows += [r for r in self._rows_of(conn, axes, facts.c.other == org) if r.subject != org]
+        rows = self._rows_of(conn, axes, "subject, unmentioned", org)
+        rows += [r for r in self._rows_of(conn, axes, "other", org) if r.subject != org]
         posts = {r.subject for r in rows if r.aspect in POST_MARKS and r.other == org}
         linked = {r.other for r in rows if r.aspect in LINKS and r.subject == org and r.other}
         linked |= {r.subject for r in rows if r.aspect in LINKS and r.other == org}
         linked.discard(org)
         for chunk in chunks(sorted(posts)):
-            rows += self._rows_of(
-                conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(APPOINTMENT_MARKS)
-            )
+            rows += self._rows_of(conn, axes, "subjects, appointments", chunk)
         for chunk in chunks(sorted(linked)):
-            rows += self._rows_of(
-                conn, axes, facts.c.subject.in_(chunk), facts.c.aspect.in_(UNMENTIONED)
-            )
+            rows += self._rows_of(conn, axes, "subjects, identity", chunk)
         established = {r.subject for r in rows if r.aspect == "start" and r.eff <= axes.on}
         for chunk in chunks(sorted(({org} | linked) - established)):
-            rows += self._rows_of(
-                conn, axes, facts.c.subject.in_(chunk), facts.c.aspect == "mention"
-            )
+            rows += self._rows_of(conn, axes, "subjects, mentions", chunk)
         return World(rows, axes.on)
 
     def names_of(self, conn: Connection, ids: set[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for chunk in chunks(sorted(ids)):
-            for r in conn.execute(
-                select(entities.c.id, entities.c.name).where(entities.c.id.in_(chunk))
-            ):
+            for r in conn.execute(_NAMES, {"ids": chunk}):
                 found[r.id] = r.name
         return found
 
@@ -511,10 +579,7 @@ class Queries:
         """Display names of many entities at once (by id)."""
         named: dict[str, str] = {}
         for chunk in chunks(sorted(ids)):
-            rows = conn.execute(
-                select(entities.c.id, entities.c.name).where(entities.c.id.in_(chunk))
-            )
-            named.update((r.id, r.name) for r in rows)
+            named.update((r.id, r.name) for r in conn.execute(_NAMES, {"ids": chunk}))
         return named
 
     def sources_of(self, conn: Connection, change_ids: set[str]) -> dict[str, dict[str, Any]]:
@@ -522,13 +587,9 @@ class Queries:
             return {}
         found = {}
         ids = sorted(change_ids)
-        columns = ("change_id", "label", "kind", "effective", "position", "sources")
         for i in range(0, len(ids), 500):
-            query = select(*[changes.c[c] for c in columns]).where(
-                changes.c.change_id.in_(ids[i : i + 500])
-            )
             # Straight from the driver's cursor: the whole country cites tens of thousands.
-            cursor: Any = conn.execute(query).cursor
+            cursor: Any = conn.execute(_SOURCES, {"ids": ids[i : i + 500]}).cursor
             for change, label, kind, effective, position, sources in cursor:
                 found[change] = {
                     "change": label or change[:8],
@@ -743,21 +804,25 @@ class Queries:
         """All predecessors and successors, transitively, with the kind and date of each edge."""
         org = self.resolve(org_text)
         with self.connect() as conn:
-            known = self._known(Axes(axes.on, axes.known_at, axes.include_planned))
+            at = {"known_at": axes.known_at} if axes.known_at is not None else {}
 
-            def edges_of(column: Any, nodes: set[str]) -> list[Any]:
+            def facts_of(shape: str, about: list[str]) -> list[Any]:
+                statement = _statement(
+                    shape, axes.known_at is not None, axes.include_planned, whole=True
+                )
+                return list(conn.execute(statement, {"about": about, **at}).all())
+
+            def edges_of(shape: str, nodes: set[str]) -> list[Any]:
                 # One statement per level of the walk (per 500 bodies), not one per body. Sorted
                 # here, not in SQL: an ORDER BY eff_start tempts the planner to walk every edge in
                 # the (aspect, eff_start) index instead of these bodies' few.
                 found: list[Any] = []
                 for chunk in chunks(sorted(nodes)):
-                    found += conn.execute(
-                        select(facts).where(known, facts.c.aspect == "edge", column.in_(chunk))
-                    ).all()
+                    found += facts_of(shape, chunk)
                 return sorted(found, key=lambda r: (r.eff_start, r.id))
 
             found: dict[tuple[str, str, str], Any] = {}
-            for column, nxt in ((facts.c.subject, "other"), (facts.c.other, "subject")):
+            for column, nxt in (("edges from", "other"), ("edges to", "subject")):
                 frontier, seen = {org}, {org}
                 while frontier:
                     level = edges_of(column, frontier)
@@ -773,9 +838,7 @@ class Queries:
             whole: list[Any] = []
             for chunk in chunks(sorted(found_changes)):
                 # The aspect is checked here so the planner keeps to the change index.
-                whole += conn.execute(
-                    select(facts).where(known, facts.c.change_id.in_(chunk))
-                ).all()
+                whole += facts_of("changes", chunk)
             edge_rows = [r for r in whole if r.aspect == "edge"]
             for r in sorted(edge_rows, key=lambda r: (r.eff_start, r.id)):
                 found[(r.subject, r.other, r.change_id)] = r
@@ -809,25 +872,17 @@ class Queries:
             # Over time: everything recorded (as known at the position), whatever its date.
             span = Axes(date.max, axes.known_at, axes.include_planned) if all_time else axes
             org = conn.execute(select(entities.c.parent).where(entities.c.id == post)).scalar()
-            rows = self._rows_of(conn, span, facts.c.subject == post)
+            rows = self._rows_of(conn, span, "subject", post)
             # The organisation's end closes open appointments; its name labels the answer.
             owner = (
-                [
-                    r
-                    for r in self._rows_of(conn, span, facts.c.subject == org)
-                    if r.aspect in IDENTITY
-                ]
+                [r for r in self._rows_of(conn, span, "subject", org) if r.aspect in IDENTITY]
                 if org
                 else []
             )
             world = World(rows + owner, span.on)
             named = (
                 World(
-                    [
-                        r
-                        for r in self._rows_of(conn, axes, facts.c.subject == org)
-                        if r.aspect in IDENTITY
-                    ],
+                    [r for r in self._rows_of(conn, axes, "subject", org) if r.aspect in IDENTITY],
                     axes.on,
                 )
                 if all_time and org
