@@ -290,7 +290,7 @@ def query_latencies(
     everything but start-up and printing."""
     from ledger.adapters.readmodel import changes, entities
     from ledger.bootstrap import open_ledger
-    from ledger.cli.main import axes
+    from ledger.cli.app import axes
     from ledger.cli.views import holders_view, lineage_view, show_view, structure_view
 
     led = open_ledger(url)

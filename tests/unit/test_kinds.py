@@ -19,7 +19,7 @@ from annotated_types import Ge
 from ledger.adapters.readmodel import StoredChange, assertions, named_entities
 from ledger.application.commands import COMMANDS, parse_change
 from ledger.application.commands import KINDS as COMMAND_KINDS
-from ledger.cli.main import _record_app
+from ledger.cli.record import _record_app
 from ledger.domain import events
 from ledger.domain.dates import Effective
 from ledger.domain.declaration import Kind, Party

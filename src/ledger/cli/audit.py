@@ -1,5 +1,6 @@
-"""The auditor's commands, registered on the main app: keygen, checkpoint, verify, export, prove,
-verify-proof. `verify --from-export` and `verify-proof` never open a database."""
+"""The auditor's commands: keygen, checkpoint, verify, export, prove, verify-proof.
+`verify --from-export` and `verify-proof` never open a database. No `from __future__ import
+annotations` here: see cli/main.py."""
 
 import json
 import os
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.cli.main import JobsOpt, app, fail, handled, ledger
+from ledger.cli.app import app, fail, handled, ledger
+from ledger.cli.options import JobsOpt, KeyOpt
 
 if TYPE_CHECKING:
     from ledger.application.verification import Report
@@ -32,12 +34,6 @@ CheckpointsOpt = Annotated[
         "--checkpoint",
         "-c",
         help="A checkpoint file (from ledger checkpoint) the log must still match; repeatable.",
-    ),
-]
-KeyOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--key", help="Public key file (KEY.pub from ledger keygen) that must have signed."
     ),
 ]
 

@@ -1,6 +1,7 @@
-"""`ledger import-ods` (the NHS ODS register) and `ledger count`, registered on the main app.
+"""`ledger import-ods` (the NHS ODS register) and `ledger count`.
 
 Like every command they parse, call the importer or a query, and hand a View to the one renderer.
+No `from __future__ import annotations` here: see cli/main.py.
 """
 
 from enum import StrEnum
@@ -9,17 +10,15 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.cli.main import (
+from ledger.cli.app import app, axes, ledger, os_user, show
+from ledger.cli.options import (
     Format,
     FormatOpt,
+    ImportDryRunOpt,
+    ImportNoRetryOpt,
     KnownAtOpt,
     OnOpt,
     PlannedOpt,
-    app,
-    axes,
-    ledger,
-    os_user,
-    show,
 )
 from ledger.cli.render import Graph, View
 
@@ -89,16 +88,8 @@ def import_ods(
     by: Annotated[
         str | None, typer.Option("--by", help="Who records the changes. Default: the OS user.")
     ] = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Check every change against the history; append nothing."),
-    ] = False,
-    no_retry: Annotated[
-        bool,
-        typer.Option(
-            "--no-retry", help="Fail on a concurrent writer instead of checking again and retrying."
-        ),
-    ] = False,
+    dry_run: ImportDryRunOpt = False,
+    no_retry: ImportNoRetryOpt = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Import the official NHS register (ODS): organisations, closures, renames and successions.

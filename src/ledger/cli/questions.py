@@ -1,0 +1,357 @@
+"""The questions: `ledger structure`, `show`, `history`, `lineage`, `holders`, `log`, `plans`, `diff`
+and `replay` ask the read model (or the log) and hand a View to the renderer; `project` writes the
+structure at milestone dates. No `from __future__ import annotations` here: see cli/main.py.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ledger.cli.app import app, axes, fail, handled, ledger, reading, show
+from ledger.cli.options import (
+    Format,
+    FormatOpt,
+    KnownAtOpt,
+    OnOpt,
+    OrganisationArg,
+    PlannedOpt,
+)
+
+if TYPE_CHECKING:
+    from ledger.bootstrap import Ledger
+
+
+@app.command()
+def structure(
+    ctx: typer.Context,
+    on: OnOpt = None,
+    known_at: KnownAtOpt = None,
+    include_planned: PlannedOpt = False,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only organisations of this kind (e.g. ccg).")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every body in force on a date: name on that date, kind, codes, memberships, posts and holders, facts, sources.
+
+    \b
+    Example:
+      ledger structure --on 2019-04-01
+      ledger structure --on 2018-06-01 --kind ccg --format json
+      ledger structure --on 2017-12-19 --format mermaid
+    """
+    from ledger.cli.views import structure_view
+
+    with reading(ctx) as led:
+        data = led.queries.structure(axes(on, known_at, include_planned, led), kind=kind)
+        show(structure_view(data), fmt)
+
+
+@app.command("show")
+def show_(
+    ctx: typer.Context,
+    organisation: OrganisationArg,
+    on: OnOpt = None,
+    known_at: KnownAtOpt = None,
+    include_planned: PlannedOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """One organisation on a date: names, kind, members, memberships, posts, facts and sources.
+
+    \b
+    Example:
+      ledger show "NHS Devon CCG" --on 2019-04-01
+      ledger show 15N --format json
+    """
+    from ledger.cli.views import show_view
+
+    with reading(ctx) as led:
+        show(
+            show_view(led.queries.show(organisation, axes(on, known_at, include_planned, led))), fmt
+        )
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    organisation: OrganisationArg,
+    on: OnOpt = None,
+    known_at: KnownAtOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every change touching an organisation, in effective order, with sources.
+
+    \b
+    Example:
+      ledger history "Livewell Southwest"
+      ledger history "NEW Devon CCG" --format csv
+    """
+    from ledger.cli.views import history_view
+
+    with reading(ctx) as led:
+        show(history_view(led.queries.history(organisation, axes(on, known_at, True, led))), fmt)
+
+
+@app.command()
+def lineage(
+    ctx: typer.Context,
+    organisation: OrganisationArg,
+    on: OnOpt = None,
+    known_at: KnownAtOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """All predecessors and successors, transitively, with the kind and date of each step.
+
+    \b
+    Example:
+      ledger lineage "NHS Devon CCG"
+      ledger lineage "NEW Devon CCG" --format mermaid
+    """
+    from ledger.cli.views import lineage_view
+
+    with reading(ctx) as led:
+        show(lineage_view(led.queries.lineage(organisation, axes(on, known_at, False, led))), fmt)
+
+
+@app.command()
+def holders(
+    ctx: typer.Context,
+    post: Annotated[
+        str, typer.Argument(help="'Title, Organisation', an unambiguous title, or an id.")
+    ],
+    on: OnOpt = None,
+    known_at: KnownAtOpt = None,
+    all_time: Annotated[
+        bool, typer.Option("--all", help="Every holder over time, not just on the date.")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Who held a post on a date (or over time with --all), substantive, interim, acting or shadow.
+
+    \b
+    Example:
+      ledger holders "Chief Executive, Devon STP" --on 2017-10-24
+      ledger holders "Independent Chair, Devon STP" --all --format json
+    """
+    from ledger.cli.views import holders_view
+
+    with reading(ctx) as led:
+        show(
+            holders_view(
+                led.queries.holders(post, axes(on, known_at, False, led), all_time=all_time)
+            ),
+            fmt,
+        )
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Show at most this many changes.")
+    ] = None,
+    after: Annotated[
+        int | None, typer.Option("--after", help="Only changes after this log position.")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every recorded change in recorded order: position, recorded-at, recorder, change id, sources.
+
+    \b
+    Example:
+      ledger log
+      ledger log --after 120 --format json
+    """
+    from ledger.cli.views import log_view
+
+    with reading(ctx) as led:
+        show(log_view(led.queries.log(limit=limit, after=after)), fmt)
+
+
+@app.command()
+def plans(
+    ctx: typer.Context,
+    known_at: KnownAtOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Planned changes as the ledger knew them: not yet confirmed or cancelled at --known-at.
+
+    \b
+    Example:
+      ledger plans
+      ledger plans --known-at 2017-12-31T23:59
+    """
+    from ledger.cli.views import log_view
+
+    with reading(ctx) as led:
+        position = led.queries.known_at(known_at)
+        entries = led.queries.plans(position)
+        view = log_view(entries)
+        view.data = {"known_at": position, "changes": entries}
+        view.title = f"Plans: {len(entries)} planned changes" + (
+            f" as known at {known_at}" if known_at else ""
+        )
+        show(view, fmt)
+
+
+@app.command()
+def project(
+    ctx: typer.Context,
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory to write the snapshots into.")
+    ] = Path("projections"),
+    on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--on", help="A milestone date (repeatable; default: the standard milestones)."
+        ),
+    ] = None,
+) -> None:
+    """Write the structure at milestone dates as Markdown (with a Mermaid diagram) and JSON.
+
+    The default milestones are 2015-04-01, 2017-09-15, 2017-12-19, 2018-04-01,
+    2019-03-31, 2019-04-01 and "current" (today).
+
+    \b
+    Example:
+      ledger project --out projections/
+      ledger project --out /tmp/snapshots --on 2016-04-01 --on current
+    """
+    from ledger.cli.projections import MILESTONES, write_projections
+    from ledger.domain.dates import parse_day
+
+    milestones = list(on or MILESTONES)
+    for milestone in milestones:
+        if milestone != "current":
+            with handled():
+                parse_day(milestone)
+    with ledger(ctx) as led:
+        written = write_projections(
+            led.queries, out, milestones, "ledger project --out projections/", date.today()
+        )
+        typer.echo(f"wrote {len(written)} files to {out}")
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    start: Annotated[str, typer.Argument(help="The earlier date.")],
+    end: Annotated[str, typer.Argument(help="The later date.")],
+    known_at: KnownAtOpt = None,
+    include_planned: PlannedOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """What changed in the structure between two dates: every change effective after the first
+    date up to and including the second, with its change id and sources.
+
+    \b
+    Example:
+      ledger diff 2019-03-31 2019-04-01
+      ledger diff 2017-01-01 2017-12-31 --known-at 2018-01-01T00:00 --format json
+    """
+    from ledger.cli.views import log_view
+    from ledger.domain.dates import parse_day
+
+    with reading(ctx) as led:
+        d1, d2 = parse_day(start), parse_day(end)
+        if d2 < d1:
+            fail(f"the second date ({end}) is before the first ({start})", 2)
+        data = led.queries.diff(d1, d2, led.queries.known_at(known_at), include_planned)
+        view = log_view(data["changes"])
+        view.data = data
+        view.title = (
+            f"Changes effective after {data['from']} up to {data['to']}: {len(data['changes'])}"
+        )
+        show(view, fmt)
+
+
+@app.command()
+def replay(
+    ctx: typer.Context,
+    until: Annotated[
+        int | None, typer.Option("--until", help="Stop after this log position.")
+    ] = None,
+    show_structure_on: Annotated[
+        str | None,
+        typer.Option(
+            "--show-structure-on",
+            help="After each step, the structure on this date as it then stood.",
+        ),
+    ] = None,
+    at: Annotated[
+        list[int] | None,
+        typer.Option("--at", help="Only show the structure after these positions (repeatable)."),
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Check the hash chain as it goes: stop at the first event that fails, exit 8.",
+        ),
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The auditor's view: every change in recorded order with position, recorded-at, recorder,
+    reason and sources; optionally the structure on a date as it stood after each step.
+
+    \b
+    Example:
+      ledger replay --until 40
+      ledger replay --verify
+      ledger replay --show-structure-on 2019-04-01 --at 12 --at 30
+    """
+    from ledger.cli.views import log_view
+    from ledger.domain.dates import parse_day
+
+    with ledger(ctx) as led:
+        fault, checked = None, 0
+        if verify:
+            from ledger.application.audit import Audit
+
+            fault, checked = Audit(led.app).first_fault(until)
+            if fault is not None and fault.position is not None:
+                until = fault.position - 1  # everything before the fault is shown, then it
+        entries = led.queries.log(until=until)
+        if show_structure_on:
+            _replay_structure(led, entries, parse_day(show_structure_on), set(at or []), fmt)
+        else:
+            show(log_view(entries), fmt)
+        if fault is not None:
+            from ledger.application.errors import VerificationFailed
+
+            raise VerificationFailed(f"replay stopped: the chain fails at {fault.line()}")
+        if verify:
+            typer.echo(f"the hash chain holds up to position {checked}", err=True)
+
+
+def _replay_structure(
+    led: "Ledger", entries: list[dict[str, Any]], on: date, chosen: set[int], fmt: Format
+) -> None:
+    """Each step of a replay with the structure on a date as it stood after it."""
+    from ledger.adapters.queries import Axes
+    from ledger.cli.render import render
+    from ledger.cli.views import log_view, structure_view
+
+    steps: list[dict[str, Any]] = []
+    for entry in entries:
+        step: dict[str, Any] = {"change": entry}
+        if not chosen or entry["position"] in chosen:
+            step["structure"] = led.queries.structure(Axes(on=on, known_at=entry["position"]))
+        steps.append(step)
+    if fmt == Format.json:
+        import json
+
+        typer.echo(json.dumps({"on": on.isoformat(), "steps": steps}, indent=2, ensure_ascii=False))
+        return
+    for step in steps:
+        typer.echo(
+            render(
+                log_view([step["change"]]),
+                "table" if fmt in (Format.mermaid, Format.dot) else fmt.value,
+            ).split("\n", 1)[1]
+        )
+        if "structure" in step:
+            typer.echo(render(structure_view(step["structure"]), fmt.value))
+        typer.echo("")

@@ -1,0 +1,334 @@
+"""The commands that write, but for `record`: `ledger init`, `import` (change files), `rebuild` (the
+read model), `grant` (PostgreSQL roles), and the corrections `correct`, `retract`, `confirm` and
+`cancel`. No `from __future__ import annotations` here: see cli/main.py.
+"""
+
+import sys
+from contextlib import nullcontext
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ledger.cli.app import app, fail, ledger, os_user, parse_source
+from ledger.cli.options import (
+    ByOpt,
+    ChangeArg,
+    DryRunOpt,
+    ImportDryRunOpt,
+    ImportNoRetryOpt,
+    JobsOpt,
+    ProgressOpt,
+    ReasonOpt,
+    SourcesOpt,
+)
+
+# --- set-up, import and access ----------------------------------------------------------------
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the ledger's tables (idempotent; every command also does this on first use).
+
+    \b
+    Example:
+      ledger --db ledger.db init
+    """
+    with ledger(ctx) as led:
+        typer.echo(f"ledger ready at {led.url} ({led.queries.count_changes()} changes)")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path], typer.Argument(help="YAML or JSON change files, or directories of them.")
+    ],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Recorder for entries that name none. Default: the OS user."),
+    ] = None,
+    dry_run: ImportDryRunOpt = False,
+    no_retry: ImportNoRetryOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Append change files: all-or-nothing per file, and idempotent (re-importing appends nothing).
+
+    \b
+    Example:
+      ledger import events/
+      ledger import changes/2026-11-board.yaml --dry-run
+    """
+    from ledger.cli.progress import Progress
+    from ledger.importers.changefiles import expand, load
+
+    recorder = by or os_user()
+    with ledger(ctx) as led:
+        paths = list(expand(files))
+        if not paths:
+            fail("no change files found (looked for *.yaml, *.yml, *.json)", 2)
+        total_new = total_old = 0
+        bar = Progress(
+            sys.stderr,
+            sum(p.stat().st_size for p in paths),
+            enabled=progress and sys.stderr.isatty(),
+        )
+        # A dry run rehearses every file in one transaction, so later files see earlier ones.
+        # Files are read one at a time: memory follows the largest file, not the whole input.
+        # The cycle collector is paced over all the files, not file by file (see batch.py).
+        from ledger.application.batch import paced_collection
+
+        try:
+            with led.app.rehearsal() if dry_run else nullcontext(), paced_collection():
+                for path in paths:
+                    loaded = load(path, recorder)
+                    bar.start_file(path.stat().st_size, len(loaded.requests))
+                    try:
+                        outcomes = led.app.record_many(
+                            loaded.requests,
+                            retries=0 if no_retry else 3,
+                            progress=bar.advance,
+                        )
+                    except Exception as exc:
+                        index = getattr(exc, "index", None)
+                        if index is not None:
+                            label = loaded.labels[index]
+                            where = f"entry {index + 1}" + (f" ({label})" if label else "")
+                            exc.args = (f"{path}: {where}: {exc}",)
+                        raise
+                    new = sum(1 for o in outcomes if o.status != "already recorded")
+                    old = len(outcomes) - new
+                    total_new += new
+                    total_old += old
+                    bar.clear()
+                    verb = "would append" if dry_run else "appended"
+                    typer.echo(
+                        f"{path}: {verb} {new} changes"
+                        + (f", {old} already recorded" if old else "")
+                    )
+                    bar.end_file(new)
+        finally:
+            bar.clear()
+        if len(paths) > 1:
+            verb = "would append" if dry_run else "appended"
+            typer.echo(
+                f"total: {verb} {total_new} changes from {len(paths)} files"
+                + (f", {total_old} already recorded" if total_old else "")
+            )
+        if total_new == 0 and not dry_run:
+            typer.echo("nothing new: every change was already recorded")
+
+
+@app.command()
+def rebuild(
+    ctx: typer.Context,
+    progress: ProgressOpt = True,
+    jobs: JobsOpt = None,
+) -> None:
+    """Rebuild the read model from zero by replaying the whole log, in bulk, in one transaction.
+
+    \b
+    Example:
+      ledger rebuild
+    """
+    from ledger.cli.progress import Progress
+
+    with ledger(ctx) as led:
+        head = led.app.recorder.max_notification_id() or 0
+        bar = Progress(sys.stderr, head, enabled=progress and sys.stderr.isatty(), unit="events")
+        count = led.app.rebuild(progress=bar.reached, workers=jobs)
+        bar.clear()
+        typer.echo(f"rebuilt the read model from {count} changes")
+
+
+class Role(StrEnum):
+    reader = "reader"
+    recorder = "recorder"
+
+
+@app.command()
+def grant(
+    ctx: typer.Context,
+    role: Annotated[
+        Role, typer.Argument(help="reader (queries only) or recorder (queries and appends).")
+    ],
+    name: Annotated[str, typer.Argument(help="The PostgreSQL login role to create or extend.")],
+) -> None:
+    """Create a PostgreSQL login role that can only read the ledger, or read and append to it.
+
+    Nobody, the owner included, can UPDATE or DELETE a stored event: a trigger refuses it.
+    Run it as the owner of the ledger's tables.
+
+    \b
+    Example:
+      ledger --db postgresql://owner@db.example/ledger grant reader historian
+      ledger --db postgresql://owner@db.example/ledger grant recorder pmo
+    """
+    from ledger.adapters.roles import RoleError
+    from ledger.adapters.roles import grant as grant_role
+
+    with ledger(ctx) as led:
+        try:
+            with led.app.engine.begin() as conn:
+                statements = grant_role(conn, role.value, name)
+        except RoleError as exc:
+            fail(str(exc), 2)
+        for statement in statements:
+            typer.echo(statement + ";")
+        typer.echo(f"granted {role.value} to {name}")
+
+
+# --- corrections and plans --------------------------------------------------------------------
+
+
+def _authorship(by: str | None, reason: str, sources: list[str] | None) -> dict[str, Any]:
+    """Who records a correction or retraction, why, and on what evidence."""
+    return {
+        "recorder": by or os_user(),
+        "reason": reason,
+        "sources": [parse_source(s) for s in sources or []],
+    }
+
+
+def _done(outcome: Any, dry_run: bool) -> None:
+    typer.echo(outcome.summary())
+    if dry_run:
+        typer.echo("dry run: nothing was appended")
+
+
+@app.command()
+def correct(
+    ctx: typer.Context,
+    change: ChangeArg,
+    reason: ReasonOpt,
+    effective: Annotated[
+        str | None, typer.Option("--effective", "-e", help="The corrected effective date.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Corrected name (renamed, established).")
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Corrected kind of body.")] = None,
+    headcount: Annotated[
+        int | None, typer.Option("--headcount", help="Corrected headcount.")
+    ] = None,
+    value: Annotated[str | None, typer.Option("--value", help="Corrected value of a fact.")] = None,
+    sources: SourcesOpt = None,
+    by: ByOpt = None,
+    change_id: Annotated[
+        str | None, typer.Option("--id", help="A label for the correction.")
+    ] = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Correct a recorded change: a new change supersedes it; the original stays in the log.
+
+    Queries show the corrected version; `--known-at` before the correction shows the old one.
+    The correction is checked against the history like any change.
+
+    \b
+    Example:
+      ledger correct devon-ccgs-merge --effective 2019-04-01 --reason "date mistyped"
+      ledger correct 3f2a9b1c --headcount 173 --reason "figure from the scrutiny report"
+    """
+    updates: dict[str, Any] = {}
+    if effective is not None:
+        updates["effective"] = effective
+    if name is not None:
+        updates["name"] = name
+    if kind is not None:
+        updates["org_kind"] = kind
+    if headcount is not None:
+        updates["headcount"] = headcount
+    if value is not None:
+        updates["value"] = value
+    with ledger(ctx) as led:
+        outcome = led.app.correct(
+            change,
+            **_authorship(by, reason, sources),
+            label=change_id,
+            updates=updates,
+            dry_run=dry_run,
+        )
+        _done(outcome, dry_run)
+
+
+@app.command()
+def retract(
+    ctx: typer.Context,
+    change: ChangeArg,
+    reason: ReasonOpt,
+    sources: SourcesOpt = None,
+    by: ByOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Withdraw a recorded change (recorded in error); the original stays in the log.
+
+    \b
+    Example:
+      ledger retract 3f2a9b1c --reason "recorded against the wrong body"
+    """
+    with ledger(ctx) as led:
+        outcome = led.app.retract(
+            change,
+            **_authorship(by, reason, sources),
+            dry_run=dry_run,
+        )
+        _done(outcome, dry_run)
+
+
+@app.command()
+def confirm(
+    ctx: typer.Context,
+    change: ChangeArg,
+    reason: ReasonOpt,
+    effective: Annotated[
+        str | None,
+        typer.Option(
+            "--effective", "-e", help="When it actually happened (default: the target date)."
+        ),
+    ] = None,
+    sources: SourcesOpt = None,
+    by: ByOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Confirm that a planned change happened (on its target date, or on --effective).
+
+    \b
+    Example:
+      ledger confirm cornwall-shadow-acs --effective 2018-04 --reason "shadow working began" \\
+          --source cios-transformation-2017-12-19:"Milestones"
+    """
+    with ledger(ctx) as led:
+        outcome = led.app.correct(
+            change,
+            **_authorship(by, reason, sources),
+            updates={"effective": effective} if effective else {},
+            confirm=True,
+            dry_run=dry_run,
+        )
+        _done(outcome, dry_run)
+
+
+@app.command()
+def cancel(
+    ctx: typer.Context,
+    change: ChangeArg,
+    reason: ReasonOpt,
+    sources: SourcesOpt = None,
+    by: ByOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Cancel a planned change that did not happen; the plan stays in the log.
+
+    \b
+    Example:
+      ledger cancel devon-new-org-form-2019 --reason "plan dropped"
+    """
+    with ledger(ctx) as led:
+        outcome = led.app.retract(
+            change,
+            **_authorship(by, reason, sources),
+            cancel=True,
+            dry_run=dry_run,
+        )
+        _done(outcome, dry_run)
