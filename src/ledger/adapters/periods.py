@@ -371,7 +371,7 @@ def follow(
     # so that the change index answers it (the aspect index would walk every mention).
     altered: dict[str, list[Fact]] = defaultdict(list)
     for chunk in chunks(sorted(changed)):
-        for f in _read_facts(conn, _fact_query().where(facts.c.change_id.in_(chunk))):
+        for f in _read_facts(conn, _family_statement("changes"), {"changes": chunk}):
             if f.aspect == "mention":
                 altered[f.subject].append(f)
     for chunk in chunks(
@@ -384,23 +384,19 @@ def follow(
                 families[family].append(subject)
         by_subject: dict[str, list[Fact]] = defaultdict(list)
         for family, subjects in families.items():
-            aspects = sorted(a for a, f in PERIOD_ASPECT.items() if f == family and a != "mention")
-            query = _fact_query().where(facts.c.subject.in_(subjects), facts.c.aspect.in_(aspects))
+            values: dict[str, Any] = {"subjects": subjects}
+            shape = family
             if family == "fact" and attributes is not None:
                 # A fact's group is its attribute (and function): the facts of the attributes that
                 # changed hold every group to cut again.
                 named = set().union(*(attributes.get(s, ()) for s in subjects))
-                given = sorted(v for v in named if v is not None)
-                query = query.where(
-                    or_(facts.c.value.in_(given), facts.c.value.is_(None))
-                    if None in named
-                    else facts.c.value.in_(given)
-                )
+                values["values"] = sorted(v for v in named if v is not None)
+                shape = "fact, some attributes" if None not in named else "fact, some or none"
             if family == "life":
-                query = query.union_all(*_first_mentions(subjects, after))
+                values["after"] = after
                 for subject in subjects:
                     by_subject[subject] += altered.get(subject, ())
-            for f in _read_facts(conn, query):
+            for f in _read_facts(conn, _family_statement(shape), values):
                 by_subject[f.subject].append(f)
         for subject in chunk:
             facts_of = _distinct(by_subject.get(subject, []))
@@ -409,7 +405,38 @@ def follow(
     set_tracking(conn, TRACKING, max(after, upto))
 
 
-def _first_mentions(subjects: list[str], after: int) -> list[Any]:
+_FAMILY_STATEMENTS: dict[str, Any] = {}
+
+
+def _family_statement(shape: str) -> Any:
+    """The statement that reads back the facts `follow` cuts, built once per process (a `record`
+    asks a few of them, and building them anew cost more than running them): the facts of some
+    changes (bound: `changes`), or of one family of some subjects (`subjects`; the dated facts of
+    some attributes, `values`; a lifetime with the first mentions known at `after`)."""
+    found = _FAMILY_STATEMENTS.get(shape)
+    if found is not None:
+        return found
+    c = facts.c
+    if shape == "changes":
+        found = _fact_query().where(c.change_id.in_(bindparam("changes", expanding=True)))
+    else:
+        family = shape.split(",")[0]
+        aspects = sorted(a for a, f in PERIOD_ASPECT.items() if f == family and a != "mention")
+        subjects: Any = bindparam("subjects", expanding=True)
+        found = _fact_query().where(c.subject.in_(subjects), c.aspect.in_(aspects))
+        if shape == "fact, some attributes":
+            found = found.where(c.value.in_(bindparam("values", expanding=True)))
+        elif shape == "fact, some or none":
+            found = found.where(
+                or_(c.value.in_(bindparam("values", expanding=True)), c.value.is_(None))
+            )
+        elif family == "life":
+            found = found.union_all(*_first_mentions(subjects, bindparam("after")))
+    _FAMILY_STATEMENTS[shape] = found
+    return found
+
+
+def _first_mentions(subjects: Any, after: Any) -> list[Any]:
     """The first of the subjects' mentions known at `after`, without plans and with them (each
     found by a step along the subject index, whatever the number of mentions)."""
     c = facts.c
@@ -514,8 +541,10 @@ def _fact_query() -> Any:
     return select(*[facts.c[c] for c in FACT_COLUMNS])
 
 
-def _read_facts(conn: Connection, query: Any) -> Iterator[Fact]:
-    cursor: Any = conn.execute(query).cursor
+def _read_facts(
+    conn: Connection, query: Any, values: dict[str, Any] | None = None
+) -> Iterator[Fact]:
+    cursor: Any = conn.execute(query, values or {}).cursor
     for r in cursor:
         yield _fact(r)
 
