@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ledger.adapters.queries import Axes, Queries
 from ledger.adapters.tables import changes, entities
 from ledger.bootstrap import open_reader
+from ledger.views.queries import Axes, Queries
 
 
 def percentiles(samples: list[float]) -> str:

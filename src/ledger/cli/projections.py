@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from ledger import __version__
-from ledger.adapters.queries import Axes, Queries
 from ledger.cli.render import approx, mermaid
 from ledger.cli.views import structure_view
 from ledger.domain.dates import parse_day
+from ledger.views.queries import Axes, Queries
 
 MILESTONES = (
     "2015-04-01",

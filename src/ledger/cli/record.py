@@ -87,7 +87,7 @@ def _submit(ctx: typer.Context, kind: "Kind", values: dict[str, Any]) -> None:
 
 
 def _snapshot(led: "Ledger", request: Any, conn: Any = None) -> dict[str, Any]:
-    from ledger.adapters.queries import Axes, Queries
+    from ledger.views.queries import Axes, Queries
 
     queries = Queries(led.app.engine, conn) if conn is not None else led.queries
     data = queries.structure(Axes(on=request.effective.start))

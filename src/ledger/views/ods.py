@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger.adapters.queries import Axes, Queries
 from ledger.adapters.tables import entities, names
+from ledger.views.queries import Axes, Queries
 
 ODS = "ods"
 

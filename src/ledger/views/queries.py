@@ -21,14 +21,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from ledger.adapters.collector import collector_paused
 from ledger.adapters.periods import in_step as periods_in_step
-from ledger.adapters.rows import ROW_COLUMNS, Period, Row
-from ledger.adapters.rows import periods_of as _periods
-from ledger.adapters.rows import rows_from as _rows_from
-from ledger.adapters.snapshot import Snapshot
 from ledger.adapters.tables import changes, chunks, entities, facts, fold, names
 from ledger.application.errors import Ambiguous, InvalidInput, NotFound
 from ledger.domain.dates import Effective
 from ledger.domain.matching import close_matches
+from ledger.views.rows import ROW_COLUMNS, Period, Row
+from ledger.views.rows import periods_of as _periods
+from ledger.views.rows import rows_from as _rows_from
+from ledger.views.snapshot import Snapshot
 
 # Aspects that say whether a body is in force and what it is called.
 IDENTITY = ("start", "end", "attest", "mention", "name", "kind")
