@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 
 from ledger.adapters.tables import changes, entities
 from ledger.bootstrap import open_reader
-from ledger.views.queries import Axes, Queries
+from ledger.views.axes import Axes
+from ledger.views.questions import Queries
 
 
 def percentiles(samples: list[float]) -> str:

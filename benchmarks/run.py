@@ -443,7 +443,7 @@ def _in_force_through_2025(led: Any) -> str | None:
     from sqlalchemy import select
 
     from ledger.adapters.tables import entities
-    from ledger.views.queries import Axes
+    from ledger.views.axes import Axes
 
     with led.app.engine.connect() as conn:
         ids = list(
@@ -650,7 +650,7 @@ def naive_replay(url: str, calls: int, budget: float, seed: int, max_events: int
     from ledger.bootstrap import open_ledger
     from ledger.domain.events import ChangeEvent, PostCreated
     from ledger.domain.replay import known_changes, replay_structure
-    from ledger.views.queries import Axes
+    from ledger.views.axes import Axes
 
     mapper = PydanticMapper()
     result = Naive()

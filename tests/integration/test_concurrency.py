@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from ledger.adapters.store import normalise_url
 from ledger.bootstrap import open_ledger
 from ledger.domain.replay import replay_structure
-from ledger.views.queries import Axes
+from ledger.views.axes import Axes
 from tests.support.histories import stored_log
 from tests.support.stores import ENGINE
 

@@ -17,7 +17,8 @@ from ledger.adapters import periods
 from ledger.adapters.tables import periods as periods_table
 from ledger.adapters.tables import tracking
 from ledger.bootstrap import Ledger, open_ledger
-from ledger.views.queries import Axes, Queries
+from ledger.views.axes import Axes
+from ledger.views.questions import Queries
 from tests.support.histories import build_bitemporal_history
 from tests.support.stores import fresh_store
 

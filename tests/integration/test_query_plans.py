@@ -23,7 +23,8 @@ import sqlalchemy as sa
 
 from ledger.adapters.tables import changes
 from ledger.bootstrap import Ledger, open_ledger, open_reader
-from ledger.views.queries import Axes, Queries
+from ledger.views.axes import Axes
+from ledger.views.questions import Queries
 from tests.conftest import Cli
 
 pytestmark = pytest.mark.postgres(

@@ -9,7 +9,7 @@ from itertools import pairwise
 
 from ledger.bootstrap import Ledger
 from ledger.domain.replay import replay_structure
-from ledger.views.queries import Axes
+from ledger.views.axes import Axes
 from tests.support.histories import build_history, stored_log
 
 

@@ -11,7 +11,8 @@ from ledger import __version__
 from ledger.cli.render import approx, mermaid
 from ledger.cli.views import structure_view
 from ledger.domain.dates import parse_day
-from ledger.views.queries import Axes, Queries
+from ledger.views.axes import Axes
+from ledger.views.questions import Queries
 
 MILESTONES = (
     "2015-04-01",

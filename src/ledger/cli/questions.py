@@ -332,7 +332,7 @@ def _replay_structure(
     """Each step of a replay with the structure on a date as it stood after it."""
     from ledger.cli.render import render
     from ledger.cli.views import log_view, structure_view
-    from ledger.views.queries import Axes
+    from ledger.views.axes import Axes
 
     steps: list[dict[str, Any]] = []
     for entry in entries:

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from ledger.adapters.tables import entities, names
-from ledger.views.queries import Axes, Queries
+from ledger.views.axes import Axes
+from ledger.views.questions import Queries
 
 ODS = "ods"
 

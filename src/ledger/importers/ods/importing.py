@@ -18,7 +18,7 @@ from ledger.views.ods import ods_snapshot
 
 if TYPE_CHECKING:
     from ledger.application.service import LedgerApp
-    from ledger.views.queries import Queries
+    from ledger.views.questions import Queries
 
 OnError = Literal["refuse", "skip"]
 
