@@ -20,9 +20,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ledger.adapters.queries import Axes, Queries
 from ledger.adapters.tables import changes, entities
 from ledger.bootstrap import open_reader
+from ledger.views.axes import Axes
+from ledger.views.questions import Queries
 
 
 def percentiles(samples: list[float]) -> str:

@@ -442,8 +442,8 @@ def _in_force_through_2025(led: Any) -> str | None:
     country's structure, twice, would cost a minute of a million-change run."""
     from sqlalchemy import select
 
-    from ledger.adapters.queries import Axes
     from ledger.adapters.tables import entities
+    from ledger.views.axes import Axes
 
     with led.app.engine.connect() as conn:
         ids = list(
@@ -647,10 +647,10 @@ def naive_replay(url: str, calls: int, budget: float, seed: int, max_events: int
     events are held, and every answer (the read model's too, for the check) is as known at the
     last of them: the naive replay's cost grows with the log, so the figure is a lower bound."""
     from ledger.adapters.mapper import PydanticMapper
-    from ledger.adapters.queries import Axes
     from ledger.bootstrap import open_ledger
     from ledger.domain.events import ChangeEvent, PostCreated
     from ledger.domain.replay import known_changes, replay_structure
+    from ledger.views.axes import Axes
 
     mapper = PydanticMapper()
     result = Naive()

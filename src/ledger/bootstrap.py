@@ -17,8 +17,8 @@ from ledger.adapters.store import normalise_url, split_schema
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from ledger.adapters.queries import Queries
     from ledger.application.service import LedgerApp
+    from ledger.views.questions import Queries
 
 DATABASE_ENV = "LEDGER_DATABASE_URL"
 
@@ -33,7 +33,7 @@ class Ledger:
     @cached_property
     def queries(self) -> Queries:
         """Built when first asked: recording a change needs none."""
-        from ledger.adapters.queries import Queries
+        from ledger.views.questions import Queries
 
         return Queries(self.app.engine)
 
@@ -84,9 +84,9 @@ def open_reader(url: str | None = None) -> Reader:
     the application, once."""
     from sqlalchemy import create_engine
 
-    from ledger.adapters.queries import Queries
     from ledger.adapters.store import StoreError, configure_schema, configure_sqlite
     from ledger.adapters.tables import read_model_complete
+    from ledger.views.questions import Queries
 
     resolved, schema = split_schema(database_url(url))
     if resolved == "sqlite://":

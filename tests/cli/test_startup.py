@@ -72,7 +72,7 @@ def test_a_question_loads_no_event_models_no_application_and_no_orm(
     devon: Cli, question: tuple[str, ...]
 ) -> None:
     modules = loaded("--db", devon.url, *question)
-    assert "ledger.adapters.queries" in modules  # it did answer from the read model
+    assert "ledger.views.questions" in modules  # it did answer from the read model
     for package in NOT_FOR_QUESTIONS:
         assert not under(modules, package), f"`ledger {question[0]}` loaded {package}"
 
@@ -84,7 +84,7 @@ def test_recording_a_change_loads_neither_the_orm_nor_sqlalchemy_utils(devon: Cl
     assert "ledger.adapters.recorder" in modules  # it did append through the event store
     for package in ("sqlalchemy.orm", "sqlalchemy_utils", "eventsourcing_sqlalchemy"):
         assert not under(modules, package), f"`ledger record` loaded {package}"
-    assert "ledger.adapters.queries" not in modules  # nothing asked a question
+    assert "ledger.views.questions" not in modules  # nothing asked a question
 
 
 def test_help_loads_no_database_and_no_models() -> None:

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.adapters.queries import Axes
 from ledger.bootstrap import open_ledger
 from ledger.domain.replay import replay_structure
+from ledger.views.axes import Axes
 from tests.support.histories import build_bitemporal_history, stored_log
 from tests.support.stores import fresh_store
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ledger.adapters.queries import Axes
 from ledger.adapters.store import normalise_url
 from ledger.bootstrap import open_ledger
 from ledger.domain.replay import replay_structure
+from ledger.views.axes import Axes
 from tests.support.histories import stored_log
 from tests.support.stores import ENGINE
 

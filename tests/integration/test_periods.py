@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from ledger.adapters import periods
-from ledger.adapters.queries import Axes, Queries
 from ledger.adapters.tables import periods as periods_table
 from ledger.adapters.tables import tracking
 from ledger.bootstrap import Ledger, open_ledger
+from ledger.views.axes import Axes
+from ledger.views.questions import Queries
 from tests.support.histories import build_bitemporal_history
 from tests.support.stores import fresh_store
 

@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ledger.adapters.queries import Axes, Queries
 from ledger.adapters.tables import changes
 from ledger.bootstrap import Ledger, open_ledger, open_reader
+from ledger.views.axes import Axes
+from ledger.views.questions import Queries
 from tests.conftest import Cli
 
 pytestmark = pytest.mark.postgres(

@@ -7,9 +7,9 @@ import random
 from datetime import date, timedelta
 from itertools import pairwise
 
-from ledger.adapters.queries import Axes
 from ledger.bootstrap import Ledger
 from ledger.domain.replay import replay_structure
+from ledger.views.axes import Axes
 from tests.support.histories import build_history, stored_log
 
 

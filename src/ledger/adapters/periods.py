@@ -28,11 +28,11 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.rows import day_of
 from ledger.adapters.tables import (
     CHUNK,
     bulk_insert,
     chunks,
+    day_of,
     entities,
     facts,
     periods,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -175,6 +176,12 @@ def as_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+@lru_cache(maxsize=65_536)
+def day_of(value: Any) -> date:
+    """A stored date (text on SQLite): a long history has a few thousand distinct days."""
+    return as_date(value)
 
 
 CHUNK = 500  # ids per IN (...) list: well inside every driver's limit on bound parameters

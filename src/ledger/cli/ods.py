@@ -207,7 +207,7 @@ def count(
       ledger count --on 2019-04-01 --by kind
       ledger count --on 2013-04-01 --format json
     """
-    from ledger.adapters.ods_queries import count_by_kind
+    from ledger.views.ods import count_by_kind
 
     with ledger(ctx) as led:
         data = count_by_kind(led.queries, axes(on, known_at, include_planned, led))

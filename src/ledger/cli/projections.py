@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ledger import __version__
-from ledger.adapters.queries import Axes, Queries
 from ledger.cli.render import approx, mermaid
 from ledger.cli.views import structure_view
 from ledger.domain.dates import parse_day
+from ledger.views.axes import Axes
+from ledger.views.questions import Queries
 
 MILESTONES = (
     "2015-04-01",

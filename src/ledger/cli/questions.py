@@ -330,9 +330,9 @@ def _replay_structure(
     led: "Ledger", entries: list[dict[str, Any]], on: date, chosen: set[int], fmt: Format
 ) -> None:
     """Each step of a replay with the structure on a date as it stood after it."""
-    from ledger.adapters.queries import Axes
     from ledger.cli.render import render
     from ledger.cli.views import log_view, structure_view
+    from ledger.views.axes import Axes
 
     steps: list[dict[str, Any]] = []
     for entry in entries:

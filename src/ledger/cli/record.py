@@ -87,7 +87,8 @@ def _submit(ctx: typer.Context, kind: "Kind", values: dict[str, Any]) -> None:
 
 
 def _snapshot(led: "Ledger", request: Any, conn: Any = None) -> dict[str, Any]:
-    from ledger.adapters.queries import Axes, Queries
+    from ledger.views.axes import Axes
+    from ledger.views.questions import Queries
 
     queries = Queries(led.app.engine, conn) if conn is not None else led.queries
     data = queries.structure(Axes(on=request.effective.start))

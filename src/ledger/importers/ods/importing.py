@@ -9,16 +9,16 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ledger.adapters.ods_queries import ods_snapshot
 from ledger.application.commands import InvalidChange, parse_change
 from ledger.application.errors import InvalidInput, LedgerError
 from ledger.importers.ods.plan import Planned, plan
 from ledger.importers.ods.read import read_organisations, read_successions
 from ledger.importers.ods.report import Report, ranges
+from ledger.views.ods import ods_snapshot
 
 if TYPE_CHECKING:
-    from ledger.adapters.queries import Queries
     from ledger.application.service import LedgerApp
+    from ledger.views.questions import Queries
 
 OnError = Literal["refuse", "skip"]
 

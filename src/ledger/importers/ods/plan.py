@@ -20,7 +20,6 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from ledger.adapters.ods_queries import KnownBody, OdsSnapshot
 from ledger.adapters.tables import fold
 from ledger.importers.ods.names import readable
 from ledger.importers.ods.read import (
@@ -34,6 +33,7 @@ from ledger.importers.ods.read import (
     SuccRow,
 )
 from ledger.importers.ods.report import Report, ranges
+from ledger.views.ods import KnownBody, OdsSnapshot
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
-from ledger.adapters.tables import as_date
+from ledger.adapters.tables import day_of
 from ledger.domain.timeline import pair
 
 
@@ -57,12 +57,6 @@ def rows_from(result: Any) -> list[Row]:
     a whole country is about a million rows, a third of whose reading was SQLAlchemy's per-row
     fetching and processing."""
     return [row_of(r) for r in result.cursor]
-
-
-@lru_cache(maxsize=65_536)
-def day_of(value: Any) -> date:
-    """A stored date (text on SQLite): a long history has a few thousand distinct days."""
-    return as_date(value)
 
 
 @dataclass

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.rows import Period, Row, day_of
-from ledger.adapters.tables import periods
+from ledger.adapters.tables import day_of, periods
+from ledger.views.rows import Period, Row
 
 _COLUMNS = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
             "position", "planned", "first_eff", "first_position")  # fmt: skip

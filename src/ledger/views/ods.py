@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger.adapters.queries import Axes, Queries
 from ledger.adapters.tables import entities, names
+from ledger.views.axes import Axes
+from ledger.views.questions import Queries
 
 ODS = "ods"
 

@@ -1,0 +1,82 @@
+"""The two time axes of a question: `on` (valid time) and `known_at` (a log position).
+
+`resolve_known_at` turns what a user gives `--known-at` into a position; `known_facts` is the
+condition that keeps the facts known at it (or now), with or without plans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection
+
+from ledger.adapters.tables import changes, facts
+from ledger.application.errors import Ambiguous, InvalidInput
+
+
+@dataclass(frozen=True)
+class Axes:
+    """The two times of a question: the valid date, and what the ledger had recorded (a position)."""
+
+    on: date
+    known_at: int | None = None
+    include_planned: bool = False
+
+
+def resolve_known_at(conn: Connection, text: str) -> int:
+    """A log position, a change id or label, or a timestamp: what the ledger had recorded then."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    row = conn.execute(
+        select(changes.c.position).where(
+            or_(
+                changes.c.label == text,
+                changes.c.change_id.like(text.lower().replace("-", "") + "%"),
+            )
+        )
+    ).all()
+    if len(row) == 1:
+        return int(row[0][0])
+    if len(row) > 1:
+        raise Ambiguous(f"--known-at {text!r} matches {len(row)} changes; give more of the id")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"--known-at {text!r} is not a position, a change id or a timestamp (e.g. 2019-01-01T00:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    if moment.microsecond == 0:
+        # A timestamp copied from the log (shown to the second) covers that whole second.
+        recorded = changes.c.recorded_at < moment + timedelta(seconds=1)
+    else:
+        recorded = changes.c.recorded_at <= moment
+    if conn.dialect.name == "sqlite":
+        # SQLite keeps the UTC wall time without its offset: compare like with like.
+        naive = moment.replace(tzinfo=None)
+        recorded = (
+            changes.c.recorded_at < naive + timedelta(seconds=1)
+            if moment.microsecond == 0
+            else changes.c.recorded_at <= naive
+        )
+    found = conn.execute(select(func.max(changes.c.position)).where(recorded)).scalar()
+    return int(found or 0)
+
+
+def known_facts(axes: Axes) -> Any:
+    """The facts known at the axes' position (or now), plans only if the axes include them."""
+    conditions = []
+    if axes.known_at is not None:
+        conditions.append(facts.c.known_from <= axes.known_at)
+        conditions.append(or_(facts.c.known_to.is_(None), facts.c.known_to > axes.known_at))
+    else:
+        conditions.append(facts.c.known_to.is_(None))
+    if not axes.include_planned:
+        conditions.append(facts.c.planned.is_(False))
+    return and_(*conditions)

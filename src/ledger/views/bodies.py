@@ -1,0 +1,194 @@
+"""Questions about one body or post: `show` (its state on a date), `history` (every change that
+touched it), `lineage` (its predecessors and successors) and `holders` (who held a post).
+
+Each reads the few rows about its subject through the subject and other indexes, on both axes, and
+cites the changes its answer rests on.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.engine import Connection
+
+from ledger.adapters.tables import changes, chunks, entities, facts
+from ledger.views.axes import Axes, known_facts
+from ledger.views.log import change_entry, summary
+from ledger.views.names import entity_name, names_of
+from ledger.views.reading import IDENTITY, rows_of, whole_rows_of, world_around
+from ledger.views.sources import citations, sources_of
+from ledger.views.structure import organisation
+from ledger.views.world import World
+
+
+def show(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
+    """The organisation on the date as the structure describes it, with its members and whether
+    it is in force."""
+    world = world_around(conn, axes, org)
+    codes = world.codes
+    people = names_of(conn, {person for _, person in world.appointments})
+    entry, used = organisation(world, org, codes, people)
+    entry["in_force"] = world.in_force(org)
+    members = []
+    for member, period in world.members(org):
+        used.add(period.start.change)
+        members.append({"id": member, "name": world.name(member), "since": period.start.effective})
+    entry["members"] = sorted(members, key=lambda m: m["name"].casefold())
+    entry["sources"] = citations(used, sources_of(conn, used))
+    return {"on": axes.on.isoformat(), "known_at": axes.known_at, "organisation": entry}
+
+
+def history(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
+    """Every change touching the organisation (or its posts), in effective order, with sources."""
+    post_ids = [r[0] for r in conn.execute(select(entities.c.id).where(entities.c.parent == org))]
+    known = known_facts(Axes(axes.on, axes.known_at, include_planned=True))
+    change_ids = {
+        r[0]
+        for r in conn.execute(
+            select(facts.c.change_id).where(
+                known, or_(facts.c.subject.in_([org, *post_ids]), facts.c.other == org)
+            )
+        )
+    }
+    rows = conn.execute(
+        select(changes)
+        .where(changes.c.change_id.in_(sorted(change_ids)))
+        .order_by(changes.c.eff_start, changes.c.position)
+    ).all()
+    corrected = {r.supersedes: r for r in rows if r.supersedes}
+    supersedes = {}
+    for r in rows:
+        if r.supersedes:
+            old = conn.execute(select(changes).where(changes.c.change_id == r.supersedes)).first()
+            if old is not None:
+                supersedes[r.change_id] = old
+    entries = []
+    for r in rows:
+        entry = change_entry(r)
+        entry["summary"] = summary(conn, r)
+        if r.change_id in supersedes:
+            old = supersedes[r.change_id]
+            entry["corrects"] = {
+                "as": "confirms"
+                if old.status == "planned" and r.status == "happened"
+                else "corrects",
+                "change": old.label or old.change_id[:8],
+                "effective": old.effective,
+                "position": old.position,
+            }
+        if r.change_id in corrected:
+            entry["corrected_by"] = (
+                corrected[r.change_id].label or corrected[r.change_id].change_id[:8]
+            )
+        entries.append(entry)
+    name = entity_name(conn, org)
+    return {
+        "organisation": {"id": org, "name": name},
+        "known_at": axes.known_at,
+        "changes": entries,
+    }
+
+
+def lineage(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
+    """All predecessors and successors, transitively, with the kind and date of each edge."""
+
+    def edges_of(shape: str, nodes: set[str]) -> list[Any]:
+        # One statement per level of the walk (per 500 bodies), not one per body. Sorted
+        # here, not in SQL: an ORDER BY eff_start tempts the planner to walk every edge in
+        # the (aspect, eff_start) index instead of these bodies' few.
+        found: list[Any] = []
+        for chunk in chunks(sorted(nodes)):
+            found += whole_rows_of(conn, axes, shape, chunk)
+        return sorted(found, key=lambda r: (r.eff_start, r.id))
+
+    found: dict[tuple[str, str, str], Any] = {}
+    for column, nxt in (("edges from", "other"), ("edges to", "subject")):
+        frontier, seen = {org}, {org}
+        while frontier:
+            level = edges_of(column, frontier)
+            frontier = set()
+            for r in level:
+                found[(r.subject, r.other, r.change_id)] = r
+                target = getattr(r, nxt)
+                if target not in seen:
+                    seen.add(target)
+                    frontier.add(target)
+    # Show whole changes: a merger found through one predecessor brings all its edges.
+    found_changes = {r.change_id for r in found.values()}
+    whole: list[Any] = []
+    for chunk in chunks(sorted(found_changes)):
+        # The aspect is checked here so the planner keeps to the change index.
+        whole += whole_rows_of(conn, axes, "changes", chunk)
+    edge_rows = [r for r in whole if r.aspect == "edge"]
+    for r in sorted(edge_rows, key=lambda r: (r.eff_start, r.id)):
+        found[(r.subject, r.other, r.change_id)] = r
+    sources = sources_of(conn, found_changes)
+    named = names_of(conn, {org} | {i for r in found.values() for i in (r.subject, r.other)})
+    edges = []
+    for r in sorted(found.values(), key=lambda r: (r.eff_start, r.known_from, r.id)):
+        edges.append(
+            {
+                "from": named.get(r.subject, r.subject),
+                "to": named.get(r.other, r.other),
+                "from_id": r.subject,
+                "to_id": r.other,
+                "kind": r.value,
+                "effective": r.effective,
+                "change": sources.get(r.change_id, {}).get("change"),
+                "sources": sources.get(r.change_id, {}).get("sources", []),
+            }
+        )
+    return {
+        "organisation": {"id": org, "name": named.get(org, org)},
+        "known_at": axes.known_at,
+        "edges": edges,
+    }
+
+
+def holders(conn: Connection, post: str, axes: Axes, *, all_time: bool = False) -> dict[str, Any]:
+    """Who held the post on the date (or ever: `all_time`), each with the change that appointed
+    them and its sources."""
+    # Over time: everything recorded (as known at the position), whatever its date.
+    span = Axes(date.max, axes.known_at, axes.include_planned) if all_time else axes
+    org = conn.execute(select(entities.c.parent).where(entities.c.id == post)).scalar()
+    rows = rows_of(conn, span, "subject", post)
+    # The organisation's end closes open appointments; its name labels the answer.
+    owner = [r for r in rows_of(conn, span, "subject", org) if r.aspect in IDENTITY] if org else []
+    world = World(rows + owner, span.on)
+    named = (
+        World(
+            [r for r in rows_of(conn, axes, "subject", org) if r.aspect in IDENTITY],
+            axes.on,
+        )
+        if all_time and org
+        else world
+    )
+    held = world.holders(post, all_time=all_time) if post in world.posts else []
+    people = names_of(conn, {person for person, _ in held})
+    used = {p.start.change for _, p in held} | {p.end.change for _, p in held if p.end}
+    sources = sources_of(conn, used)
+    holders = []
+    for person, period in held:
+        flags = period.start.extra or {}
+        holders.append(
+            {
+                "person": people.get(person, person),
+                "from": period.start.effective,
+                "to": period.end.effective if period.end else None,
+                "interim": bool(flags.get("interim")),
+                "acting": bool(flags.get("acting")),
+                "shadow": bool(flags.get("shadow")),
+                "change": sources.get(period.start.change, {}).get("change"),
+                "sources": sources.get(period.start.change, {}).get("sources", []),
+            }
+        )
+    title = entity_name(conn, post)
+    org_name = named.name(org) if org else None
+    return {
+        "post": {"id": post, "title": title, "organisation": org_name},
+        "on": None if all_time else axes.on.isoformat(),
+        "known_at": axes.known_at,
+        "holders": holders,
+    }

@@ -1,0 +1,165 @@
+"""The log and what it summarises: changes in recorded order, the changes between two dates,
+the open plans, and the one line that says what a change did.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.engine import Connection
+
+from ledger.adapters.tables import changes, facts
+from ledger.domain.dates import Effective
+from ledger.views.axes import Axes, known_facts
+from ledger.views.names import entity_name
+
+
+def log(
+    conn: Connection,
+    *,
+    limit: int | None = None,
+    after: int | None = None,
+    until: int | None = None,
+) -> list[dict[str, Any]]:
+    q = select(changes).order_by(changes.c.position)
+    if after is not None:
+        q = q.where(changes.c.position > after)
+    if until is not None:
+        q = q.where(changes.c.position <= until)
+    if limit is not None:
+        q = q.limit(limit)
+    rows = conn.execute(q).all()
+    return [log_entry(conn, r) for r in rows]
+
+
+def diff(
+    conn: Connection,
+    start: date,
+    end: date,
+    known_at: int | None = None,
+    include_planned: bool = False,
+) -> dict[str, Any]:
+    """The changes that took effect after `start` up to and including `end`, as known at `known_at`."""
+    axes = Axes(on=end, known_at=known_at, include_planned=include_planned)
+    ids = {
+        r[0]
+        for r in conn.execute(
+            select(facts.c.change_id).where(
+                known_facts(axes), facts.c.eff_start > start, facts.c.eff_start <= end
+            )
+        )
+    }
+    rows = conn.execute(
+        select(changes)
+        .where(changes.c.change_id.in_(sorted(ids)))
+        .order_by(changes.c.eff_start, changes.c.position)
+    ).all()
+    entries = [log_entry(conn, r) for r in rows]
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "known_at": known_at,
+        "changes": entries,
+    }
+
+
+def plans(conn: Connection, known_at: int | None = None) -> list[dict[str, Any]]:
+    """Plans recorded by `known_at` and not yet confirmed, corrected or cancelled then."""
+    q = select(changes).where(
+        changes.c.status == "planned", changes.c.kind.not_in(("retracted", "cancelled"))
+    )
+    if known_at is not None:
+        q = q.where(
+            changes.c.position <= known_at,
+            or_(changes.c.superseded_at.is_(None), changes.c.superseded_at > known_at),
+        )
+    else:
+        q = q.where(changes.c.superseded_at.is_(None))
+    rows = conn.execute(q.order_by(changes.c.eff_start, changes.c.position)).all()
+    return [log_entry(conn, r) for r in rows]
+
+
+def count_changes(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(changes)).scalar() or 0)
+
+
+def log_entry(conn: Connection, r: Any) -> dict[str, Any]:
+    """A change as the log shows it, with what it corrects, retracts or confirms."""
+    entry = change_entry(r) | {"summary": summary(conn, r)}
+    if r.supersedes:
+        old = conn.execute(select(changes).where(changes.c.change_id == r.supersedes)).first()
+        if old is not None:
+            verb = (
+                r.kind
+                if r.kind in ("retracted", "cancelled")
+                else (
+                    "confirms" if old.status == "planned" and r.status == "happened" else "corrects"
+                )
+            )
+            entry["supersedes"] = {
+                "change": old.label or old.change_id[:8],
+                "position": old.position,
+                "as": verb,
+            }
+            if r.kind not in ("retracted", "cancelled"):
+                entry["summary"] += (
+                    f" ({verb} {entry['supersedes']['change']}, was {old.effective})"
+                )
+            else:
+                withdrawn = summary(conn, old)
+                entry["summary"] = f"{r.kind} {entry['supersedes']['change']}: {withdrawn}"
+    return entry
+
+
+def summary(conn: Connection, r: Any) -> str:
+    details = json.loads(r.details)
+    return summarise(
+        r.kind,
+        details,
+        lambda i: entity_name(conn, UUID(i).hex) if _is_uuid(i) else str(i),
+    )
+
+
+def summarise(kind: str, d: dict[str, Any], name: Any) -> str:
+    """One line saying what a change did, in words, as its kind declares (domain/kinds.py)."""
+    from ledger.domain.kinds import KINDS
+
+    declared = KINDS.get("retracted" if kind == "cancelled" else kind)
+    return declared.sentence(d, name) if declared is not None else kind
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value  # type: ignore[no-any-return]
+
+
+def change_entry(r: Any) -> dict[str, Any]:
+    return {
+        "position": r.position,
+        "change": r.label or r.change_id[:8],
+        "change_id": r.change_id,
+        "kind": r.kind,
+        "effective": r.effective,
+        "approximate": Effective.parse(r.effective).approximate,
+        "status": r.status,
+        "recorded_at": _aware(r.recorded_at).isoformat(timespec="seconds"),
+        "recorder": r.recorder,
+        "reason": r.reason,
+        "sources": json.loads(r.sources),
+        "superseded_at": r.superseded_at,
+    }

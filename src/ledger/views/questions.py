@@ -1,0 +1,113 @@
+"""The questions the CLI, the importers and the tests ask: one `Queries` on a store's engine.
+
+Each question resolves the names it is given, opens one connection (or uses the one it was handed)
+and asks the module that answers it: `structure`, `bodies` (show, history, lineage, holders) or
+`log` (log, diff, plans).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from ledger.adapters.collector import collector_paused
+from ledger.views import bodies, log, names, reading, structure
+from ledger.views.axes import Axes, resolve_known_at
+from ledger.views.snapshot import Snapshot
+from ledger.views.world import World
+
+
+class Queries:
+    """Read-only questions, answered from the read model tables."""
+
+    def __init__(self, engine: Engine, conn: Connection | None = None) -> None:
+        self.engine = engine
+        self._conn = conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        if self._conn is not None:
+            yield self._conn
+        else:
+            with self.engine.connect() as conn:
+                yield conn
+
+    def known_at(self, text: str | None) -> int | None:
+        """A log position, a change id or label, or a timestamp: what the ledger had recorded then."""
+        if text is None or text == "":
+            return None
+        with self.connect() as conn:
+            return resolve_known_at(conn, text)
+
+    def resolve(self, text: str, entity: str = "organisation") -> str:
+        with self.connect() as conn:
+            return names.resolve(conn, text, entity)
+
+    def resolve_post(self, text: str) -> str:
+        """A post by id, by 'Title, Organisation' / 'Title @ Organisation', or by an unambiguous title."""
+        with self.connect() as conn:
+            return names.resolve_post(conn, text)
+
+    def world(self, axes: Axes, conn: Connection | None = None) -> World:
+        """Every organisation, post and membership on the date, folded from every fact."""
+        if conn is None:
+            with self.connect() as c:
+                return reading.world(c, axes)
+        return reading.world(conn, axes)
+
+    # --- questions ------------------------------------------------------------------------------
+    def structure(
+        self, axes: Axes, *, kind: str | None = None, only: str | None = None
+    ) -> dict[str, Any]:
+        with collector_paused(), self.connect() as conn:
+            world = self._snapshot(conn, axes) or self.world(axes, conn)
+            return structure.structure(conn, world, axes, kind=kind, only=only)
+
+    @staticmethod
+    def _snapshot(conn: Connection, axes: Axes) -> Snapshot | None:
+        """The periods valid on the date, if they are current with the facts; else the fold."""
+        return structure.snapshot(conn, axes)
+
+    def show(self, org_text: str, axes: Axes) -> dict[str, Any]:
+        org = self.resolve(org_text)
+        with self.connect() as conn:
+            return bodies.show(conn, org, axes)
+
+    def history(self, org_text: str, axes: Axes) -> dict[str, Any]:
+        org = self.resolve(org_text)
+        with self.connect() as conn:
+            return bodies.history(conn, org, axes)
+
+    def lineage(self, org_text: str, axes: Axes) -> dict[str, Any]:
+        org = self.resolve(org_text)
+        with self.connect() as conn:
+            return bodies.lineage(conn, org, axes)
+
+    def holders(self, post_text: str, axes: Axes, *, all_time: bool = False) -> dict[str, Any]:
+        post = self.resolve_post(post_text)
+        with self.connect() as conn:
+            return bodies.holders(conn, post, axes, all_time=all_time)
+
+    def log(
+        self, *, limit: int | None = None, after: int | None = None, until: int | None = None
+    ) -> list[dict[str, Any]]:
+        with self.connect() as conn:
+            return log.log(conn, limit=limit, after=after, until=until)
+
+    def diff(
+        self, start: date, end: date, known_at: int | None = None, include_planned: bool = False
+    ) -> dict[str, Any]:
+        with self.connect() as conn:
+            return log.diff(conn, start, end, known_at, include_planned)
+
+    def plans(self, known_at: int | None = None) -> list[dict[str, Any]]:
+        with self.connect() as conn:
+            return log.plans(conn, known_at)
+
+    def count_changes(self) -> int:
+        with self.connect() as conn:
+            return log.count_changes(conn)

@@ -1,0 +1,143 @@
+"""The structure on a date: every organisation in force, with its memberships, relationships,
+posts, holders, facts and the sources each rests on.
+
+It is answered from the periods valid on the date and known at the position (`Snapshot`) once
+they are current with the facts, and from the fold of every fact (`World`) until then; `show`
+describes one organisation as an entry of the structure does (`organisation`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from ledger.adapters.periods import in_step as periods_in_step
+from ledger.adapters.tables import entities
+from ledger.views.axes import Axes
+from ledger.views.snapshot import Snapshot
+from ledger.views.sources import citations, sources_of
+from ledger.views.world import World
+
+
+def structure(
+    conn: Connection, world: World | Snapshot, axes: Axes, *, kind: str | None, only: str | None
+) -> dict[str, Any]:
+    """Every organisation in force in `world` (or `only` one, or those of a `kind`), by kind and
+    name, each with the sources its entry rests on."""
+    codes = world.codes
+    people = {
+        r.id: r.name
+        for r in conn.execute(
+            select(entities.c.id, entities.c.name).where(entities.c.entity == "person")
+        )
+    }
+    orgs = [only] if only else world.organisations()
+    result = []
+    cited: dict[str, set[str]] = {}
+    for org in orgs:
+        if kind and world.kind(org) != kind:
+            continue
+        entry, used = organisation(world, org, codes, people)
+        result.append(entry)
+        cited[org] = used
+    sources = sources_of(conn, set().union(*cited.values()) if cited else set())
+    for entry in result:
+        entry["sources"] = citations(cited[entry["id"]], sources)
+    result.sort(key=lambda e: (e["kind"] or "", e["name"].casefold()))
+    return {"on": axes.on.isoformat(), "known_at": axes.known_at, "organisations": result}
+
+
+def snapshot(conn: Connection, axes: Axes) -> Snapshot | None:
+    """The periods valid on the date, if they are current with the facts (a store made
+    before they existed is folded until a recorder opens it and cuts them)."""
+    if not periods_in_step(conn):
+        return None
+    return Snapshot.read(conn, axes.on, axes.known_at, axes.include_planned)
+
+
+def organisation(
+    world: World | Snapshot,
+    org: str,
+    codes: dict[str, dict[str, str]],
+    people: dict[str, str],
+) -> tuple[dict[str, Any], set[str]]:
+    used: set[str] = set()
+    start = world.start_of(org)
+    name_row = world.name_row(org)
+    kind_row = world.kind_row(org)
+    for row in (start, name_row, kind_row):
+        if row is not None:
+            used.add(row.change)
+    member_of: list[dict[str, Any]] = []
+    for body, period in world.member_of(org):
+        used.add(period.start.change)
+        member_of.append(
+            {
+                "id": body,
+                "name": world.name(body),
+                "since": period.start.effective,
+                "role": period.start.value,
+                "planned": period.start.planned,
+            }
+        )
+    relationships = []
+    for subject, relation, obj, period in world.relationships(org):
+        used.add(period.start.change)
+        relationships.append(
+            {
+                "subject": world.name(subject),
+                "relation": relation,
+                "object": world.name(obj),
+                "subject_id": subject,
+                "object_id": obj,
+                "since": period.start.effective,
+            }
+        )
+    posts = []
+    for post in world.posts_of(org):
+        post_row = world.post_row(post)
+        used.add(post_row.change)
+        holders = []
+        for person, period in world.holders(post):
+            used.add(period.start.change)
+            flags = period.start.extra or {}
+            holders.append(
+                {
+                    "person": people.get(person, period.start.value or person),
+                    "from": period.start.effective,
+                    "to": period.end.effective if period.end else None,
+                    "interim": bool(flags.get("interim")),
+                    "acting": bool(flags.get("acting")),
+                    "shadow": bool(flags.get("shadow")),
+                }
+            )
+        posts.append({"id": post, "title": post_row.value, "holders": holders})
+    fact_list = []
+    for row in world.facts_of(org):
+        used.add(row.change)
+        extra = row.extra or {}
+        fact_list.append(
+            {
+                "attribute": row.value,
+                "value": extra.get("value"),
+                "unit": extra.get("unit"),
+                "function": extra.get("function"),
+                "effective": row.effective,
+            }
+        )
+    entry = {
+        "id": org,
+        "name": world.name(org),
+        "kind": kind_row.value if kind_row else None,
+        "codes": codes.get(org, {}),
+        "established": start.effective if start and start.aspect == "start" else None,
+        "first_recorded": start.effective if start and start.aspect != "start" else None,
+        "member_of": sorted(member_of, key=lambda m: m["name"].casefold()),
+        "relationships": relationships,
+        "posts": posts,
+        "facts": fact_list,
+        "planned": bool(start and start.planned),
+    }
+    return entry, used
