@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from benchmarks.generate import generate
 
 from ledger.adapters.store import normalise_url
-from ledger.application import resolver, service
+from ledger.application import recording, resolver
 from ledger.application.commands import parse_change
 from ledger.application.errors import LedgerError
 from ledger.bootstrap import Ledger, open_ledger
@@ -30,8 +30,8 @@ SOURCES = [{"source": "bulk-test", "locator": "s1"}]
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "CHUNK", 7)
-    monkeypatch.setattr(service, "CACHE_ENTRIES", 40)  # and aggregates are dropped between chunks
+    monkeypatch.setattr(recording, "CHUNK", 7)
+    monkeypatch.setattr(recording, "CACHE_ENTRIES", 40)  # and aggregates are dropped between chunks
 
 
 def accepted_history(ledger: Ledger, seed: int, attempts: int) -> list[dict[str, Any]]:
@@ -285,7 +285,7 @@ def test_names_read_into_memory_answer_as_the_read_model_does(
     # them as chunks are projected; from the first lookup, with small chunks, the ledger it builds
     # must be the one the per-name queries build.
     generate(1500, tmp_path / "changes")
-    monkeypatch.setattr(service, "CHUNK", 7)
+    monkeypatch.setattr(recording, "CHUNK", 7)
     assert_names_in_memory_change_nothing(tmp_path / "changes", monkeypatch)
 
 

@@ -1,16 +1,24 @@
-"""Command models: a change as a user writes it (names, not ids), parsed and validated with pydantic.
+"""Command models: a change as a user writes it (names, not ids), parsed and validated with pydantic;
+its stable id, and the event it becomes once its names are resolved (`build_event`).
 
 The model of each kind of change is made from its declaration (domain/kinds.py): the envelope
 every change has (`Request`), the kind's name in `change`, then its fields in declared order.
+The declaration also makes the event's fields from the command (`Kind.make`), asking the
+resolver for the ids of the names it uses.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import operator
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, cast
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+from uuid import UUID
 
 from pydantic import (
     BaseModel,
@@ -21,11 +29,17 @@ from pydantic import (
     create_model,
 )
 
+from ledger.application.errors import InvalidInput, Refused
 from ledger.domain.dates import Effective
+from ledger.domain.declaration import BadChange, EntityType, Kind
 from ledger.domain.declaration import Field as Declared
-from ledger.domain.declaration import Kind
-from ledger.domain.events import SourceRef
+from ledger.domain.events import CHANGE_CLASSES, ChangeEvent, SourceRef
+from ledger.domain.ids import NAMESPACE, function_id, org_id, person_id, post_id
+from ledger.domain.kinds import KINDS as DECLARED
 from ledger.domain.kinds import RECORDED
+
+if TYPE_CHECKING:
+    from ledger.application.resolver import Resolver
 
 Name = Annotated[
     str, BeforeValidator(lambda v: str(v).strip() if v is not None else v), Field(min_length=1)
@@ -199,3 +213,79 @@ def explain(exc: ValidationError) -> str:
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     return f"{where}: {message}" if where else message
+
+
+def change_id_for(request: Any) -> UUID:
+    """Stable ids make re-imports idempotent: the label if given, else the request's content."""
+    if request.id:
+        return uuid.uuid5(NAMESPACE, f"change:{request.id}")
+    return uuid.uuid5(NAMESPACE, "change:" + request_digest(request))
+
+
+def request_digest(request: Any) -> str:
+    data = request.model_dump(mode="json", by_alias=True, exclude={"recorder"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def build_event(r: Any, change_id: UUID, digest: str, find: Resolver) -> ChangeEvent:
+    """The event of a command, as its kind declares it (domain/kinds.py), its names found by
+    `find`."""
+    kind = DECLARED.get(getattr(r, "change", ""))
+    if kind is None or kind.command is None:
+        raise InvalidInput(f"cannot record a change of type {type(r).__name__}")
+    try:
+        fields = kind.make(_Names(find), r)
+    except BadChange as exc:
+        raise (Refused if exc.refused else InvalidInput)(str(exc)) from None
+    return CHANGE_CLASSES[kind.name](
+        timestamp=datetime.now(UTC),
+        change_id=change_id,
+        label=r.id,
+        effective=r.effective,
+        status=r.status,
+        recorder=r.recorder,
+        reason=r.reason,
+        sources=r.sources,
+        digest=digest,
+        **fields,
+    )
+
+
+class _Names:
+    """The resolver as a kind's declaration asks it for ids (`domain.declaration.Find`): a name
+    found among the known ones, or the stable id of a new entity."""
+
+    def __init__(self, find: Resolver) -> None:
+        self.find = find
+
+    def known(self, entity: EntityType, text: str, *, within: UUID | None = None) -> UUID:
+        if entity == "post":
+            assert within is not None
+            return self.find.post(text, within)
+        found = self.find.find(text, entity)
+        assert found is not None
+        return found
+
+    def maybe(self, entity: EntityType, text: str, *, introducing: bool = False) -> UUID | None:
+        return self.find.find(text, entity, missing_ok=True, introducing=introducing)
+
+    def by_codes(self, codes: Mapping[str, str]) -> UUID | None:
+        return self.find.organisation_by_codes(dict(codes))
+
+    def new(
+        self,
+        entity: EntityType,
+        text: str,
+        *,
+        within: UUID | None = None,
+        codes: Mapping[str, str] | None = None,
+    ) -> UUID:
+        if entity == "organisation":
+            return org_id(text, dict(codes) if codes else None)
+        if entity == "post":
+            assert within is not None
+            return post_id(within, text)
+        return person_id(text) if entity == "person" else function_id(text)
+
+    def kind_of(self, organisation: UUID) -> str | None:
+        return self.find.kind_of(organisation)

@@ -56,3 +56,9 @@ class VerificationFailed(LedgerError):
     """The stored events, the chain, a checkpoint, a proof or the read model do not hold."""
 
     exit_code = 8
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (or its type's name), for a one-line error."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

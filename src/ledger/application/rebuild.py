@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -40,22 +40,23 @@ def shareable(engine: Any) -> bool:
 
 
 def project_in_workers(
-    app: Any,
     conn: Connection,
+    readmodel: ReadModel,
+    env: Mapping[str, str],
     workers: int,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Project positions up to the log's head (as it is now) in `workers` processes and store the
-    chunks in order through `conn`. Returns the last position stored (0 if the log is too short,
-    or the store cannot be shared, to be worth it: the caller then projects it all itself)."""
+    """Project positions up to the log's head (as it is now) in `workers` processes, each opening
+    the store of the application at `env`, and store the chunks in order through `conn` into
+    `readmodel`. Returns the last position stored (0 if the log is too short, or the store cannot
+    be shared, to be worth it: the caller then projects it all itself)."""
     until = max_position(conn)
-    if workers < 1 or until < PARALLEL_FROM or not shareable(app.engine):
+    if workers < 1 or until < PARALLEL_FROM or not shareable(conn.engine):
         return 0
     chunks = [(after, min(after + CHUNK, until)) for after in range(0, until, CHUNK)]
     context = multiprocessing.get_context("spawn")
-    readmodel: ReadModel = app.readmodel
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(dict(app.env),)
+        workers, mp_context=context, initializer=_start_worker, initargs=(dict(env),)
     ) as pool:
         waiting: deque[Future[PendingRows]] = deque()
         queued = iter(chunks)

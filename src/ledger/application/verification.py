@@ -1,6 +1,10 @@
 """Verification, the checking half of tamper evidence: walks stored events beside their chain entries,
 recomputing every hash, and compares the result with checkpoints. It reads a database's rows or an
 export's lines alike, and checks inclusion proofs, so an auditor can verify offline.
+
+One module, not two: a database and an export are checked by the same walk (`ChainCheck`) into the
+same `Report`, and a proof by the same reading of a stored event (`state_bytes`, `change_of`); each
+way in is a few dozen lines beside what they share.
 """
 
 from __future__ import annotations
