@@ -3,7 +3,12 @@
 Every change becomes one row in `ledger_changes` and a few assertion rows in `ledger_facts`
 (a body starts, is named, joins, a post is held ...), each with its effective date and the log
 position that made it known (`known_from`) and, once corrected or retracted, the position that
-superseded it (`known_to`). Queries fold these rows for a valid date and a known-at position.
+superseded it (`known_to`). `ledger_parties` lists the bodies and posts each change touches (the
+write path's histories), and `ledger_periods` (periods.py) cuts the facts into validity intervals.
+
+One module, though over 400 lines: the write path, `rebuild` (in worker processes) and `verify`
+all project through the same `project` into the same `PendingRows` in the driver's form of each value
+(`DriverForm`), and `store` writes what they project; split, each part would export those forms.
 """
 
 from __future__ import annotations

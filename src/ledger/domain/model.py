@@ -4,7 +4,13 @@ An aggregate holds an entry for every change that touches it, keyed by change id
 the entry it supersedes; a retraction removes it), and checks its invariants over that timeline whatever
 order the changes were recorded in. A violation names the earlier change it conflicts with. An entry keeps
 only what the invariants and the aggregate's name read, not the whole event, so a process can hold the
-aggregates of a national ledger in memory instead of replaying them from the store.
+aggregates of a national ledger in memory instead of replaying them from the store. A change is stored
+once (see events.py); an aggregate's history is the changes `ledger_parties` lists for it.
+
+One module, though over 400 lines: the four kinds of aggregate share the entry, the lifetime check
+(`_Span`, `_lifetime_conflicts`), the pairing of openings and closings (`_periods`) and the phrasing of
+a conflict from the side of the change being recorded (`blame`); split by aggregate, each part would
+import all of them back.
 """
 
 from __future__ import annotations
