@@ -117,7 +117,7 @@ class LedgerApp(Application[UUID]):
         its write lock (BEGIN IMMEDIATE), on PostgreSQL the append lock (an advisory lock). Writers
         queue instead of racing: a change is checked against everything committed before it, and
         positions stay gap-free for followers. (Measured against validating first and locking only
-        to insert: see benchmarks/RESULTS.md, "Writers".)"""
+        to insert: see benchmarks/RESULTS.md, "Second design, step 2".)"""
         nested = in_transaction()
         if not nested:
             self._touched.clear()
