@@ -42,6 +42,9 @@ _BY_NAME = (
     .distinct()
 )
 _ENTITY = select(entities.c.id).where(entities.c.id == bindparam("id"))
+_ID_PREFIX = select(entities.c.id, entities.c.entity).where(
+    entities.c.id >= bindparam("low"), entities.c.id < bindparam("high")
+)
 
 
 def _all_close(folded: str, names_: dict[str, str], cutoff: float) -> list[str]:
@@ -142,11 +145,7 @@ class Resolver:
                 self.settle()
                 low, high = id_prefix(key)
                 # The kind is checked here, not in SQL, so the planner keeps to the id index.
-                rows = self.conn.execute(
-                    select(entities.c.id, entities.c.entity).where(
-                        entities.c.id >= low, entities.c.id < high
-                    )
-                ).all()
+                rows = self.conn.execute(_ID_PREFIX, {"low": low, "high": high}).all()
                 found = [r.id for r in rows if r.entity == entity]
         return found
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.tables import changes, chunks, entities, facts
@@ -21,6 +21,8 @@ from ledger.views.reading import IDENTITY, rows_of, whole_rows_of, world_around
 from ledger.views.sources import citations, sources_of
 from ledger.views.structure import organisation
 from ledger.views.world import World
+
+_PARENT = select(entities.c.parent).where(entities.c.id == bindparam("post"))
 
 
 def show(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
@@ -152,7 +154,7 @@ def holders(conn: Connection, post: str, axes: Axes, *, all_time: bool = False) 
     them and its sources."""
     # Over time: everything recorded (as known at the position), whatever its date.
     span = Axes(date.max, axes.known_at, axes.include_planned) if all_time else axes
-    org = conn.execute(select(entities.c.parent).where(entities.c.id == post)).scalar()
+    org = conn.execute(_PARENT, {"post": post}).scalar()
     rows = rows_of(conn, span, "subject", post)
     # The organisation's end closes open appointments; its name labels the answer.
     owner = [r for r in rows_of(conn, span, "subject", org) if r.aspect in IDENTITY] if org else []

@@ -25,6 +25,25 @@ def resolve(conn: Connection, text: str, entity: str = "organisation") -> str:
     return found.hex
 
 
+# Built once per process, as the questions' other statements (see reading.py).
+_POSTS_TITLED = (
+    select(entities.c.id, entities.c.name, entities.c.parent, entities.c.first_position)
+    .join(names, names.c.entity_id == entities.c.id)
+    .where(names.c.folded == bindparam("folded"), entities.c.entity == "post")
+    .distinct()
+    .order_by(entities.c.first_position, entities.c.id)
+)
+_NAMED = select(names.c.entity_id).where(
+    names.c.entity_id == bindparam("entity_id"), names.c.folded == bindparam("folded")
+)
+# The kind is checked in Python, not in SQL, so that the planner keeps to the id index.
+_BY_ID_PREFIX = (
+    select(entities.c.id, entities.c.name, entities.c.parent, entities.c.entity)
+    .where(entities.c.id >= bindparam("low"), entities.c.id < bindparam("high"))
+    .order_by(entities.c.first_position, entities.c.id)
+)
+
+
 def resolve_post(conn: Connection, text: str) -> str:
     """A post by id, by 'Title, Organisation' / 'Title @ Organisation', or by an unambiguous title."""
     from ledger.application.resolver import id_prefix
@@ -35,42 +54,19 @@ def resolve_post(conn: Connection, text: str) -> str:
     def titled(title: str) -> list[Any]:
         return [
             p
-            for p in conn.execute(
-                select(
-                    entities.c.id,
-                    entities.c.name,
-                    entities.c.parent,
-                    entities.c.first_position,
-                )
-                .join(names, names.c.entity_id == entities.c.id)
-                .where(names.c.folded == fold(title), entities.c.entity == "post")
-                .distinct()
-                .order_by(entities.c.first_position, entities.c.id)
-            )
+            for p in conn.execute(_POSTS_TITLED, {"folded": fold(title)})
             if fold(p.name) == fold(title)
         ]
 
     def named(org_id: str | None, org: str) -> bool:
-        return (
-            conn.execute(
-                select(names.c.entity_id).where(
-                    names.c.entity_id == (org_id or ""), names.c.folded == fold(org)
-                )
-            ).first()
-            is not None
-        )
+        found = conn.execute(_NAMED, {"entity_id": org_id or "", "folded": fold(org)}).first()
+        return found is not None
 
     matches: list[Any] = []
     if len(key) >= 6:
         low, high = id_prefix(key)
         matches = [
-            p
-            for p in conn.execute(
-                select(entities.c.id, entities.c.name, entities.c.parent, entities.c.entity)
-                .where(entities.c.id >= low, entities.c.id < high)
-                .order_by(entities.c.first_position, entities.c.id)
-            )
-            if p.entity == "post"
+            p for p in conn.execute(_BY_ID_PREFIX, {"low": low, "high": high}) if p.entity == "post"
         ]
     if not matches:
         for separator in (" @ ", ", ", " - "):
