@@ -229,6 +229,38 @@ def cut_at(group: tuple[str, ...], ordered: list[Fact], position: int) -> dict[P
     return found
 
 
+_LIFE_GROUP = ("life",)
+
+
+def _undominated(life: list[Fact]) -> list[Fact]:
+    """A body's life facts (in `_order`) without the sightings that can never be its first: a
+    lifetime takes only the first sighting known (timeline.lifetime), and a sighting is never
+    first if an earlier one (in `_order`) is known from no later position, never closed, and in
+    every view it is in (a plan is in the view with plans only). Such a sighting changes no cut,
+    so leaving it out changes no row, and spares cutting the group again at the position of each
+    of a busy body's thousands of mentions (most of a rebuild's cutting)."""
+    kept: list[Fact] = []
+    happened = planned = None  # the lowest known_from of the earlier open sightings, by kind
+    for f in life:
+        if _LIFE[f.aspect] != 1:  # starts and ends are kept
+            kept.append(f)
+            continue
+        earliest = happened if not f.planned else _lowest(happened, planned)
+        if earliest is not None and earliest <= f.known_from:
+            continue
+        kept.append(f)
+        if f.known_to is None:
+            if f.planned:
+                planned = _lowest(planned, f.known_from)
+            else:
+                happened = _lowest(happened, f.known_from)
+    return kept
+
+
+def _lowest(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
 class Cutter:
     """Cuts subjects' periods position by position and collects the rows to close and insert."""
 
@@ -245,6 +277,8 @@ class Cutter:
             key = group_of(f)
             if key is not None:
                 groups[key].append(f)
+        if _LIFE_GROUP in groups:
+            groups[_LIFE_GROUP] = _undominated(groups[_LIFE_GROUP])
         moments: dict[int, set[tuple[str, ...]]] = defaultdict(set)
         for key, members in groups.items():
             for f in members:
