@@ -37,6 +37,7 @@ from ledger.adapters.tables import (
     facts,
     periods,
     set_tracking,
+    tracked,
     tracking,
 )
 from ledger.domain.timeline import Segment, lifetime, pair, succession
@@ -367,8 +368,7 @@ def _flag_form(conn: Connection) -> Any:
 def current(conn: Connection) -> int | None:
     """The position the periods are current at, or None if they were never cut (a store made
     before the periods existed, or one whose read model is being rebuilt)."""
-    found = conn.execute(select(tracking.c.position).where(tracking.c.name == TRACKING)).scalar()
-    return None if found is None else int(found)
+    return tracked(conn, TRACKING)
 
 
 def in_step(conn: Connection) -> bool:

@@ -49,6 +49,7 @@ from ledger.adapters.tables import (  # noqa: F401 (also named from here by olde
     periods,
     read_model_complete,
     set_tracking,
+    tracked,
     tracking,
 )
 from ledger.domain.dates import Effective
@@ -203,11 +204,23 @@ def _codes(codes: dict[str, str]) -> list[tuple[str, str | None]]:
     return [(code, scheme) for scheme, code in sorted(codes.items())]
 
 
+# The statements every batch asks, built once (building them each time cost more than running
+# them for a write of one change).
+_HELD: dict[str, Any] = {}
+_NAMES_HELD = select(names.c.entity_id, names.c.folded).where(
+    names.c.entity_id.in_(bindparam("keys", expanding=True))
+)
+
+
 def _present(conn: Connection, column: Any, keys: set[str]) -> set[str]:
     """Which of `keys` the column already holds (asked in chunks)."""
+    key = f"{column.table.name}.{column.name}"
+    statement = _HELD.get(key)
+    if statement is None:
+        statement = _HELD[key] = select(column).where(column.in_(bindparam("keys", expanding=True)))
     found: set[str] = set()
     for chunk in chunks(sorted(keys)):
-        found.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
+        found.update(conn.execute(statement, {"keys": chunk}).scalars())
     return found
 
 
@@ -215,9 +228,7 @@ def _present_names(conn: Connection, entity_ids: set[str]) -> set[tuple[str, str
     """The (entity, folded name) pairs already known for these entities."""
     found: set[tuple[str, str]] = set()
     for chunk in chunks(sorted(entity_ids)):
-        rows = conn.execute(
-            select(names.c.entity_id, names.c.folded).where(names.c.entity_id.in_(chunk))
-        )
+        rows = conn.execute(_NAMES_HELD, {"keys": chunk})
         found.update((row.entity_id, row.folded) for row in rows)
     return found
 
@@ -418,10 +429,7 @@ class ReadModel:
 
     @staticmethod
     def position(conn: Connection) -> int:
-        found = conn.execute(
-            select(tracking.c.position).where(tracking.c.name == "readmodel")
-        ).scalar()
-        return int(found or 0)
+        return tracked(conn, "readmodel") or 0
 
     @staticmethod
     def set_position(conn: Connection, position: int) -> None:

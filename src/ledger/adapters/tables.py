@@ -20,7 +20,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
+    select,
     update,
 )
 from sqlalchemy import text as sql_text
@@ -193,11 +195,28 @@ def chunks(ids: list[str], size: int = CHUNK) -> Iterator[list[str]]:
         yield ids[i : i + size]
 
 
+# Built once: every write sets a tracking row or two, and building the statement each time cost
+# more than running it.
+_SET_TRACKING = (
+    update(tracking)
+    .where(tracking.c.name == bindparam("tracked"))
+    .values(position=bindparam("at"))
+)
+_ADD_TRACKING = insert(tracking).values(name=bindparam("tracked"), position=bindparam("at"))
+_TRACKED = select(tracking.c.position).where(tracking.c.name == bindparam("tracked"))
+
+
 def set_tracking(conn: Connection, name: str, position: int) -> None:
     """Record that what `name` keeps is current up to a log position."""
-    done = conn.execute(update(tracking).where(tracking.c.name == name).values(position=position))
+    done = conn.execute(_SET_TRACKING, {"tracked": name, "at": position})
     if not done.rowcount:
-        conn.execute(insert(tracking).values(name=name, position=position))
+        conn.execute(_ADD_TRACKING, {"tracked": name, "at": position})
+
+
+def tracked(conn: Connection, name: str) -> int | None:
+    """The log position up to which what `name` keeps is current (None: not kept)."""
+    found = conn.execute(_TRACKED, {"tracked": name}).scalar()
+    return None if found is None else int(found)
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

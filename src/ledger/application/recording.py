@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.recorder import in_transaction
@@ -48,6 +48,10 @@ if TYPE_CHECKING:
     from ledger.application.projection import Projection
 
 CHUNK = 500  # changes checked, inserted and followed together inside one file's transaction
+# Which of a chunk's changes are recorded already (built once: a write of one change asks it too).
+_RECORDED = select(
+    changes.c.change_id, changes.c.position, changes.c.digest, changes.c.kind, changes.c.effective
+).where(changes.c.change_id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass
@@ -274,17 +278,7 @@ class _Batch:
         return self.keys.pop(index)
 
     def _recorded_rows(self, ids: list[str]) -> list[Any]:
-        return list(
-            self.conn.execute(
-                select(
-                    changes.c.change_id,
-                    changes.c.position,
-                    changes.c.digest,
-                    changes.c.kind,
-                    changes.c.effective,
-                ).where(changes.c.change_id.in_(ids))
-            ).all()
-        )
+        return list(self.conn.execute(_RECORDED, {"ids": ids}).all())
 
     def add(self, index: int) -> None:
         try:
