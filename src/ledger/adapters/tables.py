@@ -198,9 +198,7 @@ def chunks(ids: list[str], size: int = CHUNK) -> Iterator[list[str]]:
 # Built once: every write sets a tracking row or two, and building the statement each time cost
 # more than running it.
 _SET_TRACKING = (
-    update(tracking)
-    .where(tracking.c.name == bindparam("tracked"))
-    .values(position=bindparam("at"))
+    update(tracking).where(tracking.c.name == bindparam("tracked")).values(position=bindparam("at"))
 )
 _ADD_TRACKING = insert(tracking).values(name=bindparam("tracked"), position=bindparam("at"))
 _TRACKED = select(tracking.c.position).where(tracking.c.name == bindparam("tracked"))
