@@ -197,7 +197,8 @@ def export(
     ] = None,
 ) -> None:
     """Every stored event with its hashes, for auditors: a header line, then one JSON object per
-    event (position, aggregate, version, type, the stored payload, and its chain entry).
+    event (position, originator and version: the change and 1, or in a log written before each
+    change was stored once, the body and its version; type, the stored payload, its chain entry).
 
     \b
     Example:
