@@ -230,6 +230,28 @@ def cut_at(group: tuple[str, ...], ordered: list[Fact], position: int) -> dict[P
     return found
 
 
+_CLOSE: list[Any] = []
+
+
+def _close_statement() -> Any:
+    """Close the open period with a row's identity (bound `_column` for each, and `at`); built
+    once. NULL-safe only where a column may be NULL: on PostgreSQL `IS NOT DISTINCT FROM` is not
+    indexable, and each close then walked every open period instead of the subject's few (an
+    import of a million changes spent most of its time there)."""
+    if not _CLOSE:
+        c = periods.c
+        same = [
+            c[name] == bindparam(f"_{name}")
+            if not c[name].nullable
+            else c[name].is_not_distinct_from(bindparam(f"_{name}"))
+            for name in _IDENTITY
+        ]
+        _CLOSE.append(
+            update(periods).where(c.known_to.is_(None), *same).values(known_to=bindparam("at"))
+        )
+    return _CLOSE[0]
+
+
 _LIFE_GROUP = ("life",)
 
 
@@ -308,18 +330,8 @@ class Cutter:
 
     def write(self, conn: Connection) -> None:
         if self.closes:
-            c = periods.c
-            # NULL-safe only where a column may be NULL: on PostgreSQL `IS NOT DISTINCT FROM` is
-            # not indexable, and each close then walked every open period instead of the
-            # subject's few (an import of a million changes spent most of its time there).
-            same = [
-                c[name] == bindparam(f"_{name}")
-                if not c[name].nullable
-                else c[name].is_not_distinct_from(bindparam(f"_{name}"))
-                for name in _IDENTITY
-            ]
             conn.execute(
-                update(periods).where(c.known_to.is_(None), *same).values(known_to=bindparam("at")),
+                _close_statement(),
                 [
                     {
                         "at": at,

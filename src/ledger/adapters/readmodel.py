@@ -380,8 +380,7 @@ class ReadModel:
     def parties_listed(conn: Connection) -> bool:
         """Whether `ledger_parties` lists the parties of every projected change (false only in a
         store made before each change was stored once, until `list_parties` runs)."""
-        found = conn.execute(select(tracking.c.name).where(tracking.c.name == PARTIES)).first()
-        return found is not None
+        return tracked(conn, PARTIES) is not None
 
     def list_parties(self, conn: Connection, decode: Callable[..., Any]) -> None:
         """Fill `ledger_parties` from the log up to the read model's position, each change at the

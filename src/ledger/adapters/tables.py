@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -186,10 +186,11 @@ def day_of(value: Any) -> date:
     return as_date(value)
 
 
+T = TypeVar("T")
 CHUNK = 500  # ids per IN (...) list: well inside every driver's limit on bound parameters
 
 
-def chunks(ids: list[str], size: int = CHUNK) -> Iterator[list[str]]:
+def chunks(ids: list[T], size: int = CHUNK) -> Iterator[list[T]]:
     """Ids in lists short enough for one IN (...) each."""
     for i in range(0, len(ids), size):
         yield ids[i : i + size]

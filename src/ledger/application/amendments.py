@@ -53,24 +53,6 @@ def amendment(
 ) -> ChangeEvent:
     """A correction or retraction as an event: a change file's, with the stable id and digest
     that make re-imports idempotent, or a command's (`cmd.Amend`)."""
-    if isinstance(request, cmd.Amend):
-        asked: dict[str, Any] = {
-            "recorder": request.recorder,
-            "reason": request.reason,
-            "sources": request.sources,
-            "label": request.id,
-            "identity": (change_id, digest),
-        }
-        if request.withdraw:
-            return _retraction(conn, mapper, request.target, cancel=request.cancel, **asked)
-        return _correction(
-            conn,
-            mapper,
-            request.target,
-            updates=dict(request.updates),
-            confirm=request.confirm,
-            **asked,
-        )
     authorship: dict[str, Any] = {
         "recorder": request.recorder,
         "reason": request.reason,
@@ -78,9 +60,20 @@ def amendment(
         "label": request.id,
         "identity": (change_id, digest),
     }
+    if isinstance(request, cmd.Amend):
+        if request.withdraw:
+            return _retraction(conn, mapper, request.target, cancel=request.cancel, **authorship)
+        return _correction(
+            conn,
+            mapper,
+            request.target,
+            updates=dict(request.updates),
+            confirm=request.confirm,
+            **authorship,
+        )
     if isinstance(request, cmd.Correct):
-        return _correction(conn, mapper, request.corrects, updates=request.updates(), **authorship)
-    return _retraction(conn, mapper, request.retracts, **authorship)
+        return _correction(conn, mapper, request.target, updates=request.updates(), **authorship)
+    return _retraction(conn, mapper, request.target, **authorship)
 
 
 def _current(conn: Connection, mapper: PydanticMapper, text: str) -> ChangeEvent:

@@ -121,6 +121,11 @@ class Correct(Amendment):
     headcount: int | None = Field(default=None, ge=0)
     value: Text | None = None
 
+    @property
+    def target(self) -> str:
+        """The change it amends (as `Amend.target`)."""
+        return self.corrects
+
     def updates(self) -> dict[str, Any]:
         """The corrected fields, named as the change's event names them."""
         fields = {
@@ -138,6 +143,11 @@ class Retract(Amendment):
 
     change: Literal["retracted"]
     retracts: Name
+
+    @property
+    def target(self) -> str:
+        """The change it amends (as `Amend.target`)."""
+        return self.retracts
 
 
 @dataclass(frozen=True)

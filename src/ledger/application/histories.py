@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.tables import chunks
@@ -31,18 +31,27 @@ class Histories:
         self.events_table = events_table
         self.mapper = mapper
         self.cache = AggregateCache()
+        # Built once: each write asks them, and building them each time cost more than running them.
+        t, p = events_table.c, parties_table.c
+        self._head = select(func.max(t.id))
+        self._touched_since = select(p.party).where(p.position > bindparam("since"))
+        self._parties = select(p.position, p.party).where(
+            p.party.in_(bindparam("parties", expanding=True))
+        )
+        self._changes = (
+            select(t.id, t.originator_id, t.originator_version, t.topic, t.state)
+            .where(t.id.in_(bindparam("positions", expanding=True)))
+            .order_by(t.id)
+        )
 
     def refresh(self, conn: Connection) -> None:
         """Drop cached histories of the bodies and posts that another writer has changed since this
         process last looked (called holding the writer's lock, so nothing changes meanwhile)."""
-        head = int(conn.execute(select(func.max(self.events_table.c.id))).scalar() or 0)
+        head = int(conn.execute(self._head).scalar() or 0)
         since, self.cache.position = self.cache.position, head
         if not len(self.cache) or head == since:
             return
-        touched = conn.execute(
-            select(parties_table.c.party).where(parties_table.c.position > since)
-        ).scalars()
-        for party in touched:
+        for party in conn.execute(self._touched_since, {"since": since}).scalars():
             self.cache.forget(UUID(party))
 
     def load(
@@ -66,28 +75,11 @@ class Histories:
                 missing.append(entity_id.hex)
         owners: dict[int, list[UUID]] = {}  # position of a stored change -> whose history has it
         for chunk in chunks(missing):
-            rows = conn.execute(
-                select(parties_table.c.position, parties_table.c.party).where(
-                    parties_table.c.party.in_(chunk)
-                )
-            )
-            for position, party in rows:
+            for position, party in conn.execute(self._parties, {"parties": chunk}):
                 owners.setdefault(int(position), []).append(UUID(party))
-        table = self.events_table
         decode = self.mapper.decode
-        ordered = sorted(owners)
-        for start in range(0, len(ordered), 500):
-            rows = conn.execute(
-                select(
-                    table.c.id,
-                    table.c.originator_id,
-                    table.c.originator_version,
-                    table.c.topic,
-                    table.c.state,
-                )
-                .where(table.c.id.in_(ordered[start : start + 500]))
-                .order_by(table.c.id)
-            )
+        for positions in chunks(sorted(owners)):
+            rows = conn.execute(self._changes, {"positions": positions})
             for position, originator, version, topic, state in rows:
                 event = cast(ChangeEvent, decode(topic, originator, int(version), bytes(state)))
                 for owner in owners[int(position)]:

@@ -118,8 +118,8 @@ class WritePath:
         progress: Callable[[int, int], None] | None = None,
     ) -> list[Outcome]:
         """Record changes in order, all in one transaction: all are appended, or none (see
-        `LedgerApp.record_many`). A batch that lost a race to another writer is checked again
-        against the new history and retried, up to `retries` times."""
+        `LedgerApp.record_many`). A batch the store refuses as a conflict with another writer is
+        checked again against the new history and retried, up to `retries` times."""
         attempt = 0
         while True:
             self.touched.clear()  # also when nested in an outer transaction, which does not reset it
@@ -314,11 +314,7 @@ class _Batch:
         if isinstance(request, cmd.Correct | cmd.Retract | cmd.Amend):
             # The change it amends is found in the read model: projected first if it is pending,
             # or if a pending correction or retraction amends it already (so that is refused).
-            if isinstance(request, cmd.Amend):
-                target = request.target
-            else:
-                target = request.corrects if isinstance(request, cmd.Correct) else request.retracts
-            if self.names.names_change(target):
+            if self.names.names_change(request.target):
                 self.flush()
             mapper = self.path.mapper
             event = amendment(self.conn, mapper, request, change_id, digest)

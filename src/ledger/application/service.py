@@ -173,8 +173,10 @@ class LedgerApp(Application[UUID]):
         With dry_run the transaction is rolled back at the end; `probe` sees the store inside it.
         `progress(done, appended)` is told, now and then, how many requests are through and how
         many changes of them were appended (not yet committed: the call can still fail).
-        If another writer changes the same aggregates first, the batch is checked again against
-        the new history and retried (up to `retries` times); then the conflict is reported.
+        Writers are serialised (`writing`), so a batch is checked against everything committed
+        before it; should the store still refuse it as a conflict (a unique key another writer
+        took), it is checked again and retried (up to `retries` times), then the conflict is
+        reported.
         """
         return self.write_path.record_many(
             requests, dry_run=dry_run, probe=probe, retries=retries, progress=progress

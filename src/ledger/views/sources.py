@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.tables import changes
+from ledger.adapters.tables import changes, chunks
 
 _SOURCES = select(
     changes.c.change_id,
@@ -24,10 +24,9 @@ def sources_of(conn: Connection, change_ids: set[str]) -> dict[str, dict[str, An
     if not change_ids:
         return {}
     found = {}
-    ids = sorted(change_ids)
-    for i in range(0, len(ids), 500):
+    for chunk in chunks(sorted(change_ids)):
         # Straight from the driver's cursor: the whole country cites tens of thousands.
-        cursor: Any = conn.execute(_SOURCES, {"ids": ids[i : i + 500]}).cursor
+        cursor: Any = conn.execute(_SOURCES, {"ids": chunk}).cursor
         for change, label, kind, effective, position, sources in cursor:
             found[change] = {
                 "change": label or change[:8],
