@@ -20,6 +20,9 @@ from tests.conftest import Cli
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 OLD = ROOT / "tests" / "fixtures" / "store-v1"
+# The same history as stored once per change, its `ledger_parties` rows naming only each change's
+# parties, before they held what the change does to each timeline.
+NO_ENTRIES = ROOT / "tests" / "fixtures" / "store-v2"
 
 
 def _count(url: str, sql: str) -> list[tuple[object, ...]]:
@@ -57,10 +60,11 @@ def test_each_change_is_one_stored_event_its_originator_the_change(cli: Cli) -> 
         assert (version, stored.replace("-", "")) == (1, change_id)
 
 
-def old_store(tmp_path: Path) -> str:
-    """A SQLite store of the bundled ledger as the ledger of the first design wrote it."""
+def old_store(tmp_path: Path, fixture: Path = OLD) -> str:
+    """A SQLite store of the bundled ledger as an earlier ledger wrote it (by default the ledger of
+    the first design)."""
     path = tmp_path / "old.db"
-    with gzip.open(OLD / "ledger.db.gz") as packed, path.open("wb") as out:
+    with gzip.open(fixture / "ledger.db.gz") as packed, path.open("wb") as out:
         shutil.copyfileobj(packed, out)
     return f"sqlite:///{path}"
 
@@ -99,3 +103,32 @@ def test_a_store_of_per_aggregate_events_answers_checks_and_verifies(tmp_path: P
         old.ok("structure", "--on", "2016-12-15", "--format", "json")
         == (OLD / "structure-2016-12-15.json").read_text()
     )
+
+
+def test_a_store_whose_timeline_rows_lack_entries_answers_checks_and_verifies(
+    tmp_path: Path,
+) -> None:
+    old = Cli(old_store(tmp_path, NO_ENTRIES), tmp_path)
+    columns = [r[1] for r in _count(old.url, "PRAGMA table_info(ledger_parties)")]
+    assert columns == ["id", "change_id", "position", "party"]
+    for args, name in (
+        (("structure", "--on", "2016-12-15"), "structure-2016-12-15.json"),
+        (("structure", "--on", "2019-04-01"), "structure-2019-04-01.json"),
+        (("show", "Devon STP", "--on", "2017-06-01"), "show.json"),
+    ):
+        assert old.ok(*args, "--format", "json") == (NO_ENTRIES / name).read_text(), args
+    assert "the read model equals a rebuild" in old.ok("verify")
+    # Opened by a writer, each change's rows say what it does to each timeline, and the checks
+    # read the histories from them, the correction and retraction included.
+    refused = old("record", "joined", "Torbay Council", "Devon STP", "--effective", "2017-01",
+                  "--reason", "r", "--source", "s:l")  # fmt: skip
+    assert refused.exit_code != 0 and "membership already began on 2016-11" in refused.stderr
+    [(rows, bare)] = _count(
+        old.url,
+        "SELECT count(*), sum(entry IS NULL AND removes IS NULL) FROM ledger_parties",
+    )
+    assert (rows, bare) == (338, 0)
+    old.ok("record", "joined", "Livewell Southwest", "Devon STP", "--effective", "2017-01",
+           "--reason", "r", "--source", "s:l")  # fmt: skip
+    old.ok("rebuild")
+    assert "the read model equals a rebuild" in old.ok("verify")

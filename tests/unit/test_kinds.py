@@ -16,7 +16,7 @@ import pytest
 import typer
 from annotated_types import Ge
 
-from ledger.adapters.readmodel import StoredChange, assertions, named_entities
+from ledger.adapters.readmodel import assertions, named_entities
 from ledger.application.commands import COMMANDS, parse_change
 from ledger.application.commands import KINDS as COMMAND_KINDS
 from ledger.cli.record import _record_app
@@ -25,6 +25,7 @@ from ledger.domain.dates import Effective
 from ledger.domain.declaration import Kind, Party
 from ledger.domain.events import CHANGE_CLASSES, ChangeEvent, SourceRef
 from ledger.domain.kinds import KINDS, RECORDED
+from ledger.domain.stored import StoredChange
 
 ROOT = Path(__file__).resolve().parents[2]
 EVERY = sorted(KINDS)

@@ -25,6 +25,7 @@ from eventsourcing.utils import resolve_topic
 from sqlalchemy import (
     bindparam,
     delete,
+    inspect,
     select,
     update,
 )
@@ -53,41 +54,12 @@ from ledger.adapters.tables import (  # noqa: F401 (also named from here by olde
     tracking,
 )
 from ledger.domain.dates import Effective
-from ledger.domain.declaration import WITH_HISTORY, Assertion, Party
+from ledger.domain.declaration import Assertion
 from ledger.domain.events import ChangeEvent
 from ledger.domain.kinds import KINDS
-
-
-@dataclass(slots=True)
-class StoredChange:
-    """A change as the read model reads it: its class and its fields as stored (JSON values: ids
-    as strings, dates as text). Projecting from these rather than from validated events is what
-    lets a rebuild (and `verify`) read a long log without building a pydantic model per event."""
-
-    cls: type[ChangeEvent]
-    data: dict[str, Any]
-
-    @classmethod
-    def of(cls, event: ChangeEvent) -> StoredChange:
-        return cls(type(event), event.model_dump(mode="json"))
-
-    @property
-    def kind(self) -> str:
-        return self.cls.kind
-
-    @property
-    def change_id(self) -> str:
-        return _hex(self.data["change_id"])
-
-    def parties(self) -> list[Party]:
-        """The change's parties as its kind declares them, read off the stored fields (ids stay
-        strings)."""
-        return KINDS[self.cls.kind].parties_of(self.data.__getitem__)
-
-
-def _hex(value: str) -> str:
-    """A stored id (the canonical `8-4-4-4-12` form) as the read model keeps it."""
-    return value.replace("-", "")
+from ledger.domain.model import timeline_rows as model_timeline_rows
+from ledger.domain.stored import StoredChange
+from ledger.domain.stored import hex_id as _hex
 
 
 class ChangeReader:
@@ -139,7 +111,9 @@ def stored_change_id(state: bytes) -> str | None:
 
 
 FactRow = Assertion  # a row of `ledger_facts`, before its dates and positions
-PARTIES = "parties"  # the tracking row: present once `ledger_parties` lists every change's parties
+# The tracking row present once `ledger_parties` holds every change's timeline rows (a store made
+# before each change was stored once has none, nor one made before the rows held their entries).
+TIMELINES = "timelines"
 
 _MENTIONS = ("acts", "ends", "attests")
 # json.dumps(value, sort_keys=True), without building an encoder per call (twice per event).
@@ -164,16 +138,22 @@ def assertions(change: StoredChange) -> list[FactRow]:
     return rows
 
 
-def parties_with_history(change: StoredChange) -> list[str]:
-    """The organisations and posts a change touches (ids as hex, each once, in party order): the
-    entities whose checks read the change (see `tables.parties`). A correction names the parties
-    of the change it corrects (it may not change who a change is about), and a retraction those of
-    the change it withdraws, so the history of each holds every change that amends it."""
-    found: dict[str, None] = {}
-    for party in change.parties():
-        if party.entity in WITH_HISTORY:
-            found.setdefault(_hex(str(party.id)), None)
-    return list(found)
+def timeline_rows(change: StoredChange, position: int) -> list[dict[str, Any]]:
+    """The rows of `ledger_parties` for one change: what it does to the timeline of each body and
+    post it touches (see model.timeline_rows). A correction names the parties of the change it
+    corrects (it may not change who a change is about), and a retraction those of the change it
+    withdraws, so the timeline of each holds every change that amends it."""
+    key = change.change_id
+    return [
+        {
+            "change_id": key,
+            "position": position,
+            "party": party,
+            "removes": removes,
+            "entry": entry.row() if entry is not None else None,
+        }
+        for party, removes, entry in model_timeline_rows(change)
+    ]
 
 
 def _code_rows(subject: str, codes: dict[str, str]) -> list[FactRow]:
@@ -378,14 +358,21 @@ class ReadModel:
 
     @staticmethod
     def parties_listed(conn: Connection) -> bool:
-        """Whether `ledger_parties` lists the parties of every projected change (false only in a
-        store made before each change was stored once, until `list_parties` runs)."""
-        return tracked(conn, PARTIES) is not None
+        """Whether `ledger_parties` holds the timeline rows of every projected change (false only
+        in a store made before each change was stored once, or before those rows held what the
+        change does to each timeline, until `list_parties` runs)."""
+        return tracked(conn, TIMELINES) is not None
 
     def list_parties(self, conn: Connection, decode: Callable[..., Any]) -> None:
         """Fill `ledger_parties` from the log up to the read model's position, each change at the
         position where it is first stored (a store whose log keeps a copy of each change per
-        aggregate); then mark the table as kept (a rebuild fills it with the rest)."""
+        aggregate); then mark the table as kept (a rebuild fills it with the rest). A table made
+        before its rows held each change's entry gets the columns first."""
+        present = {c["name"] for c in inspect(conn).get_columns(parties.name)}
+        for column in parties.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {parties.name} ADD COLUMN {column.name} {kind}")
         conn.execute(delete(parties))
         reader = ChangeReader(decode)
         seen: set[str] = set()
@@ -400,15 +387,12 @@ class ReadModel:
             if change.change_id in seen:
                 continue
             seen.add(change.change_id)
-            rows += [
-                {"change_id": change.change_id, "position": record.position, "party": party}
-                for party in parties_with_history(change)
-            ]
+            rows += timeline_rows(change, record.position)
             if len(rows) >= 10_000:
                 bulk_insert(conn, parties, rows)
                 rows = []
         bulk_insert(conn, parties, rows)
-        set_tracking(conn, PARTIES, ReadModel.position(conn))
+        set_tracking(conn, TIMELINES, ReadModel.position(conn))
 
     @staticmethod
     def create(conn: Connection) -> None:
@@ -544,10 +528,7 @@ class ReadModel:
             }
             for row in assertions(change)
         ]
-        pending.parties[key] = [
-            {"change_id": key, "position": position, "party": party}
-            for party in parties_with_history(change)
-        ]
+        pending.parties[key] = timeline_rows(change, position)
         for entity_id, entity, name, parent, labels in named_entities(change):
             pending.entities.setdefault(
                 entity_id,

@@ -55,9 +55,10 @@ changes = Table(
 )
 
 # Which stored change touches which organisation or post (the entities whose invariants read
-# their history): a change is stored once, so this is how the write path finds the history it
-# checks a change against, and which bodies another writer has touched since it last looked.
-# People and functions are left out: nothing checks their history.
+# their history), and what it does to that history: a change is stored once, and this is the index
+# the write path checks a change against (it reads a timeline back from these rows, not from the
+# changes) and learns from which bodies another writer has touched since it last looked. People
+# and functions are left out: nothing checks their history.
 parties = Table(
     "ledger_parties",
     metadata,
@@ -65,6 +66,10 @@ parties = Table(
     Column("change_id", String(32), nullable=False),
     Column("position", Integer, nullable=False),
     Column("party", String(32), nullable=False),
+    # What the change does to the party's timeline (model.timeline_rows): the change it takes out
+    # (the one it corrects or retracts), and the entry it adds, as `Entry.row` writes it.
+    Column("removes", String(32)),
+    Column("entry", Text),
     Index("ledger_parties_party", "party", "position"),
     Index("ledger_parties_position", "position"),
 )

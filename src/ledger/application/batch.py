@@ -16,11 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
-from ledger.adapters.readmodel import StoredChange, named_entities
+from ledger.adapters.readmodel import named_entities
 from ledger.adapters.tables import fold
 from ledger.domain.events import ChangeEvent, Retracted
 from ledger.domain.kinds import KINDS
 from ledger.domain.model import Entity
+from ledger.domain.stored import StoredChange
 
 # Timeline entries a process keeps between transactions, and one file's transaction between its
 # chunks: enough for the bodies in force in a national ledger (an entry is a few hundred bytes).

@@ -15,6 +15,7 @@ from ledger.adapters.audit import seal_log, stored_records
 from ledger.adapters.readmodel import ChangeReader, ReadModel, stored_change_id
 from ledger.adapters.tables import changes
 from ledger.domain.events import ChangeEvent
+from ledger.domain.stored import StoredChange
 
 if TYPE_CHECKING:
     from ledger.adapters.mapper import PydanticMapper
@@ -27,7 +28,9 @@ class Projection:
         self.readmodel = readmodel
         self.mapper = mapper
 
-    def follow(self, conn: Connection, known: dict[int, ChangeEvent] | None = None) -> None:
+    def follow(
+        self, conn: Connection, known: Mapping[int, ChangeEvent | StoredChange] | None = None
+    ) -> None:
         """Everything that follows the log inside a write transaction, once its events are saved:
         the audit chain seals them, then the read model projects them. `known` are events this
         transaction just saved, by position: they are projected as they are, not read back."""
@@ -38,7 +41,7 @@ class Projection:
         self,
         conn: Connection,
         batch: int = 2000,
-        known: dict[int, ChangeEvent] | None = None,
+        known: Mapping[int, ChangeEvent | StoredChange] | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Project every stored event after the read model's position (called inside writes).

@@ -40,6 +40,7 @@ from ledger.domain.events import ChangeEvent, Merged, Retracted
 from ledger.domain.ids import NAMESPACE
 from ledger.domain.kinds import KINDS
 from ledger.domain.model import Entity
+from ledger.domain.stored import StoredChange
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import EventStore, Recording
@@ -105,7 +106,7 @@ class WritePath:
         self.mapper = mapper
         self.projection = projection
         self.touched = touched
-        self.histories = Histories(events_table, mapper)
+        self.histories = Histories(events_table)
         self.names_memo = NameMemo()  # the resolver's names, kept between batches like aggregates
 
     def record_many(
@@ -341,17 +342,19 @@ class _Batch:
             for party in item.event.parties():
                 parties.setdefault(party.id, party.entity)
         self.path.histories.load(self.conn, parties, self.aggregates, use_cache=self.use_cache)
+        # Each change as it is stored: the timelines take it in, and the read model projects it.
+        stored = [StoredChange.of(item.event) for item in pending]
         checked: list[tuple[Pending, list[Entity]]] = []
-        for item in pending:
+        for item, change in zip(pending, stored, strict=True):
             try:
-                touched = touch(item.event, self.aggregates, self.path.touched)
-                check(item.event, touched)
+                touched = touch(change, self.aggregates, self.path.touched)
+                check(change, touched)
             except Refused as exc:
                 exc.index = item.index
                 raise
             checked.append((item, touched))
         recordings = self.path.store([item.event for item, _ in checked])
-        known = {r.notification.id: cast(ChangeEvent, r.domain_event) for r in recordings}
+        known = {r.notification.id: change for r, change in zip(recordings, stored, strict=True)}
         self.stored += len(known)
         self.last_position = max(known, default=self.last_position)
         self.path.projection.follow(self.conn, known)

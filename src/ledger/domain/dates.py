@@ -97,7 +97,7 @@ class Effective:
 
         def validate(value: Any) -> Effective:
             if isinstance(value, str):
-                return _parse_text(value)
+                return parse_stored(value)
             if isinstance(value, (date, Effective)):
                 return cls.parse(value)
             raise InvalidDate(f"{value!r} is not a date")
@@ -110,8 +110,9 @@ class Effective:
 
 
 @lru_cache(maxsize=65_536)
-def _parse_text(text: str) -> Effective:
-    """Stored events repeat a few thousand dates; reading a long log parses each once."""
+def parse_stored(text: str) -> Effective:
+    """An effective date as a change stores it (the same object for the same text: stored changes
+    repeat a few thousand dates, and a timeline holds one object per date, parsed once)."""
     return Effective.parse(text)
 
 

@@ -245,7 +245,7 @@ class Kind:
     names: tuple[Names, ...] = ()
     summary: Summary = ""
     build: Build | None = None
-    moves: Callable[[Get, Any], tuple[Move, ...]] | None = None  # headcounts it moves on a body
+    moves: Callable[[Get, Any, Ident], tuple[Move, ...]] | None = None  # headcounts moved on a body
 
     @property
     def cli_name(self) -> str:
@@ -386,10 +386,12 @@ class Kind:
             parent = ident(get(names.parent)) if names.parent is not None else None
             yield ident(get(names.id)), names.entity, name, parent, labels
 
-    def name_given(self, get: Get, entity: EntityType, entity_id: Any) -> str | None:
-        """The name the change gives this entity, if it names it."""
+    def name_given(
+        self, get: Get, entity: EntityType, entity_id: Any, ident: Ident = _same
+    ) -> str | None:
+        """The name the change gives this entity (`entity_id`, as `ident` gives ids), if any."""
         for names in self.names:
-            if names.entity == entity and get(names.id) == entity_id:
+            if names.entity == entity and ident(get(names.id)) == entity_id:
                 return str(get(names.name))
         return None
 

@@ -149,24 +149,24 @@ def _appointed_summary(d: Mapping[str, Any], n: Namer) -> str:
     return f"{d['person_name']} appointed {n(d['post'])}, {n(d['organisation'])}{flag}"
 
 
-def _transfer_moves(get: Get, body: Any) -> tuple[Move, ...]:
+def _transfer_moves(get: Get, body: Any, ident: Ident) -> tuple[Move, ...]:
     """Staff leave the body they move from and arrive at the one they move to."""
     headcount = get("headcount")
     if headcount is None:
         return ()
     moves: list[Move] = []
-    if get("from_body") == body:
-        moves.append((LEAVES, get("function"), headcount, get("function_name")))
-    if get("to_body") == body:
-        moves.append((ARRIVES, get("function"), headcount, get("function_name")))
+    if ident(get("from_body")) == body:
+        moves.append((LEAVES, ident(get("function")), headcount, get("function_name")))
+    if ident(get("to_body")) == body:
+        moves.append((ARRIVES, ident(get("function")), headcount, get("function_name")))
     return tuple(moves)
 
 
-def _fact_moves(get: Get, body: Any) -> tuple[Move, ...]:
+def _fact_moves(get: Get, body: Any, ident: Ident) -> tuple[Move, ...]:
     """A headcount recorded for a function is the level later transfers move from."""
     value = get("value")
     if get("attribute") == "headcount" and get("function") is not None and value.isdigit():
-        return ((LEVEL, get("function"), int(value), "the function"),)
+        return ((LEVEL, ident(get("function")), int(value), "the function"),)
     return ()
 
 

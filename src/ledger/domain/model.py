@@ -15,6 +15,7 @@ import all of them back.
 
 from __future__ import annotations
 
+import json
 from bisect import insort
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from itertools import pairwise
 from typing import Any, ClassVar
 from uuid import UUID
 
-from ledger.domain.dates import Effective
+from ledger.domain.dates import Effective, parse_stored
 from ledger.domain.declaration import (
     ARRIVES,
     LEAVES,
@@ -34,8 +35,8 @@ from ledger.domain.declaration import (
     Party,
     Role,
 )
-from ledger.domain.events import ChangeEvent, Established, Merged, PostCreated, Retracted, Split
 from ledger.domain.kinds import KINDS
+from ledger.domain.stored import StoredChange, hex_id
 
 
 class DomainError(Exception):
@@ -65,9 +66,11 @@ def describe(change: Entry) -> str:
 class Entry:
     """What an aggregate keeps of one change in its timeline: what the invariants, the messages
     that name the change and the aggregate's name read. The fields past `role` are set only by
-    the kinds of change they concern, and only as they bear on this aggregate."""
+    the kinds of change they concern, and only as they bear on this aggregate; ids are hex, as
+    the read model keeps them. It is also the row `ledger_parties` keeps for the aggregate (`row`,
+    `from_row`): the write path reads a history back as these rows, not as the changes."""
 
-    change_id: UUID
+    change_id: str
     kind: str
     label: str | None
     effective: Effective
@@ -89,12 +92,55 @@ class Entry:
     @property
     def handle(self) -> str:
         """How people refer to the change: its label, else the first 8 hex digits of its id."""
-        return self.label or self.change_id.hex[:8]
+        return self.label or self.change_id[:8]
+
+    def row(self) -> str:
+        """The entry as the text `ledger_parties` keeps (its change id is a column of its own)."""
+        return _row_json(
+            [
+                self.kind,
+                self.label,
+                str(self.effective),
+                self.timestamp.isoformat(),
+                self.planned,
+                self.role,
+                self.name,
+                self.org_kind,
+                self.introduced,
+                self.period,
+                self.holder,
+                self.substantive,
+                self.moves,
+            ]
+        )
+
+    @classmethod
+    def from_row(cls, change_id: str, text: str) -> Entry:
+        (kind, label, effective, stamp, planned, role, name, org_kind, introduced, period,
+         holder, substantive, moves) = json.loads(text)  # fmt: skip
+        if period is not None:
+            about, begins = period
+            period = (tuple(about) if isinstance(about, list) else about, begins)
+        return cls(
+            change_id,
+            kind,
+            label,
+            parse_stored(effective),
+            datetime.fromisoformat(stamp),
+            planned,
+            role,
+            name,
+            org_kind,
+            tuple(introduced) if introduced is not None else None,
+            period,
+            holder,
+            substantive,
+            tuple(tuple(move) for move in moves),
+        )
 
 
-# One object per effective date held in any timeline: a history of decades has some thousands of
-# distinct dates and a national ledger millions of entries.
-_EFFECTIVES: dict[Effective, Effective] = {}
+_row_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_RETRACTED = "retracted"
 
 
 class Entity:
@@ -107,54 +153,72 @@ class Entity:
 
     def __init__(self, id_: UUID) -> None:
         self.id = id_
+        self.key = id_.hex  # as the read model and the changes' rows name it
         self.version = 0
-        self.entries: dict[UUID, Entry] = {}
+        self.entries: dict[str, Entry] = {}
         # The entries in effective order, kept as changes are applied (a check reads it for every
         # change recorded, and sorting a long history each time was most of the cost), and the
         # planned ones, which the timeline leaves out.
         self._ordered: list[Entry] | None = []
-        self._planned: set[UUID] = set()
+        self._planned: set[str] = set()
         # What the lifetime check needs of `_ordered`, kept as entries are added (see `_Span`).
         self._span: _Span | None = _Span()
 
     # --- event sourcing -------------------------------------------------------------------
-    def apply(self, event: ChangeEvent) -> None:
+    def apply(self, change: StoredChange) -> None:
         """Take a change into the timeline (as stored, or as it is being recorded)."""
+        self.take(*self.effect(change, self.key, self.role_of(change)))
+
+    @classmethod
+    def effect(
+        cls, change: StoredChange, key: str, role: Role | None
+    ) -> tuple[str | None, Entry | None]:
+        """What a change does to the timeline of the aggregate `key`, which it touches in `role`:
+        the change it takes out (the one it corrects or retracts) and the entry it adds."""
+        d = change.data
+        if change.kind == _RETRACTED:
+            return hex_id(d["retracts"]), None
+        removes = hex_id(d["supersedes"]) if d["supersedes"] is not None else None
+        if role is None:
+            return removes, None
+        entry = Entry(
+            change.change_id,
+            change.kind,
+            d["label"],
+            parse_stored(d["effective"]),
+            datetime.fromisoformat(d["timestamp"]),
+            d["status"] == "planned",
+            role,
+        )
+        cls._fill(entry, change, key)
+        return removes, entry
+
+    @classmethod
+    def _fill(cls, entry: Entry, change: StoredChange, key: str) -> None:
+        """Copy into the entry what this kind of aggregate's invariants and name read of it."""
+
+    def take(self, removes: str | None, entry: Entry | None) -> None:
+        """Take in what one change does to the timeline (see `effect`), or a row read back."""
         self.version += 1
-        if event.supersedes is not None:
-            self._remove(event.supersedes)
-        if isinstance(event, Retracted):
-            self._remove(event.retracts)
-        elif (role := self.role_of(event)) is not None:
-            entry = Entry(
-                event.change_id,
-                event.kind,
-                event.label,
-                _EFFECTIVES.setdefault(event.effective, event.effective),
-                event.timestamp,
-                event.planned,
-                role,
-            )
-            self._fill(entry, event)
-            if event.change_id in self.entries:
+        if removes is not None:
+            self._remove(removes)
+        if entry is not None:
+            if entry.change_id in self.entries:
                 self._ordered = self._span = None
             elif self._ordered is not None:
                 insort(self._ordered, entry, key=_effective_order)
                 if self._span is not None:
                     self._span.add(entry)
-            self.entries[event.change_id] = entry
-            if event.planned:
-                self._planned.add(event.change_id)
+            self.entries[entry.change_id] = entry
+            if entry.planned:
+                self._planned.add(entry.change_id)
 
-    def _fill(self, entry: Entry, event: ChangeEvent) -> None:
-        """Copy into the entry what this kind of aggregate's invariants and name read of the event."""
-
-    def _remove(self, change_id: UUID) -> None:
+    def _remove(self, change_id: str) -> None:
         if self.entries.pop(change_id, None) is not None:
             self._ordered = self._span = None
             self._planned.discard(change_id)
 
-    def record(self, change: ChangeEvent) -> None:
+    def record(self, change: StoredChange) -> None:
         """Take a change being recorded into the timeline, to be checked (`check`)."""
         if not self.needs_timeline and self.role_of(change) in ("establishes", "closes"):
             # Only a lifetime could be checked here, and nothing gave this kind one until now.
@@ -162,13 +226,13 @@ class Entity:
         self.apply(change)
 
     # --- timeline -------------------------------------------------------------------------
-    def role_of(self, change: ChangeEvent) -> Role | None:
+    def role_of(self, change: StoredChange) -> Role | None:
         for party in change.parties():
-            if party.id == self.id and party.entity == self.entity_type:
+            if party.entity == self.entity_type and hex_id(party.id) == self.key:
                 return party.role
         return None
 
-    def timeline(self, *, including: UUID | None = None) -> list[Entry]:
+    def timeline(self, *, including: str | None = None) -> list[Entry]:
         """Changes that happened (and the one being checked, even if planned), in effective order.
         The list is the aggregate's own when nothing is left out: read it, do not change it."""
         if self._ordered is None:
@@ -184,10 +248,10 @@ class Entity:
     def label(self) -> str:
         return f"{self.entity_type} {self.id}"
 
-    def conflicts(self, including: UUID | None = None) -> Iterator[Conflict]:
+    def conflicts(self, including: str | None = None) -> Iterator[Conflict]:
         yield from self._lifetime_conflicts(self.timeline(including=including))
 
-    def check(self, change_id: UUID) -> None:
+    def check(self, change_id: str) -> None:
         """Raise the first conflict that involves the given change, phrased from its side."""
         found = list(self.conflicts(including=change_id))
         if found:
@@ -276,7 +340,7 @@ def _effective_order(entry: Entry) -> tuple[date, datetime]:
     return (entry.effective.start, entry.timestamp)
 
 
-def _involves(conflict: Conflict, change_id: UUID) -> bool:
+def _involves(conflict: Conflict, change_id: str) -> bool:
     if isinstance(conflict, _PairConflict):
         return any(
             c is not None and c.change_id == change_id for c in (conflict.this, conflict.other)
@@ -332,35 +396,33 @@ class Organisation(Entity):
     entity_type: ClassVar[EntityType] = "organisation"
     _named: str | None = None  # every change asks for the label: kept until a change may rename
 
-    def apply(self, event: ChangeEvent) -> None:
-        super().apply(event)
-        if (
-            event.kind in _NAMING_BODIES
-            or isinstance(event, Retracted)
-            or event.supersedes is not None
-            or (event.introduced and any(body.id == self.id for body in event.introduced))
+    def take(self, removes: str | None, entry: Entry | None) -> None:
+        super().take(removes, entry)
+        if removes is not None or (
+            entry is not None and (entry.name is not None or entry.introduced is not None)
         ):
-            self._named = None
+            self._named = None  # what the name is read from (`_name`) may have changed
 
-    def _fill(self, entry: Entry, event: ChangeEvent) -> None:
-        kind = KINDS[event.kind]
-        get = event.__getattribute__
-        entry.name = kind.name_given(get, "organisation", self.id)
-        for body in event.introduced:
-            if body.id == self.id:
-                entry.introduced = (body.name, body.kind)
+    @classmethod
+    def _fill(cls, entry: Entry, change: StoredChange, key: str) -> None:
+        kind = KINDS[change.kind]
+        get = change.data.__getitem__
+        entry.name = kind.name_given(get, "organisation", key, hex_id)
+        for body in change.data["introduced"]:
+            if hex_id(body["id"]) == key:
+                entry.introduced = (body["name"], body["kind"])
                 break
         # Memberships and relationships are checked on the body (or the relationship's object),
         # so each pair is checked once.
-        for row in kind.assertions(get, aspects=_ORGANISATION_ROWS):
+        for row in kind.assertions(get, hex_id, aspects=_ORGANISATION_ROWS):
             if row.aspect == "kind":
-                if row.subject == self.id:
+                if row.subject == key:
                     entry.org_kind = row.value
-            elif row.other == self.id:
+            elif row.other == key:
                 relation = row.value if row.aspect.startswith("rel_") else "member"
                 entry.period = ((relation, row.subject), row.aspect.endswith("_start"))
         if kind.moves is not None:
-            entry.moves = kind.moves(get, self.id)
+            entry.moves = kind.moves(get, key, hex_id)
 
     @property
     def name(self) -> str:
@@ -379,7 +441,7 @@ class Organisation(Entity):
             for e in self.entries.values():
                 if e.introduced is not None:
                     return e.introduced[0]
-                if e.kind == Established.kind and e.name is not None:
+                if e.kind == "established" and e.name is not None:
                     return e.name
         return name or str(self.id)
 
@@ -397,7 +459,7 @@ class Organisation(Entity):
     def label(self) -> str:
         return self.name
 
-    def conflicts(self, including: UUID | None = None) -> Iterator[Conflict]:
+    def conflicts(self, including: str | None = None) -> Iterator[Conflict]:
         timeline = self.timeline(including=including)
         yield from self._lifetime_conflicts(timeline)
         yield from self._membership_conflicts(timeline)
@@ -415,8 +477,8 @@ class Organisation(Entity):
             yield from found
 
     def _headcount_conflicts(self, timeline: list[Entry]) -> Iterator[Conflict]:
-        levels: dict[UUID, tuple[int, Entry]] = {}
-        moves: list[tuple[date, int, datetime, UUID, int, str, Entry]] = []
+        levels: dict[str, tuple[int, Entry]] = {}
+        moves: list[tuple[date, int, datetime, str, int, str, Entry]] = []
         for e in timeline:
             for order, function, count, name in e.moves:
                 moves.append((e.effective.start, order, e.timestamp, function, count, name, e))
@@ -443,10 +505,6 @@ class Organisation(Entity):
 # What an organisation keeps of the rows a change asserts (see declaration.Row): the kind it
 # gives the body, and the memberships and relationships it starts or ends.
 _ORGANISATION_ROWS = frozenset({"kind", "member_start", "member_end", "rel_start", "rel_end"})
-# The kinds of change that may give a body its name.
-_NAMING_BODIES = frozenset(
-    kind.name for kind in KINDS.values() if any(n.entity == "organisation" for n in kind.names)
-)
 
 
 # What a post keeps of the rows a change asserts: the appointments it starts or ends (a start
@@ -458,12 +516,13 @@ _FLAGS = ("interim", "acting", "shadow")
 class Post(Entity):
     entity_type: ClassVar[EntityType] = "post"
 
-    def _fill(self, entry: Entry, event: ChangeEvent) -> None:
-        kind = KINDS[event.kind]
-        get = event.__getattribute__
-        entry.name = kind.name_given(get, "post", self.id)  # its title
-        for row in kind.assertions(get, aspects=_POST_ROWS):
-            if row.subject == self.id:
+    @classmethod
+    def _fill(cls, entry: Entry, change: StoredChange, key: str) -> None:
+        kind = KINDS[change.kind]
+        get = change.data.__getitem__
+        entry.name = kind.name_given(get, "post", key, hex_id)  # its title
+        for row in kind.assertions(get, hex_id, aspects=_POST_ROWS):
+            if row.subject == key:
                 begins = row.aspect == "appt_start"
                 entry.period = (row.other, begins)
                 if begins and row.extra is not None:
@@ -473,7 +532,7 @@ class Post(Entity):
     @property
     def title(self) -> str:
         for e in self.entries.values():
-            if e.kind == PostCreated.kind and e.name is not None:
+            if e.kind == "post_created" and e.name is not None:
                 return e.name
         return str(self.id)
 
@@ -481,7 +540,7 @@ class Post(Entity):
     def label(self) -> str:
         return f"post {self.title!r}"
 
-    def conflicts(self, including: UUID | None = None) -> Iterator[Conflict]:
+    def conflicts(self, including: str | None = None) -> Iterator[Conflict]:
         timeline = self.timeline(including=including)
         yield from self._lifetime_conflicts(timeline)
         by_person: dict[Any, tuple[list[Entry], list[Entry]]] = {}
@@ -535,11 +594,24 @@ ENTITY_CLASSES: dict[str, type[Entity]] = {
 assert {e for e, c in ENTITY_CLASSES.items() if c.needs_timeline} == WITH_HISTORY
 
 
+def timeline_rows(change: StoredChange) -> list[tuple[str, str | None, Entry | None]]:
+    """What a change does to each timeline it touches, an organisation's or a post's, each once in
+    party order: (the entity's key, the change it takes out, the entry it adds). These are the rows
+    `ledger_parties` keeps, which the write path reads a history back from (see `Entity.take`)."""
+    found: dict[str, tuple[str | None, Entry | None]] = {}
+    for party in change.parties():
+        if party.entity in WITH_HISTORY:
+            key = hex_id(party.id)
+            if key not in found:
+                found[key] = ENTITY_CLASSES[party.entity].effect(change, key, party.role)
+    return [(key, removes, entry) for key, (removes, entry) in found.items()]
+
+
 def new_entity(entity: str, id_: UUID) -> Entity:
     return ENTITY_CLASSES[entity](id_)
 
 
-def blame(conflict: Conflict, change_id: UUID) -> Conflict:
+def blame(conflict: Conflict, change_id: str) -> Conflict:
     """Phrase a pair conflict from the side of the change being recorded."""
     if isinstance(conflict, _PairConflict) and conflict.this is not None:
         if conflict.other is not None and conflict.other.change_id == change_id:
@@ -554,12 +626,11 @@ __all__ = [
     "DomainError",
     "Entity",
     "Function",
-    "Merged",
     "Organisation",
     "Party",
     "Person",
     "Post",
-    "Split",
     "blame",
     "new_entity",
+    "timeline_rows",
 ]
