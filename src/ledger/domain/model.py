@@ -167,6 +167,11 @@ class Entity:
     # --- event sourcing -------------------------------------------------------------------
     def apply(self, change: StoredChange) -> None:
         """Take a change into the timeline (as stored, or as it is being recorded)."""
+        if self.needs_timeline:
+            for key, removes, entry in timeline_rows(change):
+                if key == self.key:
+                    self.take(removes, entry)
+                    return
         self.take(*self.effect(change, self.key, self.role_of(change)))
 
     @classmethod
@@ -598,13 +603,16 @@ def timeline_rows(change: StoredChange) -> list[tuple[str, str | None, Entry | N
     """What a change does to each timeline it touches, an organisation's or a post's, each once in
     party order: (the entity's key, the change it takes out, the entry it adds). These are the rows
     `ledger_parties` keeps, which the write path reads a history back from (see `Entity.take`)."""
+    if change.timelines is not None:
+        return change.timelines
     found: dict[str, tuple[str | None, Entry | None]] = {}
     for party in change.parties():
         if party.entity in WITH_HISTORY:
             key = hex_id(party.id)
             if key not in found:
                 found[key] = ENTITY_CLASSES[party.entity].effect(change, key, party.role)
-    return [(key, removes, entry) for key, (removes, entry) in found.items()]
+    change.timelines = [(key, removes, entry) for key, (removes, entry) in found.items()]
+    return change.timelines
 
 
 def new_entity(entity: str, id_: UUID) -> Entity:

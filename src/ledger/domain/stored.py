@@ -22,6 +22,9 @@ class StoredChange:
 
     cls: type[ChangeEvent]
     data: dict[str, Any]
+    # What it does to each timeline it touches, once worked out (model.timeline_rows): the write
+    # path's checks and the read model's rows share it.
+    timelines: list[tuple[str, str | None, Any]] | None = None
 
     @classmethod
     def of(cls, event: ChangeEvent) -> StoredChange:
