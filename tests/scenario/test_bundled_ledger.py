@@ -132,6 +132,28 @@ def test_devon_stp_lead_in_october_2017(bundled: Cli) -> None:
     assert earlier["holders"] == []
 
 
+def test_a_month_asks_about_the_whole_month(bundled: Cli) -> None:
+    # Who led the Devon STP in October 2017? A month is the whole month, not its first day: the
+    # interim lead chief executive named in the paper of 24 October 2017
+    # (devon-stp-update-2017-10-24, header: Report Author), though nobody held the post on the 1st.
+    doc = as_json(bundled, "holders", "Chief Executive, Devon STP", "--on", "2017-10")
+    assert (doc["on"], doc["until"]) == ("2017-10-01", "2017-10-31")
+    assert [(h["person"], h["interim"]) for h in doc["holders"]] == [("Mairead McAlinden", True)]
+    first_day = as_json(bundled, "holders", "Chief Executive, Devon STP", "--on", "2017-10-01")
+    assert first_day["holders"] == [] and "until" not in first_day
+    table = bundled.ok("holders", "Chief Executive, Devon STP", "--on", "2017-10")
+    assert "from 2017-10-01 to 2017-10-31" in table.splitlines()[0]
+    # A year is the whole year: the structure of 2018 holds every body in force on any day of it.
+    # (A body renamed in the year is named as it was at the end of it.)
+    year = ids_in(bundled, "2018")
+    for day in ("2018-01-01", "2018-06-30", "2018-12-31"):
+        assert ids_in(bundled, day) <= year
+
+
+def ids_in(cli: Cli, on: str) -> set[str]:
+    return {o["id"] for o in as_json(cli, "structure", "--on", on)["organisations"]}
+
+
 def test_cornwall_system_leadership_in_december_2017(bundled: Cli) -> None:
     # Who held the Cornwall system leadership roles at the end of 2017? The chief officers agreed
     # five system CEO leads (Kathy Byrne took two), alongside the transformation director and the

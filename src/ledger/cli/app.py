@@ -255,11 +255,16 @@ def reading(ctx: typer.Context) -> Iterator["Reader"]:
 def axes(
     on: str | None, known_at: str | None, include_planned: bool, led: "Ledger | Reader"
 ) -> Any:
-    from ledger.domain.dates import parse_day
+    from ledger.domain.dates import parse_period
     from ledger.views.axes import Axes
 
-    day = parse_day(on) if on else date.today()
-    return Axes(on=day, known_at=led.queries.known_at(known_at), include_planned=include_planned)
+    day, last = parse_period(on) if on else (date.today(), None)
+    return Axes(
+        on=day,
+        known_at=led.queries.known_at(known_at),
+        include_planned=include_planned,
+        until=last if last != day else None,
+    )
 
 
 def show(view: "View", fmt: Format) -> None:

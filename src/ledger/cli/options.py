@@ -27,7 +27,9 @@ FormatOpt = Annotated[
 OnOpt = Annotated[
     str | None,
     typer.Option(
-        "--on", help="Valid date: YYYY-MM-DD (or a month, quarter or year). Default: today."
+        "--on",
+        help="Valid date: YYYY-MM-DD, or a month, quarter or year meaning the whole of it "
+        "(what was in force at any time in it). Default: today.",
     ),
 ]
 KnownAtOpt = Annotated[

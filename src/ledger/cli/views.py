@@ -62,7 +62,7 @@ def structure_view(data: dict[str, Any]) -> View:
         columns=["name", "kind", "codes", "established", "member of", "posts", "facts", "sources"],
         rows=rows,
         graph=graph,
-        title=f"Structure on {data['on']}{known}: {len(rows)} organisations",
+        title=f"Structure {_when(data)}{known}: {len(rows)} organisations",
     )
 
 
@@ -133,7 +133,7 @@ def show_view(data: dict[str, Any]) -> View:
         columns=["field", "value"],
         rows=rows,
         graph=graph,
-        title=f"{org['name']} on {data['on']}",
+        title=f"{org['name']} {_when(data)}",
     )
 
 
@@ -230,7 +230,7 @@ def holders_view(data: dict[str, Any]) -> View:
                 f"{h['from']} to {h['to'] or 'now'}" + (f" ({', '.join(flags)})" if flags else ""),
             )
         )
-    when = f"on {data['on']}" if data.get("on") else "over time"
+    when = _when(data) if data.get("on") else "over time"
     return View(
         data=data,
         columns=["person", "from", "to", "flags", "change", "sources"],
@@ -280,3 +280,10 @@ def log_view(entries: list[dict[str, Any]]) -> View:
         graph=graph,
         title=f"Log: {len(rows)} changes in recorded order",
     )
+
+
+def _when(data: dict[str, Any]) -> str:
+    """What an answer's dates are: `on` a day, or from a period's first day to its last."""
+    if data.get("until"):
+        return f"from {data['on']} to {data['until']}"
+    return f"on {data['on']}"

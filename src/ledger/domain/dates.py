@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -69,6 +69,16 @@ class Effective:
         )
 
     @property
+    def last_day(self) -> date:
+        """The last day of the period the date names (the day itself, for a day)."""
+        months = _MONTHS[self.precision]
+        if not months:
+            return self.start
+        month = self.start.month - 1 + months
+        first_after = date(self.start.year + month // 12, month % 12 + 1, 1)
+        return first_after - timedelta(days=1)
+
+    @property
     def approximate(self) -> bool:
         return self.precision != "day"
 
@@ -123,3 +133,13 @@ _RANK: dict[str, int] = {"year": 0, "quarter": 1, "month": 2, "day": 3}
 def parse_day(value: str | date) -> date:
     """A query date: a day, or a period meaning its first day."""
     return Effective.parse(value).start
+
+
+def parse_period(value: str | date) -> tuple[date, date]:
+    """A query date as the days it covers: a day is itself; a month, a quarter or a year runs
+    from its first day to its last."""
+    found = Effective.parse(value)
+    return found.start, found.last_day
+
+
+_MONTHS = {"day": 0, "month": 1, "quarter": 3, "year": 12}

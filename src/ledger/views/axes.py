@@ -24,6 +24,21 @@ class Axes:
     on: date
     known_at: int | None = None
     include_planned: bool = False
+    # The last day asked about, where `--on` names a month, a quarter or a year: the question is
+    # then about that whole period (what was in force at any time in it). None: the day `on`.
+    until: date | None = None
+
+    @property
+    def last(self) -> date:
+        """The last day the question is about."""
+        return self.until or self.on
+
+    def stamp(self) -> dict[str, str]:
+        """The dates an answer says it is about: `on`, and `until` where it asks about a period."""
+        found = {"on": self.on.isoformat()}
+        if self.until is not None and self.until != self.on:
+            found["until"] = self.until.isoformat()
+        return found
 
 
 def resolve_known_at(conn: Connection, text: str) -> int:

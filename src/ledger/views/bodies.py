@@ -39,7 +39,7 @@ def show(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
         members.append({"id": member, "name": world.name(member), "since": period.start.effective})
     entry["members"] = sorted(members, key=lambda m: m["name"].casefold())
     entry["sources"] = citations(used, sources_of(conn, used))
-    return {"on": axes.on.isoformat(), "known_at": axes.known_at, "organisation": entry}
+    return {**axes.stamp(), "known_at": axes.known_at, "organisation": entry}
 
 
 def history(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
@@ -158,11 +158,12 @@ def holders(conn: Connection, post: str, axes: Axes, *, all_time: bool = False) 
     rows = rows_of(conn, span, "subject", post)
     # The organisation's end closes open appointments; its name labels the answer.
     owner = [r for r in rows_of(conn, span, "subject", org) if r.aspect in IDENTITY] if org else []
-    world = World(rows + owner, span.on)
+    world = World(rows + owner, span.on, span.until)
     named = (
         World(
             [r for r in rows_of(conn, axes, "subject", org) if r.aspect in IDENTITY],
             axes.on,
+            axes.until,
         )
         if all_time and org
         else world
@@ -190,7 +191,7 @@ def holders(conn: Connection, post: str, axes: Axes, *, all_time: bool = False) 
     org_name = named.name(org) if org else None
     return {
         "post": {"id": post, "title": title, "organisation": org_name},
-        "on": None if all_time else axes.on.isoformat(),
+        **({"on": None} if all_time else axes.stamp()),
         "known_at": axes.known_at,
         "holders": holders,
     }

@@ -87,7 +87,7 @@ def _rows(conn: Connection, axes: Axes, *extra: Any, dated: bool = True) -> list
     conditions = [known_facts(axes), *extra]
     if dated:
         # Names, kinds and first sightings are needed even when later than the date.
-        conditions.append(or_(facts.c.eff_start <= axes.on, facts.c.aspect.in_(UNDATED)))
+        conditions.append(or_(facts.c.eff_start <= axes.last, facts.c.aspect.in_(UNDATED)))
     result = conn.execute(select(*[facts.c[c] for c in ROW_COLUMNS]).where(*conditions))
     return _rows_from(result)
 
@@ -106,7 +106,7 @@ def rows_of(conn: Connection, axes: Axes, shape: str, about: Any) -> list[Row]:
     return [
         r
         for r in _rows_from(conn.execute(statement, values))
-        if r.eff <= axes.on or r.aspect in UNDATED
+        if r.eff <= axes.last or r.aspect in UNDATED
     ]
 
 
@@ -120,7 +120,7 @@ def whole_rows_of(conn: Connection, axes: Axes, shape: str, about: list[str]) ->
 
 def world(conn: Connection, axes: Axes) -> World:
     """Every organisation, post and membership on the date, folded from every fact."""
-    return World(_world_rows(conn, axes), axes.on)
+    return World(_world_rows(conn, axes), axes.on, axes.last)
 
 
 def _world_rows(conn: Connection, axes: Axes) -> list[Row]:
@@ -130,7 +130,7 @@ def _world_rows(conn: Connection, axes: Axes) -> list[Row]:
     and a body established by then is dated by its establishment."""
     rows = _rows(conn, axes, facts.c.aspect != "mention")
     established = select(facts.c.subject).where(
-        known_facts(axes), facts.c.aspect == "start", facts.c.eff_start <= axes.on
+        known_facts(axes), facts.c.aspect == "start", facts.c.eff_start <= axes.last
     )
     ranked = (
         select(
@@ -142,7 +142,7 @@ def _world_rows(conn: Connection, axes: Axes) -> list[Row]:
         .where(
             known_facts(axes),
             facts.c.aspect == "mention",
-            facts.c.eff_start <= axes.on,
+            facts.c.eff_start <= axes.last,
             facts.c.subject.not_in(established),
         )
         .subquery()
@@ -166,7 +166,7 @@ def world_around(conn: Connection, axes: Axes, org: str) -> World:
         rows += rows_of(conn, axes, "subjects, appointments", chunk)
     for chunk in chunks(sorted(linked)):
         rows += rows_of(conn, axes, "subjects, identity", chunk)
-    established = {r.subject for r in rows if r.aspect == "start" and r.eff <= axes.on}
+    established = {r.subject for r in rows if r.aspect == "start" and r.eff <= axes.last}
     for chunk in chunks(sorted(({org} | linked) - established)):
         rows += rows_of(conn, axes, "subjects, mentions", chunk)
-    return World(rows, axes.on)
+    return World(rows, axes.on, axes.last)

@@ -19,12 +19,13 @@ from ledger.adapters.tables import day_of, periods
 from ledger.views.rows import Period, Row
 
 _COLUMNS = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
-            "position", "planned", "first_eff", "first_position")  # fmt: skip
+            "position", "planned", "first_eff", "first_position", "valid_from")  # fmt: skip
 
 
 @dataclass
 class Snapshot:
     on: date
+    until: date | None = None  # the last day of a period asked about (see views/axes.py)
     life: dict[str, Row] = field(default_factory=dict)
     names: dict[str, Row] = field(default_factory=dict)
     kinds: dict[str, Row] = field(default_factory=dict)
@@ -48,9 +49,18 @@ class Snapshot:
     holdings: dict[str, list[tuple[str, Row]]] = field(default_factory=lambda: defaultdict(list))
     fact_rows: dict[str, list[tuple[Any, Row]]] = field(default_factory=lambda: defaultdict(list))
 
+    # Where a period is asked about, a body may have had several names (kinds, lives, posts) in
+    # it: the one valid last is kept, as a fold takes the latest by the period's last day.
+    _since: dict[tuple[str, str], date] = field(default_factory=dict)
+
     @classmethod
     def read(
-        cls, conn: Connection, on: date, known_at: int | None, include_planned: bool
+        cls,
+        conn: Connection,
+        on: date,
+        known_at: int | None,
+        include_planned: bool,
+        until: date | None = None,
     ) -> Snapshot:
         c = periods.c
         known = (
@@ -62,9 +72,9 @@ class Snapshot:
             known,
             c.views.op("&")(2 if include_planned else 1) != 0,
             or_(c.valid_to.is_(None), c.valid_to > on),
-            or_(c.valid_from.is_(None), c.valid_from <= on),
+            or_(c.valid_from.is_(None), c.valid_from <= (until or on)),
         )
-        snapshot = cls(on)
+        snapshot = cls(on, until)
         cursor: Any = conn.execute(query).cursor
         for r in cursor:
             snapshot._add(r)
@@ -77,6 +87,8 @@ class Snapshot:
             change, subject, aspect, other, value, extra, day_of(eff), effective, position,
             bool(planned),
         )  # fmt: skip
+        if aspect in ("life", "name", "kind") and not self._latest(subject, aspect, r[12]):
+            return
         if aspect == "life":
             row.aspect = "start" if value == "start" else "seen"
             self.life[subject] = row
@@ -105,6 +117,16 @@ class Snapshot:
             self.holdings[subject].append((other, row))
         elif aspect == "fact":
             self.fact_rows[subject].append((order, row))
+
+    def _latest(self, subject: str, aspect: str, valid_from: Any) -> bool:
+        """Whether a row of a single-valued aspect is valid later than the one held (always, on a
+        day: one row of each is valid then)."""
+        since = day_of(valid_from) if valid_from is not None else date.min
+        held = self._since.get((subject, aspect))
+        if held is not None and held > since:
+            return False
+        self._since[(subject, aspect)] = since
+        return True
 
     # --- what the structure asks --------------------------------------------------------------
     @property

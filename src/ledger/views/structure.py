@@ -46,7 +46,7 @@ def structure(
     for entry in result:
         entry["sources"] = citations(cited[entry["id"]], sources)
     result.sort(key=lambda e: (e["kind"] or "", e["name"].casefold()))
-    return {"on": axes.on.isoformat(), "known_at": axes.known_at, "organisations": result}
+    return {**axes.stamp(), "known_at": axes.known_at, "organisations": result}
 
 
 def snapshot(conn: Connection, axes: Axes) -> Snapshot | None:
@@ -54,7 +54,7 @@ def snapshot(conn: Connection, axes: Axes) -> Snapshot | None:
     before they existed is folded until a recorder opens it and cuts them)."""
     if not periods_in_step(conn):
         return None
-    return Snapshot.read(conn, axes.on, axes.known_at, axes.include_planned)
+    return Snapshot.read(conn, axes.on, axes.known_at, axes.include_planned, axes.until)
 
 
 def organisation(

@@ -22,6 +22,9 @@ class World:
 
     rows: list[Row]
     on: date
+    # The last day of the period asked about (`--on 2017-10`: the whole month): what was in force
+    # at any time from `on` to `until`. The day `on` itself when None.
+    until: date | None = None
     starts: dict[str, Row] = field(default_factory=dict)
     ends: dict[str, Row] = field(default_factory=dict)
     first_seen: dict[str, Row] = field(default_factory=dict)
@@ -42,6 +45,8 @@ class World:
     codes: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
 
     def __post_init__(self) -> None:
+        if self.until is None:
+            self.until = self.on
         for row in sorted(self.rows, key=lambda r: (r.eff, r.position)):
             a = row.aspect
             if a == "start":
@@ -69,18 +74,26 @@ class World:
                 self.appointments[(row.subject, row.other)].append((row, a == "appt_start"))
             elif a == "code" and row.value is not None:
                 self.codes[row.subject][(row.extra or {}).get("scheme", "code")] = row.value
-            elif a == "fact" and row.eff <= self.on:
+            elif a == "fact" and row.eff <= self.last:
                 # Most facts are about no function: their extra fields need not be parsed here.
                 extra = row.extra if row.extra_json and '"function"' in row.extra_json else None
                 function = (extra or {}).get("function")
                 self.facts[(row.subject, row.value or "", function)] = row
+
+    @property
+    def last(self) -> date:
+        return self.until or self.on
+
+    def overlaps(self, period: Period) -> bool:
+        """Whether the period was in force at any time in the days asked about."""
+        return period.start.eff <= self.last and (period.end is None or period.end.eff > self.on)
 
     def start_of(self, org: str) -> Row | None:
         return self.starts.get(org) or self.first_seen.get(org)
 
     def in_force(self, org: str) -> bool:
         start = self.start_of(org)
-        if start is None or start.eff > self.on:
+        if start is None or start.eff > self.last:
             return False
         end = self.ends.get(org)
         return end is None or end.eff > self.on
@@ -90,7 +103,7 @@ class World:
         return sorted(o for o in known if self.in_force(o))
 
     def latest(self, rows: list[Row]) -> Row | None:
-        chosen = [r for r in rows if r.eff <= self.on]
+        chosen = [r for r in rows if r.eff <= self.last]
         if chosen:
             return chosen[-1]
         return rows[0] if rows else None
@@ -160,7 +173,7 @@ class World:
             if member != org or not self.in_force(body):
                 continue
             for period in _periods(list(marks)):
-                if period.covers(self.on):
+                if self.overlaps(period):
                     found.append((body, period))
         return found
 
@@ -170,7 +183,7 @@ class World:
             if b != body or not self.in_force(member):
                 continue
             for period in _periods(list(marks)):
-                if period.covers(self.on):
+                if self.overlaps(period):
                     found.append((member, period))
         return found
 
@@ -181,7 +194,7 @@ class World:
             if org not in (subject, obj) or not (self.in_force(subject) and self.in_force(obj)):
                 continue
             for period in _periods(list(marks)):
-                if period.covers(self.on):
+                if self.overlaps(period):
                     found.append((subject, relation, obj, period))
         return found
 
@@ -190,7 +203,7 @@ class World:
         for post in self._posts_by_org.get(org, ()):
             row = self.posts[post]
             end = self.post_ends.get(post)
-            if row.other == org and row.eff <= self.on and (end is None or end.eff > self.on):
+            if row.other == org and row.eff <= self.last and (end is None or end.eff > self.on):
                 found.append(post)
         return sorted(found, key=lambda p: self.posts[p].value or "")
 
@@ -204,7 +217,7 @@ class World:
             for period in _periods(list(marks)):
                 if org_end is not None and period.end is None:
                     period = Period(period.start, org_end)
-                if all_time or period.covers(self.on):
+                if all_time or self.overlaps(period):
                     found.append((person, period))
         return sorted(found, key=lambda h: (h[1].start.eff, h[1].start.position))
 
