@@ -51,7 +51,34 @@ def lazy_group(name: str, help: str, build: Callable[[], typer.Typer]) -> None:
     _LAZY[name] = (help, build)
 
 
-class LedgerGroup(TyperGroup):
+class SuggestingGroup(TyperGroup):
+    """A group that answers a mistyped command with one suggestion: the closest listed command
+    (hidden aliases are never suggested)."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return click.Group.resolve_command(self, ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            raise click.UsageError(self.unknown(ctx, exc.command_name), ctx) from None
+
+    def unknown(self, ctx: click.Context, typo: str) -> str:
+        if typo == "version" and ctx.parent is None:
+            return "no command 'version'; the version is `ledger --version`"
+        from difflib import get_close_matches
+
+        listed = [
+            name
+            for name in self.list_commands(ctx)
+            if not getattr(self.commands.get(name), "hidden", False)
+        ]
+        close = get_close_matches(typo, listed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"no command {typo!r}{hint}"
+
+
+class LedgerGroup(SuggestingGroup):
     """Every error a user can cause ends as one line on stderr and a non-zero exit code.
 
     Commands are listed in the order of `LISTED`; a group added with `lazy_group` is listed
@@ -119,8 +146,8 @@ Examples:
   ledger import events/
   ledger structure --on 2019-04-01
   ledger lineage "NHS Devon CCG" --format mermaid
-  ledger record renamed "Devon STP" --name "Devon ACS" --effective 2017-09 \\
-      --source devon-pdeg-2017-09-15:"section 2" --reason "STP became an ACS"
+  ledger record renamed "Devon STP" --name "One Devon" --effective 2022-07-01 \\
+      --source health-and-care-act-2022:"section 20" --reason "the ICS took the name One Devon"
 
 The store is ./ledger.db unless --db or LEDGER_DATABASE_URL says otherwise.
 """
@@ -133,6 +160,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=False,
+    suggest_commands=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
@@ -140,6 +168,14 @@ app = typer.Typer(
 @dataclass
 class State:
     db: str | None = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from ledger import __version__
+
+        typer.echo(f"ledger {__version__}")
+        raise typer.Exit(0)
 
 
 @app.callback()
@@ -152,13 +188,13 @@ def main(
             help="Database: a file path, sqlite:///PATH or postgresql://... Default: $LEDGER_DATABASE_URL or ./ledger.db.",
         ),
     ] = None,
-    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", is_eager=True, callback=_version
+        ),
+    ] = False,
 ) -> None:
-    if version:
-        from ledger import __version__
-
-        typer.echo(f"ledger {__version__}")
-        raise typer.Exit(0)
     ctx.obj = State(db=db)
 
 

@@ -77,7 +77,7 @@ def keygen(
     \b
     Example:
       ledger keygen --out board.key
-      ledger checkpoint --sign board.key --out checkpoint-2026-11.txt
+      ledger checkpoint --sign board.key --out checkpoint.txt
     """
     from ledger.domain.checkpoint import fingerprint, new_key_pair
 
@@ -114,7 +114,8 @@ def checkpoint(
     \b
     Example:
       ledger checkpoint --out checkpoint.txt
-      ledger checkpoint --sign board.key --out checkpoint-2026-11.txt
+      ledger keygen --out board.key
+      ledger checkpoint --sign board.key --out checkpoint-signed.txt
     """
     from ledger.application.audit import Audit
 
@@ -162,8 +163,11 @@ def verify(
 
     \b
     Example:
-      ledger verify --checkpoint checkpoint-2026-10.txt --checkpoint checkpoint-2026-11.txt --key board.key.pub
-      ledger verify --from-export ledger.jsonl --checkpoint checkpoint-2026-11.txt
+      ledger keygen --out board.key
+      ledger checkpoint --sign board.key --out checkpoint.txt
+      ledger verify --checkpoint checkpoint.txt --key board.key.pub
+      ledger export --out ledger.jsonl
+      ledger verify --from-export ledger.jsonl --checkpoint checkpoint.txt --key board.key.pub
     """
     from ledger.application.audit import Audit
     from ledger.application.verification import verify_export
@@ -203,6 +207,7 @@ def export(
     \b
     Example:
       ledger export --format jsonl --out ledger.jsonl
+      ledger checkpoint --out checkpoint.txt
       ledger verify --from-export ledger.jsonl --checkpoint checkpoint.txt
     """
     from ledger.application.audit import Audit
@@ -240,7 +245,8 @@ def prove(
 
     \b
     Example:
-      ledger prove devon-ccg-merger --checkpoint checkpoint.txt --out merger.proof.json
+      ledger checkpoint --out checkpoint.txt
+      ledger prove devon-ccgs-merge-2019-04 --checkpoint checkpoint.txt --out merger.proof.json
       ledger verify-proof merger.proof.json --checkpoint checkpoint.txt
     """
     from ledger.application.audit import Audit
@@ -276,6 +282,9 @@ def verify_proof(
 
     \b
     Example:
+      ledger keygen --out board.key
+      ledger checkpoint --sign board.key --out checkpoint.txt
+      ledger prove devon-ccgs-merge-2019-04 --checkpoint checkpoint.txt --out merger.proof.json
       ledger verify-proof merger.proof.json --checkpoint checkpoint.txt --key board.key.pub
     """
     from ledger.application.errors import VerificationFailed

@@ -63,7 +63,7 @@ def show_(
     \b
     Example:
       ledger show "NHS Devon CCG" --on 2019-04-01
-      ledger show 15N --format json
+      ledger show "Livewell Southwest" --format json
     """
     from ledger.cli.views import show_view
 

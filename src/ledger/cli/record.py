@@ -4,12 +4,13 @@ import annotations` here: see cli/main.py.
 """
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.cli.app import fail, lazy_group, ledger, loading, os_user, parse_source
+from ledger.cli.app import SuggestingGroup, fail, lazy_group, ledger, loading, os_user, parse_source
 from ledger.cli.options import ByOpt
 
 if TYPE_CHECKING:
@@ -23,10 +24,10 @@ Every change needs --effective, at least one --source ID:LOCATOR and a --reason.
 
 \b
 Example:
-  ledger record merged --predecessor "NEW Devon CCG" \\
-      --predecessor "South Devon and Torbay CCG" --successor "NHS Devon CCG" \\
-      --kind ccg --effective 2019-04-01 \\
-      --source plymouth-hasc-2019-03-20:"section 2" --reason "CCG merger"
+  ledger record merged --predecessor "Northern Devon Healthcare NHS Trust" \\
+      --successor "Royal Devon University Healthcare NHS Foundation Trust" \\
+      --kind foundation_trust --effective 2022-04-01 \\
+      --source rduh-merger-2022-04-01:"section 1" --reason "trust merger"
 """
 
 
@@ -126,6 +127,20 @@ def _difference(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
                 lines.append(f"~ {new['name']}: {field.replace('_', ' ')} changes")
     if not lines:
         lines.append("(no difference to the structure on the effective date)")
+    return lines
+
+
+def pasteable(command: str, width: int = 96) -> list[str]:
+    """A long example command as lines to paste into a shell: broken before an option, each line
+    but the last ending in a backslash, the continuations indented."""
+    parts = re.split(r" (?=--?[a-z])", command)
+    lines = [f"  {parts[0]}"]
+    for part in parts[1:]:
+        if len(lines[-1]) + 1 + len(part) + 2 > width:
+            lines[-1] += " \\"
+            lines.append(f"      {part}")
+        else:
+            lines[-1] += f" {part}"
     return lines
 
 
@@ -241,7 +256,10 @@ def _make_record_command(kind: "Kind") -> Callable[..., None]:
         _submit(ctx, kind, values)
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    command.__doc__ = f"{kind.blurb}\n\n\\b\nExample:\n  {kind.example}\n"
+    example = "\n".join(
+        line for command in kind.example.splitlines() for line in pasteable(command)
+    )
+    command.__doc__ = f"{kind.blurb}\n\n\b\nExample:\n{example}\n"
     command.__name__ = kind.name
     return command
 
@@ -250,7 +268,13 @@ def _record_app() -> typer.Typer:
     """The `record` group, a subcommand per kind of change (built on first use)."""
     from ledger.domain.kinds import RECORDED
 
-    record_app = typer.Typer(help=RECORD_HELP, no_args_is_help=True, rich_markup_mode=None)
+    record_app = typer.Typer(
+        cls=SuggestingGroup,
+        help=RECORD_HELP,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        suggest_commands=False,
+    )
     for kind in RECORDED:
         command = _make_record_command(kind)
         record_app.command(name=kind.cli_name)(command)

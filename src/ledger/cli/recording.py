@@ -33,7 +33,7 @@ def init(ctx: typer.Context) -> None:
 
     \b
     Example:
-      ledger --db ledger.db init
+      ledger --db new-ledger.db init
     """
     with ledger(ctx) as led:
         typer.echo(f"ledger ready at {led.url} ({led.queries.count_changes()} changes)")
@@ -58,7 +58,7 @@ def import_(
     \b
     Example:
       ledger import events/
-      ledger import changes/2026-11-board.yaml --dry-run
+      ledger import events/05-plymouth-devon-2019.yaml --dry-run
     """
     from ledger.cli.progress import Progress
     from ledger.importers.changefiles import expand, load
@@ -227,8 +227,8 @@ def correct(
 
     \b
     Example:
-      ledger correct devon-ccgs-merge --effective 2019-04-01 --reason "date mistyped"
-      ledger correct 3f2a9b1c --headcount 173 --reason "figure from the scrutiny report"
+      ledger correct devon-ccgs-merge-2019-04 --effective 2019-04-01 --reason "date checked"
+      ledger correct 37205661 --headcount 175 --reason "figure from the scrutiny report"
     """
     updates: dict[str, Any] = {}
     if effective is not None:
@@ -265,7 +265,7 @@ def retract(
 
     \b
     Example:
-      ledger retract 3f2a9b1c --reason "recorded against the wrong body"
+      ledger retract 9de5e892 --reason "recorded against the wrong body"
     """
     with ledger(ctx) as led:
         outcome = led.app.retract(
@@ -295,8 +295,8 @@ def confirm(
 
     \b
     Example:
-      ledger confirm cornwall-shadow-acs --effective 2018-04 --reason "shadow working began" \\
-          --source cios-transformation-2017-12-19:"Milestones"
+      ledger confirm cios-shadow-working-2018-04-01 --effective 2018-04 \\
+          --reason "shadow working began" --source cios-transformation-2017-12-19:"Milestones"
     """
     with ledger(ctx) as led:
         outcome = led.app.correct(
@@ -322,7 +322,7 @@ def cancel(
 
     \b
     Example:
-      ledger cancel devon-new-org-form-2019 --reason "plan dropped"
+      ledger cancel cios-acs-new-form-planned-2019-04-01 --reason "plan dropped"
     """
     with ledger(ctx) as led:
         outcome = led.app.retract(
