@@ -268,10 +268,13 @@ def _opened(ctx: typer.Context, open_store: Callable[[str | None], S]) -> Iterat
 
 
 @contextmanager
-def ledger(ctx: typer.Context) -> Iterator["Ledger"]:
+def ledger(ctx: typer.Context, *, create: bool = False) -> Iterator["Ledger"]:
+    """The application on the store the command names. Only the commands that record changes
+    (`init`, `import`, `import-ods`, `record`) make a ledger where there is none; the others are
+    refused in one line naming where they looked."""
     with loading():
         from ledger.bootstrap import open_ledger
-    with _opened(ctx, open_ledger) as opened:
+    with _opened(ctx, lambda url: open_ledger(url, create=create)) as opened:
         yield opened
 
 

@@ -110,7 +110,7 @@ def import_ods(
     from ledger.importers.ods import import_ods as run_import
 
     chatty = fmt == Format.table
-    with ledger(ctx) as led:
+    with ledger(ctx, create=True) as led:
         report = run_import(
             led.app,
             led.queries,

@@ -71,7 +71,7 @@ def _submit(ctx: typer.Context, kind: "Kind", values: dict[str, Any]) -> None:
         if value is None or value is False or value == []:
             continue
         data[f.key] = value
-    with ledger(ctx) as led:
+    with ledger(ctx, create=True) as led:
         try:
             request = parse_change(data)
         except InvalidChange as exc:

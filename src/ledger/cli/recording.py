@@ -29,13 +29,14 @@ from ledger.cli.options import (
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create the ledger's tables (idempotent; every command also does this on first use).
+    """Create the ledger's tables (idempotent; `import`, `import-ods` and `record` also do this
+    on first use; a question never does, and says there is no ledger).
 
     \b
     Example:
       ledger --db new-ledger.db init
     """
-    with ledger(ctx) as led:
+    with ledger(ctx, create=True) as led:
         typer.echo(f"ledger ready at {led.url} ({led.queries.count_changes()} changes)")
 
 
@@ -64,7 +65,7 @@ def import_(
     from ledger.importers.changefiles import expand, load
 
     recorder = by or os_user()
-    with ledger(ctx) as led:
+    with ledger(ctx, create=True) as led:
         paths = list(expand(files))
         if not paths:
             fail("no change files found (looked for *.yaml, *.yml, *.json)", 2)
