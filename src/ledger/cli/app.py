@@ -321,5 +321,12 @@ def parse_source(text: str) -> dict[str, str]:
             f'--source {text!r} must be SOURCE_ID:LOCATOR, e.g. devon-pdeg-2017-09-15:"section 3"',
             2,
         )
-    source, locator = text.split(":", 1)
-    return {"source": source.strip(), "locator": locator.strip()}
+    source, locator = (part.strip() for part in text.split(":", 1))
+    if not source or not locator:
+        missing = "SOURCE_ID" if not source else "LOCATOR"
+        fail(
+            f"--source {text!r} has no {missing}: write SOURCE_ID:LOCATOR, "
+            'e.g. devon-pdeg-2017-09-15:"section 3"',
+            2,
+        )
+    return {"source": source, "locator": locator}

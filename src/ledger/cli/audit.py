@@ -106,6 +106,9 @@ def checkpoint(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Also write the checkpoint to this file.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the --out file if it exists.")
+    ] = False,
 ) -> None:
     """Check the chain and record a checkpoint of the whole log: size, position, chain hash,
     Merkle root and time, optionally signed. Paste it into minutes or commit it to git; later,
@@ -119,6 +122,10 @@ def checkpoint(
     """
     from ledger.application.audit import Audit
 
+    if out is not None and out.exists() and not force:
+        # A checkpoint kept outside the database is what a rewrite cannot reach: never lose one
+        # (a signed one, say) to a later, perhaps unsigned, one by accident.
+        fail(f"{out} exists; give --force to overwrite it, or another --out", 2)
     with ledger(ctx) as led:
         key = None
         if sign is not None:

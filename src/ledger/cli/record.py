@@ -4,7 +4,6 @@ import annotations` here: see cli/main.py.
 """
 
 import inspect
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -73,9 +72,9 @@ def _submit(ctx: typer.Context, kind: "Kind", values: dict[str, Any]) -> None:
         data[f.key] = value
     with ledger(ctx, create=True) as led:
         try:
-            request = parse_change(data)
+            request = parse_change(data, _spelling(kind))
         except InvalidChange as exc:
-            raise InvalidInput(str(exc).replace("'from'", "--from")) from None
+            raise InvalidInput(str(exc)) from None
         before = _snapshot(led, request) if dry_run else None
         outcome, after = _record(led, request, dry_run, retries)
         typer.echo(outcome.summary())
@@ -85,6 +84,20 @@ def _submit(ctx: typer.Context, kind: "Kind", values: dict[str, Any]) -> None:
             for line in _difference(before or {}, after or {}):
                 typer.echo(f"  {line}")
             typer.echo("dry run: nothing was appended")
+
+
+def _spelling(kind: "Kind") -> dict[str, str]:
+    """How the command line names each field of a change: its option, or its argument."""
+    spell = {
+        "effective": "--effective",
+        "reason": "--reason",
+        "sources": "--source",
+        "recorder": "--by",
+        "id": "--id",
+    }
+    for f in kind.fields:
+        spell[f.key] = f.flag or f.param.upper()
+    return spell
 
 
 def _snapshot(led: "Ledger", request: Any, conn: Any = None) -> dict[str, Any]:
@@ -127,20 +140,6 @@ def _difference(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
                 lines.append(f"~ {new['name']}: {field.replace('_', ' ')} changes")
     if not lines:
         lines.append("(no difference to the structure on the effective date)")
-    return lines
-
-
-def pasteable(command: str, width: int = 96) -> list[str]:
-    """A long example command as lines to paste into a shell: broken before an option, each line
-    but the last ending in a backslash, the continuations indented."""
-    parts = re.split(r" (?=--?[a-z])", command)
-    lines = [f"  {parts[0]}"]
-    for part in parts[1:]:
-        if len(lines[-1]) + 1 + len(part) + 2 > width:
-            lines[-1] += " \\"
-            lines.append(f"      {part}")
-        else:
-            lines[-1] += f" {part}"
     return lines
 
 
@@ -256,10 +255,8 @@ def _make_record_command(kind: "Kind") -> Callable[..., None]:
         _submit(ctx, kind, values)
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    example = "\n".join(
-        line for command in kind.example.splitlines() for line in pasteable(command)
-    )
-    command.__doc__ = f"{kind.blurb}\n\n\b\nExample:\n{example}\n"
+    # One command, on its own line and never re-wrapped (`\b`): long, but pasted as it stands.
+    command.__doc__ = f"{kind.blurb}\n\n\b\nExample:\n  {kind.example}\n"
     command.__name__ = kind.name
     return command
 

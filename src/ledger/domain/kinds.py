@@ -376,7 +376,7 @@ KINDS: dict[str, Kind] = {
             event="Succeeded",
             command="Succeed",
             blurb="A plain predecessor -> successor edge (ODS style); closes nothing.",
-            example='ledger record established "NHS Devon Integrated Care Board" --kind icb --effective 2022-07-01 --source health-and-care-act-2022:"section 19" --reason "new ICB"\nledger record succeeded "NHS Devon CCG" "NHS Devon Integrated Care Board" --effective 2022-07-01 --source health-and-care-act-2022:"section 19" --reason "the ICB took on the CCG duties"',
+            example='ledger record succeeded "NEW Devon CCG" "NHS Devon CCG" --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "the register successor row"',
             fields=(
                 _body("predecessor", "The predecessor."),
                 _body("successor", "The successor."),
@@ -602,7 +602,7 @@ KINDS: dict[str, Kind] = {
             event="AppointmentEnded",
             command="EndAppointment",
             blurb="A person leaves a post.",
-            example='ledger record appointed "A. Person" --post "Chair" --organisation "NHS Devon CCG" --interim --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "interim chair"\nledger record appointment-ended "A. Person" --post "Chair" --organisation "NHS Devon CCG" --effective 2019-09-30 --source nhs-devon-ccg-board-2019-09:"item 2" --reason "interim term ended"',
+            example='ledger record appointment-ended "Nick Roberts" --post "Senior Responsible Owner" --organisation "Devon STP Organisational Design Programme" --effective 2018-03-31 --source sdt-lcp-2018-03-09:"Governance" --reason "programme closed"',
             fields=(
                 Field("person", help="The person's name.", refers="person"),
                 Field(
