@@ -29,6 +29,12 @@ from ledger.cli.main import app
 from tests.support.stores import ENGINE, fresh_store
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Tables are fitted to COLUMNS when it is set; the tests read them as a pipe would get them
+    # (one line a row) unless a test sets a width itself.
+    os.environ.pop("COLUMNS", None)
+
+
 def pytest_report_header() -> list[str]:
     return [f"ledger test engine: {ENGINE}"]
 

@@ -47,17 +47,6 @@ def _replaced(text: str, replace: dict[str, str]) -> str:
     return text
 
 
-@pytest.fixture(scope="session")
-def bundled_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled ledger (events/), imported once into a SQLite file that each block copies."""
-    path = tmp_path_factory.mktemp("bundled") / "ledger.db"
-    result = CliRunner().invoke(
-        ledger_command(), ["--db", str(path), "import", str(ROOT / "events")]
-    )
-    assert result.exit_code == 0, result.stderr
-    return path
-
-
 def scratch(folder: Path) -> Path:
     """A working directory like the repository root: the bundled change files and examples."""
     for name in ("events", "examples"):

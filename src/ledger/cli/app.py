@@ -119,7 +119,7 @@ class LedgerGroup(SuggestingGroup):
             sys.exit(0)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"ledger: error: {exc.format_message()}{hint}", err=True)
+            click.echo(f"{error_prefix()} {exc.format_message()}{hint}", err=True)
             sys.exit(2)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
@@ -127,7 +127,7 @@ class LedgerGroup(SuggestingGroup):
             click.echo("ledger: interrupted", err=True)
             sys.exit(130)
         except click.ClickException as exc:
-            click.echo(f"ledger: error: {exc.format_message()}", err=True)
+            click.echo(f"{error_prefix()} {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         if isinstance(result, int) and result:
             sys.exit(result)
@@ -202,8 +202,15 @@ def main(
 
 
 def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"ledger: error: {message}", err=True)
+    typer.echo(f"{error_prefix()} {message}", err=True)
     raise typer.Exit(code)
+
+
+def error_prefix() -> str:
+    """`ledger: error:`, in red on a terminal (NO_COLOR turns it off)."""
+    if colour(sys.stderr):
+        return click.style("ledger: error:", fg="red", bold=True)
+    return "ledger: error:"
 
 
 @contextmanager
@@ -301,10 +308,44 @@ def axes(
     return Axes(on=day, known_at=led.queries.known_at(known_at), include_planned=include_planned)
 
 
+def terminal_width() -> int | None:
+    """The width a table must fit: COLUMNS if set, else the terminal's; None when the output is
+    not a terminal (a pipe or a file gets one line a row, whatever its length)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def colour(stream: Any = None) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    stream = stream or sys.stdout
+    return not os.environ.get("NO_COLOR") and stream.isatty()
+
+
 def show(view: "View", fmt: Format) -> None:
+    """Print the view; a table is fitted to the terminal, in colour there, and longer than the
+    terminal it goes through the pager ($PAGER, else `less`; PAGER=cat turns it off)."""
     from ledger.cli.render import render
 
-    typer.echo(render(view, fmt.value))
+    on_terminal = sys.stdout.isatty()
+    text = render(
+        view,
+        fmt.value,
+        width=terminal_width(),
+        colour=fmt == Format.table and colour(),
+    )
+    if on_terminal:
+        import shutil
+
+        if text.count("\n") + 1 >= shutil.get_terminal_size().lines:
+            click.echo_via_pager(text + "\n")
+            return
+    typer.echo(text)
 
 
 def os_user() -> str:

@@ -330,6 +330,7 @@ def _replay_structure(
     led: "Ledger", entries: list[dict[str, Any]], on: date, chosen: set[int], fmt: Format
 ) -> None:
     """Each step of a replay with the structure on a date as it stood after it."""
+    from ledger.cli.app import terminal_width
     from ledger.cli.render import render
     from ledger.cli.views import log_view, structure_view
     from ledger.views.axes import Axes
@@ -353,5 +354,5 @@ def _replay_structure(
             ).split("\n", 1)[1]
         )
         if "structure" in step:
-            typer.echo(render(structure_view(step["structure"]), fmt.value))
+            typer.echo(render(structure_view(step["structure"]), fmt.value, width=terminal_width()))
         typer.echo("")

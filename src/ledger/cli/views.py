@@ -7,8 +7,9 @@ from typing import Any
 from ledger.cli.render import Graph, View, approx
 
 
-def cite(sources: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{s['source']} ({s['locator']})" for s in sources)
+def cite(sources: list[dict[str, Any]]) -> list[str]:
+    """The sources of a row as cited, in order; the renderer shows each once in a cell."""
+    return [f"{s['source']} ({s['locator']})" for s in sources]
 
 
 def _holder_text(h: dict[str, Any]) -> str:
@@ -109,10 +110,15 @@ def show_view(data: dict[str, Any]) -> View:
                 "value": f"{f['value']}{unit} ({approx(f['effective'])})",
             }
         )
+    # A source cited by several changes is one line, naming each change.
+    cited: dict[str, list[str]] = {}
     for s in org["sources"]:
-        rows.append(
-            {"field": "source", "value": f"{s['source']} ({s['locator']}) [change {s['change']}]"}
-        )
+        changes = cited.setdefault(f"{s['source']} ({s['locator']})", [])
+        if s["change"] not in changes:
+            changes.append(s["change"])
+    for citation, changes in cited.items():
+        which = f"change {changes[0]}" if len(changes) == 1 else f"changes {', '.join(changes)}"
+        rows.append({"field": "source", "value": f"{citation} [{which}]"})
     graph = Graph()
     graph.nodes[org["id"]] = org["name"]
     for m in org["member_of"]:
