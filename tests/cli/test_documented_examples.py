@@ -30,6 +30,7 @@ BLOCKS = help_blocks() + document_blocks()
 def run(block: Block, folder: Path, monkeypatch: pytest.MonkeyPatch, **replace: str) -> None:
     """Each command of the block in turn, in `folder` as the working directory."""
     monkeypatch.chdir(folder)
+    monkeypatch.setenv("HOME", str(folder))  # `ledger completion --install` writes under HOME
     monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
     for command in block.commands:
         args = [_replaced(arg, replace) for arg in command.args]

@@ -37,8 +37,12 @@ LISTED = (
     "keygen", "checkpoint", "verify", "export", "prove", "verify-proof",
     "import-ods", "count",
     "record",
+    "completion",
 )  # fmt: skip
 _PLACE = {name: place for place, name in enumerate(LISTED)}
+
+# The variable the completion scripts set when the shell asks `ledger` for completions.
+COMPLETE_VAR = "_LEDGER_COMPLETE"
 
 # Groups built only when they are used (see `lazy_group`): name -> (help, build).
 _LAZY: dict[str, tuple[str, Callable[[], typer.Typer]]] = {}
@@ -111,6 +115,11 @@ class LedgerGroup(SuggestingGroup):
             self._listing = False
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        if os.environ.get(COMPLETE_VAR):
+            # The shell asks for completions (`ledger completion`): typer's protocol answers.
+            from typer._completion_classes import completion_init
+
+            completion_init()
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
