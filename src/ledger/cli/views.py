@@ -286,3 +286,41 @@ def log_view(entries: list[dict[str, Any]]) -> View:
         graph=graph,
         title=f"Log: {len(rows)} changes in recorded order",
     )
+
+
+def diff_view(data: dict[str, Any]) -> View:
+    """What differs between two dates, each difference with the changes that caused it; the
+    changes themselves follow (JSON: `bodies` and `changes`)."""
+    rows = []
+    graph = Graph()
+    for d in data["bodies"]:
+        rows.append(
+            {
+                "body": d["body"],
+                "what": d["what"],
+                "detail": d["detail"],
+                "changes": d["changes"],
+            }
+        )
+        node = f"{d['body_id']}:{d['what']}:{d['detail']}"
+        graph.nodes[node] = f"{d['body']}: {d['what']} ({d['detail']})"
+        for change in d["changes"]:
+            graph.nodes.setdefault(f"change:{change}", change)
+            graph.edges.append((f"change:{change}", node, ""))
+    changes = data["changes"]
+    view = View(
+        data=data,
+        columns=["body", "what", "detail", "changes"],
+        rows=rows,
+        graph=graph,
+        title=(
+            f"Between {data['from']} and {data['to']}: {len(rows)} differences, "
+            f"from {len(changes)} changes effective after {data['from']} up to {data['to']}"
+        ),
+    )
+    if changes:
+        view.notes.append(
+            "changes: "
+            + "; ".join(f"{c['change']} ({c['kind']} {c['effective']})" for c in changes)
+        )
+    return view
