@@ -210,7 +210,7 @@ def log(
     from ledger.views.axes import Axes
     from ledger.views.log import Filters
 
-    with reading(ctx) as led, handled():
+    with reading(ctx) as led:
         filters = Filters(
             recorder=recorder,
             kind=_kind(kind) if kind else None,
