@@ -75,6 +75,7 @@ def test_record_help_shows_the_example_on_a_line_of_its_own() -> None:
     code, out, _ = bare("record", "established", "--help")
     assert code == 0
     assert "\\b" not in out
+    assert "  [required]" in out and "\\[" not in out  # plain text, not escaped for markup
     example = next(line for line in out.splitlines() if 'ledger record established "' in line)
     assert example.strip().startswith("ledger record established ")
     assert example.rstrip().endswith('--reason "integrated care boards replaced CCGs"')

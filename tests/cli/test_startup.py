@@ -94,11 +94,13 @@ def test_help_loads_no_database_and_no_models() -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [("--help",), ("structure", "--on", "2019-04-01")], ids=["help", "a question"]
+    "args",
+    [("--help",), ("record", "established", "--help"), ("structure", "--on", "2019-04-01")],
+    ids=["help", "a command's help", "a question"],
 )
 def test_the_terminal_layout_is_loaded_only_for_a_terminal(cli: Cli, args: tuple[str, ...]) -> None:
     # `rich` lays out a table fitted to a terminal; `--help`, and a question whose answer goes to
     # a pipe, never load it.
     cli.ok("record", "established", "NHS Devon CCG", "--kind", "ccg", "-e", "2019-04-01", *SOURCE)
-    modules = loaded("--db", cli.url, *args) if args[0] != "--help" else loaded(*args)
+    modules = loaded("--db", cli.url, *args) if "--help" not in args else loaded(*args)
     assert under(modules, "rich") == []

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import click
 import typer
+import typer.core
 from typer.core import TyperGroup
 
 from ledger.adapters.collector import collector_paused
@@ -25,6 +26,12 @@ from ledger.cli.options import Format
 if TYPE_CHECKING:
     from ledger.bootstrap import Ledger, Reader
     from ledger.cli.render import View
+
+# The help is plain text (every Typer here has rich_markup_mode=None), but typer-slim escapes the
+# `[required]` and `[default: ...]` of every option for rich markup whenever `rich` is installed
+# (`\[required]`), and imports rich to do it. `rich` is here to lay out tables (cli/render.py),
+# not the help: tell typer it is not there.
+typer.core.HAS_RICH = False
 
 # The order `ledger --help` (and so the README's reference) lists the commands in: not the order in
 # which their modules register them (`grant` and `plans` stand apart from the rest of their modules).
