@@ -29,6 +29,16 @@ from ledger.cli.main import app
 from tests.support.stores import ENGINE, fresh_store
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Tables are fitted to COLUMNS when it is set; the tests read them as a pipe would get them
+    # (one line a row) unless a test sets a width itself. GNU readline (which pytest loads)
+    # exports COLUMNS and LINES behind os.environ's back: set, then delete, to unset them for
+    # the commands the tests run in subprocesses too.
+    for name in ("COLUMNS", "LINES"):
+        os.environ[name] = ""
+        del os.environ[name]
+
+
 def pytest_report_header() -> list[str]:
     return [f"ledger test engine: {ENGINE}"]
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from tests.conftest import Cli, one_line_error
+from tests.conftest import Cli, ledger_command, one_line_error
+
+ROOT = Path(__file__).resolve().parents[2]
 
 Fingerprint = Callable[[], tuple[int, str, int]]
 
@@ -25,3 +29,14 @@ def refuse(cli: Cli, store_fingerprint: Fingerprint) -> Callable[..., str]:
         return line
 
     return attempt
+
+
+@pytest.fixture(scope="session")
+def bundled_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled ledger (events/), imported once into a SQLite file: tests copy it, or only read it."""
+    path = tmp_path_factory.mktemp("bundled") / "ledger.db"
+    result = CliRunner().invoke(
+        ledger_command(), ["--db", str(path), "import", str(ROOT / "events")]
+    )
+    assert result.exit_code == 0, result.stderr
+    return path

@@ -91,3 +91,16 @@ def test_help_loads_no_database_and_no_models() -> None:
     modules = loaded("--help")
     for package in ("sqlalchemy", "pydantic", "eventsourcing", "ledger.bootstrap"):
         assert not under(modules, package), f"`ledger --help` loaded {package}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("record", "established", "--help"), ("structure", "--on", "2019-04-01")],
+    ids=["help", "a command's help", "a question"],
+)
+def test_the_terminal_layout_is_loaded_only_for_a_terminal(cli: Cli, args: tuple[str, ...]) -> None:
+    # `rich` lays out a table fitted to a terminal; `--help`, and a question whose answer goes to
+    # a pipe, never load it.
+    cli.ok("record", "established", "NHS Devon CCG", "--kind", "ccg", "-e", "2019-04-01", *SOURCE)
+    modules = loaded("--db", cli.url, *args) if "--help" not in args else loaded(*args)
+    assert under(modules, "rich") == []

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from ledger.adapters.store import normalise_url
-from tests.conftest import SOURCE, Cli, fingerprint
+from tests.conftest import SOURCE, Cli, fingerprint, one_line_error
 from tests.support.stores import empty_database, fresh_store
 
 pytestmark = pytest.mark.postgres(
@@ -57,10 +57,26 @@ def schema_of(url: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "first",
-    [("init",), ("structure", "--on", "2014-01-01"), ("log",)],
-    ids=["init", "a question", "the log"],
+    "question",
+    [("structure", "--on", "2014-01-01"), ("log",), ("verify",), ("history", "NEW Devon CCG")],
+    ids=["a question", "the log", "verify", "a history"],
 )
+def test_a_question_never_makes_a_ledger(question: tuple[str, ...], tmp_path: Path) -> None:
+    # A mistyped --db, or a question asked outside the repository, is told there is no ledger
+    # there and how to make one; it does not answer "0 organisations" from a store it made.
+    with empty_database() as url:
+        cli = Cli(url, tmp_path)
+        line = one_line_error(result := cli(*question))
+        assert result.exit_code == 6
+        assert line.startswith("ledger: error: no ledger at ")
+        assert line.endswith("create one with `ledger init`, or `ledger import FILE...`")
+        if url.startswith("sqlite:///"):
+            assert url.removeprefix("sqlite:///") in line
+            assert not Path(url.removeprefix("sqlite:///")).exists()
+        assert schema_of(url) == {"tables": {}, "triggers": []}
+
+
+@pytest.mark.parametrize("first", [("init",)], ids=["init"])
 def test_an_empty_database_becomes_a_ledger_on_first_use(
     first: tuple[str, ...], tmp_path: Path
 ) -> None:

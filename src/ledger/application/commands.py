@@ -9,6 +9,7 @@ resolver for the ids of the names it uses.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import json
@@ -191,8 +192,10 @@ class InvalidChange(ValueError):
     """A change that cannot be parsed: the message says which field and why, in one line."""
 
 
-def parse_change(data: dict[str, Any]) -> Any:
-    """Validate one change given as a mapping; raise InvalidChange with a one-line message."""
+def parse_change(data: dict[str, Any], spell: Mapping[str, str] | None = None) -> Any:
+    """Validate one change given as a mapping; raise InvalidChange with a one-line message.
+    `spell` says how the user names a field where it is not its key (`--from` on the command
+    line for `from`)."""
     if not isinstance(data, dict):
         raise InvalidChange(f"a change must be a mapping, not {type(data).__name__}")
     kind = data.get("change")
@@ -200,29 +203,110 @@ def parse_change(data: dict[str, Any]) -> Any:
         raise InvalidChange("missing field 'change' (the kind of change)")
     if kind not in KINDS and kind not in AMENDMENTS:
         known = ", ".join((*KINDS, *AMENDMENTS))
-        raise InvalidChange(f"unknown kind of change {kind!r}; known kinds: {known}")
+        close = difflib.get_close_matches(str(kind), (*KINDS, *AMENDMENTS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known kinds: {known}"
+        raise InvalidChange(f"unknown kind of change {kind!r}{hint}")
+    model = _MODELS[kind]
     try:
-        return _MODELS[kind].model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise InvalidChange(explain(exc)) from None
+        raise InvalidChange(explain(exc, _keys(model), spell or {})) from None
 
 
-def explain(exc: ValidationError) -> str:
-    """One line naming the first bad field."""
-    error = exc.errors()[0]
-    where = ".".join(str(p) for p in error["loc"] if not str(p).startswith(("Establish", "Rename")))
-    parts = [str(p) for p in error["loc"]]
-    if parts and (parts[0] in KINDS or parts[0] in AMENDMENTS):
-        parts = parts[1:]
-    where = ".".join(parts).replace("from_", "from")
-    message = str(error["msg"])
-    if error["type"] == "missing":
-        return f"missing field {where!r}"
-    if error["type"] == "extra_forbidden":
-        return f"unknown field {where!r}"
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
+def _keys(model: type[BaseModel]) -> list[str]:
+    """The keys a change file may give for a model: each field's alias, else its name."""
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+# Why a field cannot be empty, in the words of a change file.
+_NEEDED = {
+    "reason": "say why the change is recorded",
+    "source": "give the source's id (as in events/sources.yaml)",
+    "locator": "say where in the source (a section, page or item)",
+    "recorder": "say who records it",
+}
+
+
+def explain(
+    exc: ValidationError, keys: list[str] | None = None, spell: Mapping[str, str] | None = None
+) -> str:
+    """One line naming the first bad field, its value and the fix, in the words of a change file
+    (or, given `spell`, of the command line)."""
+    errors = exc.errors()
+    keys = keys or []
+    spell = spell or {}
+
+    def name(loc: tuple[Any, ...]) -> str:
+        parts = [str(p) for p in loc]
+        if parts and (parts[0] in KINDS or parts[0] in AMENDMENTS):
+            parts = parts[1:]
+        parts = [p.replace("from_", "from") for p in parts]
+        if parts and parts[0] in spell:
+            return spell[parts[0]]
+        # sources.0.source -> "source (sources entry 1)"
+        if len(parts) == 3 and parts[1].isdigit():
+            return f"{parts[2]} ({parts[0]} entry {int(parts[1]) + 1})"
+        if len(parts) == 2 and parts[1].isdigit():
+            return f"{parts[0]} entry {int(parts[1]) + 1}"
+        return ".".join(parts)
+
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    missing = {name(e["loc"]) for e in errors if e["type"] == "missing"}
+    for error in unknown:
+        field = name(error["loc"])
+        close = difflib.get_close_matches(field, [k for k in keys if k in missing] or keys, n=1)
+        if close:
+            return f"unknown field {field!r}; did you mean {close[0]!r}?"
+    if unknown:
+        return f"unknown field {name(unknown[0]['loc'])!r}"
+    error = errors[0]
+    where, kind, value = name(error["loc"]), error["type"], error.get("input")
+    last = str(error["loc"][-1]) if error["loc"] else ""
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return f"missing field {where!r}" if where not in spell.values() else f"missing {where}"
+    if kind in ("too_short", "string_too_short"):
+        if isinstance(value, (list, tuple)):
+            if last == "sources":
+                return (
+                    f"{where} is empty: a change needs at least one source "
+                    "(a source id and where in it: {source: ID, locator: WHERE})"
+                )
+            return f"{where} is empty: give at least one"
+        need = _NEEDED.get(last, "give a value")
+        return f"{where} is empty: {need}"
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"{where} is {value!r}: it must be a whole number of at least {bound}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{where} is {value!r}: give a whole number"
+    if kind == "string_type":
+        return f"{where} must be text, not {_noun(value)} ({value!r})"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{where} must be a mapping, not {_noun(value)} ({value!r})"
+    if kind in ("tuple_type", "list_type"):
+        return f"{where} must be a list, not {_noun(value)} ({value!r})"
+    if kind == "literal_error":
+        return f"{where} is {value!r}: expected {ctx.get('expected', 'one of the listed values')}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if last in ("effective",) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (
+            f"{where} is the number {value!r}, not a date: in a YAML file write it in quotes "
+            f'({where}: "{value}") to mean the year or period'
+        )
     return f"{where}: {message}" if where else message
+
+
+def _noun(value: Any) -> str:
+    return {
+        list: "a list",
+        tuple: "a list",
+        dict: "a mapping",
+        int: "a number",
+        float: "a number",
+        bool: "true or false",
+        type(None): "nothing",
+    }.get(type(value), type(value).__name__)
 
 
 def change_id_for(request: Any) -> UUID:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import click
 import typer
+import typer.core
 from typer.core import TyperGroup
 
 from ledger.adapters.collector import collector_paused
@@ -25,6 +26,12 @@ from ledger.cli.options import Format
 if TYPE_CHECKING:
     from ledger.bootstrap import Ledger, Reader
     from ledger.cli.render import View
+
+# The help is plain text (every Typer here has rich_markup_mode=None), but typer-slim escapes the
+# `[required]` and `[default: ...]` of every option for rich markup whenever `rich` is installed
+# (`\[required]`), and imports rich to do it. `rich` is here to lay out tables (cli/render.py),
+# not the help: tell typer it is not there.
+typer.core.HAS_RICH = False
 
 # The order `ledger --help` (and so the README's reference) lists the commands in: not the order in
 # which their modules register them (`grant` and `plans` stand apart from the rest of their modules).
@@ -37,8 +44,12 @@ LISTED = (
     "keygen", "checkpoint", "verify", "export", "prove", "verify-proof",
     "import-ods", "count",
     "record",
+    "completion",
 )  # fmt: skip
 _PLACE = {name: place for place, name in enumerate(LISTED)}
+
+# The variable the completion scripts set when the shell asks `ledger` for completions.
+COMPLETE_VAR = "_LEDGER_COMPLETE"
 
 # Groups built only when they are used (see `lazy_group`): name -> (help, build).
 _LAZY: dict[str, tuple[str, Callable[[], typer.Typer]]] = {}
@@ -51,7 +62,34 @@ def lazy_group(name: str, help: str, build: Callable[[], typer.Typer]) -> None:
     _LAZY[name] = (help, build)
 
 
-class LedgerGroup(TyperGroup):
+class SuggestingGroup(TyperGroup):
+    """A group that answers a mistyped command with one suggestion: the closest listed command
+    (hidden aliases are never suggested)."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return click.Group.resolve_command(self, ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            raise click.UsageError(self.unknown(ctx, exc.command_name), ctx) from None
+
+    def unknown(self, ctx: click.Context, typo: str) -> str:
+        if typo == "version" and ctx.parent is None:
+            return "no command 'version'; the version is `ledger --version`"
+        from difflib import get_close_matches
+
+        listed = [
+            name
+            for name in self.list_commands(ctx)
+            if not getattr(self.commands.get(name), "hidden", False)
+        ]
+        close = get_close_matches(typo, listed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"no command {typo!r}{hint}"
+
+
+class LedgerGroup(SuggestingGroup):
     """Every error a user can cause ends as one line on stderr and a non-zero exit code.
 
     Commands are listed in the order of `LISTED`; a group added with `lazy_group` is listed
@@ -84,6 +122,11 @@ class LedgerGroup(TyperGroup):
             self._listing = False
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        if os.environ.get(COMPLETE_VAR):
+            # The shell asks for completions (`ledger completion`): typer's protocol answers.
+            from typer._completion_classes import completion_init
+
+            completion_init()
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
@@ -92,7 +135,7 @@ class LedgerGroup(TyperGroup):
             sys.exit(0)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"ledger: error: {exc.format_message()}{hint}", err=True)
+            click.echo(f"{error_prefix()} {exc.format_message()}{hint}", err=True)
             sys.exit(2)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
@@ -100,7 +143,7 @@ class LedgerGroup(TyperGroup):
             click.echo("ledger: interrupted", err=True)
             sys.exit(130)
         except click.ClickException as exc:
-            click.echo(f"ledger: error: {exc.format_message()}", err=True)
+            click.echo(f"{error_prefix()} {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         if isinstance(result, int) and result:
             sys.exit(result)
@@ -119,8 +162,8 @@ Examples:
   ledger import events/
   ledger structure --on 2019-04-01
   ledger lineage "NHS Devon CCG" --format mermaid
-  ledger record renamed "Devon STP" --name "Devon ACS" --effective 2017-09 \\
-      --source devon-pdeg-2017-09-15:"section 2" --reason "STP became an ACS"
+  ledger record renamed "Devon STP" --name "One Devon" --effective 2022-07-01 \\
+      --source health-and-care-act-2022:"section 20" --reason "the ICS took the name One Devon"
 
 The store is ./ledger.db unless --db or LEDGER_DATABASE_URL says otherwise.
 """
@@ -133,6 +176,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=False,
+    suggest_commands=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
@@ -140,6 +184,14 @@ app = typer.Typer(
 @dataclass
 class State:
     db: str | None = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from ledger import __version__
+
+        typer.echo(f"ledger {__version__}")
+        raise typer.Exit(0)
 
 
 @app.callback()
@@ -152,13 +204,13 @@ def main(
             help="Database: a file path, sqlite:///PATH or postgresql://... Default: $LEDGER_DATABASE_URL or ./ledger.db.",
         ),
     ] = None,
-    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", is_eager=True, callback=_version
+        ),
+    ] = False,
 ) -> None:
-    if version:
-        from ledger import __version__
-
-        typer.echo(f"ledger {__version__}")
-        raise typer.Exit(0)
     ctx.obj = State(db=db)
 
 
@@ -166,8 +218,15 @@ def main(
 
 
 def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"ledger: error: {message}", err=True)
+    typer.echo(f"{error_prefix()} {message}", err=True)
     raise typer.Exit(code)
+
+
+def error_prefix() -> str:
+    """`ledger: error:`, in red on a terminal (NO_COLOR turns it off)."""
+    if colour(sys.stderr):
+        return click.style("ledger: error:", fg="red", bold=True)
+    return "ledger: error:"
 
 
 @contextmanager
@@ -232,10 +291,13 @@ def _opened(ctx: typer.Context, open_store: Callable[[str | None], S]) -> Iterat
 
 
 @contextmanager
-def ledger(ctx: typer.Context) -> Iterator["Ledger"]:
+def ledger(ctx: typer.Context, *, create: bool = False) -> Iterator["Ledger"]:
+    """The application on the store the command names. Only the commands that record changes
+    (`init`, `import`, `import-ods`, `record`) make a ledger where there is none; the others are
+    refused in one line naming where they looked."""
     with loading():
         from ledger.bootstrap import open_ledger
-    with _opened(ctx, open_ledger) as opened:
+    with _opened(ctx, lambda url: open_ledger(url, create=create)) as opened:
         yield opened
 
 
@@ -267,10 +329,44 @@ def axes(
     )
 
 
+def terminal_width() -> int | None:
+    """The width a table must fit: COLUMNS if set, else the terminal's; None when the output is
+    not a terminal (a pipe or a file gets one line a row, whatever its length)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def colour(stream: Any = None) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    stream = stream or sys.stdout
+    return not os.environ.get("NO_COLOR") and stream.isatty()
+
+
 def show(view: "View", fmt: Format) -> None:
+    """Print the view; a table is fitted to the terminal, in colour there, and longer than the
+    terminal it goes through the pager ($PAGER, else `less`; PAGER=cat turns it off)."""
     from ledger.cli.render import render
 
-    typer.echo(render(view, fmt.value))
+    on_terminal = sys.stdout.isatty()
+    text = render(
+        view,
+        fmt.value,
+        width=terminal_width(),
+        colour=fmt == Format.table and colour(),
+    )
+    if on_terminal:
+        import shutil
+
+        if text.count("\n") + 1 >= shutil.get_terminal_size().lines:
+            click.echo_via_pager(text + "\n")
+            return
+    typer.echo(text)
 
 
 def os_user() -> str:
@@ -287,5 +383,12 @@ def parse_source(text: str) -> dict[str, str]:
             f'--source {text!r} must be SOURCE_ID:LOCATOR, e.g. devon-pdeg-2017-09-15:"section 3"',
             2,
         )
-    source, locator = text.split(":", 1)
-    return {"source": source.strip(), "locator": locator.strip()}
+    source, locator = (part.strip() for part in text.split(":", 1))
+    if not source or not locator:
+        missing = "SOURCE_ID" if not source else "LOCATOR"
+        fail(
+            f"--source {text!r} has no {missing}: write SOURCE_ID:LOCATOR, "
+            'e.g. devon-pdeg-2017-09-15:"section 3"',
+            2,
+        )
+    return {"source": source, "locator": locator}

@@ -77,7 +77,7 @@ def keygen(
     \b
     Example:
       ledger keygen --out board.key
-      ledger checkpoint --sign board.key --out checkpoint-2026-11.txt
+      ledger checkpoint --sign board.key --out checkpoint.txt
     """
     from ledger.domain.checkpoint import fingerprint, new_key_pair
 
@@ -106,6 +106,9 @@ def checkpoint(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Also write the checkpoint to this file.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the --out file if it exists.")
+    ] = False,
 ) -> None:
     """Check the chain and record a checkpoint of the whole log: size, position, chain hash,
     Merkle root and time, optionally signed. Paste it into minutes or commit it to git; later,
@@ -114,10 +117,15 @@ def checkpoint(
     \b
     Example:
       ledger checkpoint --out checkpoint.txt
-      ledger checkpoint --sign board.key --out checkpoint-2026-11.txt
+      ledger keygen --out board.key
+      ledger checkpoint --sign board.key --out checkpoint-signed.txt
     """
     from ledger.application.audit import Audit
 
+    if out is not None and out.exists() and not force:
+        # A checkpoint kept outside the database is what a rewrite cannot reach: never lose one
+        # (a signed one, say) to a later, perhaps unsigned, one by accident.
+        fail(f"{out} exists; give --force to overwrite it, or another --out", 2)
     with ledger(ctx) as led:
         key = None
         if sign is not None:
@@ -162,8 +170,11 @@ def verify(
 
     \b
     Example:
-      ledger verify --checkpoint checkpoint-2026-10.txt --checkpoint checkpoint-2026-11.txt --key board.key.pub
-      ledger verify --from-export ledger.jsonl --checkpoint checkpoint-2026-11.txt
+      ledger keygen --out board.key
+      ledger checkpoint --sign board.key --out checkpoint.txt
+      ledger verify --checkpoint checkpoint.txt --key board.key.pub
+      ledger export --out ledger.jsonl
+      ledger verify --from-export ledger.jsonl --checkpoint checkpoint.txt --key board.key.pub
     """
     from ledger.application.audit import Audit
     from ledger.application.verification import verify_export
@@ -203,6 +214,7 @@ def export(
     \b
     Example:
       ledger export --format jsonl --out ledger.jsonl
+      ledger checkpoint --out checkpoint.txt
       ledger verify --from-export ledger.jsonl --checkpoint checkpoint.txt
     """
     from ledger.application.audit import Audit
@@ -240,7 +252,8 @@ def prove(
 
     \b
     Example:
-      ledger prove devon-ccg-merger --checkpoint checkpoint.txt --out merger.proof.json
+      ledger checkpoint --out checkpoint.txt
+      ledger prove devon-ccgs-merge-2019-04 --checkpoint checkpoint.txt --out merger.proof.json
       ledger verify-proof merger.proof.json --checkpoint checkpoint.txt
     """
     from ledger.application.audit import Audit
@@ -276,6 +289,9 @@ def verify_proof(
 
     \b
     Example:
+      ledger keygen --out board.key
+      ledger checkpoint --sign board.key --out checkpoint.txt
+      ledger prove devon-ccgs-merge-2019-04 --checkpoint checkpoint.txt --out merger.proof.json
       ledger verify-proof merger.proof.json --checkpoint checkpoint.txt --key board.key.pub
     """
     from ledger.application.errors import VerificationFailed

@@ -101,14 +101,16 @@ def import_ods(
 
     \b
     Example:
-      ledger import-ods eccg.csv etr.csv --successors succ.csv
-      ledger import-ods new/eccg.csv --successors new/succ.csv --released 2025-06-01 --on-error skip
+      ledger --db register.db import-ods examples/ods/eccg.csv examples/ods/etr.csv \\
+          --successors examples/ods/succ.csv
+      ledger --db register.db import-ods examples/ods/eccg.csv \\
+          --successors examples/ods/succ.csv --released 2025-06-01 --on-error skip
     """
     from ledger.domain.dates import parse_day
     from ledger.importers.ods import import_ods as run_import
 
     chatty = fmt == Format.table
-    with ledger(ctx) as led:
+    with ledger(ctx, create=True) as led:
         report = run_import(
             led.app,
             led.queries,

@@ -48,7 +48,7 @@ def markdown(data: dict[str, Any], command: str, title: str) -> str:
             "; ".join(row["member of"]),
             "; ".join(row["posts"]),
             "; ".join(row["facts"]),
-            row["sources"],
+            "; ".join(row["sources"]),  # as cited, repeats and all: the snapshots stay as made
         ]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -63,7 +63,7 @@ def show_(
     \b
     Example:
       ledger show "NHS Devon CCG" --on 2019-04-01
-      ledger show 15N --format json
+      ledger show "Livewell Southwest" --format json
     """
     from ledger.cli.views import show_view
 
@@ -155,19 +155,130 @@ def log(
     after: Annotated[
         int | None, typer.Option("--after", help="Only changes after this log position.")
     ] = None,
+    recorder: Annotated[
+        str | None, typer.Option("--recorder", help="Only changes this recorder recorded.")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="Only this kind of change (e.g. merged, staff-transferred)."),
+    ] = None,
+    body: Annotated[
+        str | None,
+        typer.Option(
+            "--body", help="Only changes touching this organisation (as `history` lists)."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only changes effective on or after this date.")
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Only changes effective on or before this date (all of a month, quarter or year).",
+        ),
+    ] = None,
+    recorded_since: Annotated[
+        str | None,
+        typer.Option(
+            "--recorded-since",
+            help="Only changes recorded at or after this: a position, a change or a timestamp.",
+        ),
+    ] = None,
+    recorded_until: Annotated[
+        str | None,
+        typer.Option(
+            "--recorded-until",
+            help="Only changes recorded up to this: a position, a change or a timestamp.",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Every recorded change in recorded order: position, recorded-at, recorder, change id, sources.
+    """Every recorded change in recorded order: position, recorded-at, recorder, change id, sources;
+    filtered by recorder, kind, body, and dates on both axes (effective and recorded).
 
     \b
     Example:
       ledger log
       ledger log --after 120 --format json
+      ledger log --kind merged --since 2019 --until 2019
+      ledger log --body "Livewell Southwest" --recorder ledger-curators
+      ledger log --recorded-since devon-ccgs-merge-2019-04 --limit 5
     """
     from ledger.cli.views import log_view
+    from ledger.domain.dates import Effective
+    from ledger.views.axes import Axes
+    from ledger.views.log import Filters
 
     with reading(ctx) as led:
-        show(log_view(led.queries.log(limit=limit, after=after)), fmt)
+        filters = Filters(
+            recorder=recorder,
+            kind=_kind(kind) if kind else None,
+            since=Effective.parse(since) if since else None,
+            until=Effective.parse(until) if until else None,
+            change_ids=frozenset(
+                c["change_id"]
+                for c in led.queries.history(body, Axes(on=date.today(), include_planned=True))[
+                    "changes"
+                ]
+            )
+            if body
+            else None,
+        )
+        first = _recorded_since(led, recorded_since) if recorded_since else None
+        if first is not None:
+            after = first if after is None else max(after, first)
+        last = led.queries.known_at(recorded_until) if recorded_until else None
+        entries = led.queries.log(limit=limit, after=after, until=last, filters=filters)
+        view = log_view(entries)
+        chosen = [
+            f"{name} {value}"
+            for name, value in (
+                ("recorder", recorder),
+                ("kind", kind),
+                ("body", body),
+                ("effective since", since),
+                ("effective until", until),
+                ("recorded since", recorded_since),
+                ("recorded until", recorded_until),
+            )
+            if value
+        ]
+        if chosen:
+            view.title += f" ({'; '.join(chosen)})"
+        show(view, fmt)
+
+
+def _kind(text: str) -> str:
+    """A kind of change as the log stores it (`staff-transferred` or `staff_transferred`)."""
+    from difflib import get_close_matches
+
+    from ledger.application.errors import InvalidInput
+    from ledger.domain.kinds import KINDS
+
+    known = [*KINDS, "cancelled"]
+    name = text.strip().replace("-", "_")
+    if name not in known:
+        close = get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known kinds: {', '.join(known)}"
+        raise InvalidInput(f"--kind {text!r} is not a kind of change{hint}")
+    return name
+
+
+def _recorded_since(led: Any, text: str) -> int:
+    """The position after which the changes recorded at or after TEXT (a position, a change or a
+    timestamp) come."""
+    from datetime import datetime, timedelta
+
+    text = text.strip()
+    if text.isdigit():
+        return max(int(text) - 1, 0)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return max((led.queries.known_at(text) or 1) - 1, 0)  # a change: from it on
+    # Everything recorded before the moment, to the microsecond, is left out.
+    return int(led.queries.known_at((moment - timedelta(microseconds=1)).isoformat()) or 0)
 
 
 @app.command()
@@ -243,15 +354,16 @@ def diff(
     include_planned: PlannedOpt = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """What changed in the structure between two dates: every change effective after the first
-    date up to and including the second, with its change id and sources.
+    """What changed in the structure between two dates: bodies that appeared, ended, were renamed
+    or reclassified, joined or left another, and holders who took up or left a post, each with the
+    changes (effective after the first date, up to and including the second) that caused it.
 
     \b
     Example:
       ledger diff 2019-03-31 2019-04-01
       ledger diff 2017-01-01 2017-12-31 --known-at 2018-01-01T00:00 --format json
     """
-    from ledger.cli.views import log_view
+    from ledger.cli.views import diff_view
     from ledger.domain.dates import parse_day
 
     with reading(ctx) as led:
@@ -259,12 +371,7 @@ def diff(
         if d2 < d1:
             fail(f"the second date ({end}) is before the first ({start})", 2)
         data = led.queries.diff(d1, d2, led.queries.known_at(known_at), include_planned)
-        view = log_view(data["changes"])
-        view.data = data
-        view.title = (
-            f"Changes effective after {data['from']} up to {data['to']}: {len(data['changes'])}"
-        )
-        show(view, fmt)
+        show(diff_view(data), fmt)
 
 
 @app.command()
@@ -330,6 +437,7 @@ def _replay_structure(
     led: "Ledger", entries: list[dict[str, Any]], on: date, chosen: set[int], fmt: Format
 ) -> None:
     """Each step of a replay with the structure on a date as it stood after it."""
+    from ledger.cli.app import terminal_width
     from ledger.cli.render import render
     from ledger.cli.views import log_view, structure_view
     from ledger.views.axes import Axes
@@ -353,5 +461,5 @@ def _replay_structure(
             ).split("\n", 1)[1]
         )
         if "structure" in step:
-            typer.echo(render(structure_view(step["structure"]), fmt.value))
+            typer.echo(render(structure_view(step["structure"]), fmt.value, width=terminal_width()))
         typer.echo("")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.cli.app import fail, lazy_group, ledger, loading, os_user, parse_source
+from ledger.cli.app import SuggestingGroup, fail, lazy_group, ledger, loading, os_user, parse_source
 from ledger.cli.options import ByOpt
 
 if TYPE_CHECKING:
@@ -23,10 +23,10 @@ Every change needs --effective, at least one --source ID:LOCATOR and a --reason.
 
 \b
 Example:
-  ledger record merged --predecessor "NEW Devon CCG" \\
-      --predecessor "South Devon and Torbay CCG" --successor "NHS Devon CCG" \\
-      --kind ccg --effective 2019-04-01 \\
-      --source plymouth-hasc-2019-03-20:"section 2" --reason "CCG merger"
+  ledger record merged --predecessor "Northern Devon Healthcare NHS Trust" \\
+      --successor "Royal Devon University Healthcare NHS Foundation Trust" \\
+      --kind foundation_trust --effective 2022-04-01 \\
+      --source rduh-merger-2022-04-01:"section 1" --reason "trust merger"
 """
 
 
@@ -70,11 +70,11 @@ def _submit(ctx: typer.Context, kind: "Kind", values: dict[str, Any]) -> None:
         if value is None or value is False or value == []:
             continue
         data[f.key] = value
-    with ledger(ctx) as led:
+    with ledger(ctx, create=True) as led:
         try:
-            request = parse_change(data)
+            request = parse_change(data, _spelling(kind))
         except InvalidChange as exc:
-            raise InvalidInput(str(exc).replace("'from'", "--from")) from None
+            raise InvalidInput(str(exc)) from None
         before = _snapshot(led, request) if dry_run else None
         outcome, after = _record(led, request, dry_run, retries)
         typer.echo(outcome.summary())
@@ -84,6 +84,20 @@ def _submit(ctx: typer.Context, kind: "Kind", values: dict[str, Any]) -> None:
             for line in _difference(before or {}, after or {}):
                 typer.echo(f"  {line}")
             typer.echo("dry run: nothing was appended")
+
+
+def _spelling(kind: "Kind") -> dict[str, str]:
+    """How the command line names each field of a change: its option, or its argument."""
+    spell = {
+        "effective": "--effective",
+        "reason": "--reason",
+        "sources": "--source",
+        "recorder": "--by",
+        "id": "--id",
+    }
+    for f in kind.fields:
+        spell[f.key] = f.flag or f.param.upper()
+    return spell
 
 
 def _snapshot(led: "Ledger", request: Any, conn: Any = None) -> dict[str, Any]:
@@ -241,7 +255,8 @@ def _make_record_command(kind: "Kind") -> Callable[..., None]:
         _submit(ctx, kind, values)
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    command.__doc__ = f"{kind.blurb}\n\n\\b\nExample:\n  {kind.example}\n"
+    # One command, on its own line and never re-wrapped (`\b`): long, but pasted as it stands.
+    command.__doc__ = f"{kind.blurb}\n\n\b\nExample:\n  {kind.example}\n"
     command.__name__ = kind.name
     return command
 
@@ -250,7 +265,13 @@ def _record_app() -> typer.Typer:
     """The `record` group, a subcommand per kind of change (built on first use)."""
     from ledger.domain.kinds import RECORDED
 
-    record_app = typer.Typer(help=RECORD_HELP, no_args_is_help=True, rich_markup_mode=None)
+    record_app = typer.Typer(
+        cls=SuggestingGroup,
+        help=RECORD_HELP,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        suggest_commands=False,
+    )
     for kind in RECORDED:
         command = _make_record_command(kind)
         record_app.command(name=kind.cli_name)(command)

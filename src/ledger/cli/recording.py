@@ -29,13 +29,14 @@ from ledger.cli.options import (
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create the ledger's tables (idempotent; every command also does this on first use).
+    """Create the ledger's tables (idempotent; `import`, `import-ods` and `record` also do this
+    on first use; a question never does, and says there is no ledger).
 
     \b
     Example:
-      ledger --db ledger.db init
+      ledger --db new-ledger.db init
     """
-    with ledger(ctx) as led:
+    with ledger(ctx, create=True) as led:
         typer.echo(f"ledger ready at {led.url} ({led.queries.count_changes()} changes)")
 
 
@@ -52,39 +53,59 @@ def import_(
     dry_run: ImportDryRunOpt = False,
     no_retry: ImportNoRetryOpt = False,
     progress: ProgressOpt = True,
+    all_or_nothing: Annotated[
+        bool,
+        typer.Option(
+            "--all-or-nothing",
+            help="Import the files as one: if any is refused, none is appended "
+            "(by default each file is all-or-nothing, and the files before a refused one are kept).",
+        ),
+    ] = False,
 ) -> None:
-    """Append change files: all-or-nothing per file, and idempotent (re-importing appends nothing).
+    """Append change files: all-or-nothing per file (or, with --all-or-nothing, for the whole
+    set), and idempotent (re-importing appends nothing). Ends with what each file did.
 
     \b
     Example:
       ledger import events/
-      ledger import changes/2026-11-board.yaml --dry-run
+      ledger import events/05-plymouth-devon-2019.yaml --dry-run
+      ledger import events/01-bodies.yaml events/02-devon-stp-2017.yaml --all-or-nothing
     """
     from ledger.cli.progress import Progress
     from ledger.importers.changefiles import expand, load
 
     recorder = by or os_user()
-    with ledger(ctx) as led:
+    verb = "would append" if dry_run else "appended"
+    with ledger(ctx, create=True) as led:
         paths = list(expand(files))
         if not paths:
             fail("no change files found (looked for *.yaml, *.yml, *.json)", 2)
         total_new = total_old = 0
+        kept: list[str] = []  # the files appended (and committed) before a refusal, if one comes
         bar = Progress(
             sys.stderr,
             sum(p.stat().st_size for p in paths),
             enabled=progress and sys.stderr.isatty(),
         )
-        # A dry run rehearses every file in one transaction, so later files see earlier ones.
+        # A dry run rehearses every file in one transaction, so later files see earlier ones; so
+        # does --all-or-nothing, which then commits them together.
         # Files are read one at a time: memory follows the largest file, not the whole input.
         # The cycle collector is paced over all the files, not file by file (see batch.py).
         from ledger.application.batch import paced_collection
 
+        together: Any = (
+            led.app.rehearsal()
+            if dry_run
+            else led.app.writing()
+            if all_or_nothing
+            else nullcontext()
+        )
         try:
-            with led.app.rehearsal() if dry_run else nullcontext(), paced_collection():
+            with together, paced_collection():
                 for path in paths:
-                    loaded = load(path, recorder)
-                    bar.start_file(path.stat().st_size, len(loaded.requests))
                     try:
+                        loaded = load(path, recorder)
+                        bar.start_file(path.stat().st_size, len(loaded.requests))
                         outcomes = led.app.record_many(
                             loaded.requests,
                             retries=0 if no_retry else 3,
@@ -96,28 +117,40 @@ def import_(
                             label = loaded.labels[index]
                             where = f"entry {index + 1}" + (f" ({label})" if label else "")
                             exc.args = (f"{path}: {where}: {exc}",)
+                        if kept and len(exc.args) == 1 and not dry_run and not all_or_nothing:
+                            exc.args = (
+                                f"{exc.args[0]} [kept: {', '.join(kept)} were appended before "
+                                f"it; nothing of {path.name} or after it]",
+                            )
                         raise
                     new = sum(1 for o in outcomes if o.status != "already recorded")
                     old = len(outcomes) - new
                     total_new += new
                     total_old += old
                     bar.clear()
-                    verb = "would append" if dry_run else "appended"
-                    typer.echo(
-                        f"{path}: {verb} {new} changes"
-                        + (f", {old} already recorded" if old else "")
-                    )
+                    if not outcomes:
+                        typer.echo(f"{path}: holds no changes (nothing to append)")
+                    else:
+                        typer.echo(
+                            f"{path}: {verb} {new} changes"
+                            + (f", {old} already recorded" if old else "")
+                        )
+                    if new:
+                        kept.append(path.name)
                     bar.end_file(new)
         finally:
             bar.clear()
         if len(paths) > 1:
-            verb = "would append" if dry_run else "appended"
             typer.echo(
                 f"total: {verb} {total_new} changes from {len(paths)} files"
                 + (f", {total_old} already recorded" if total_old else "")
+                + (" (as one: all or nothing)" if all_or_nothing and not dry_run else "")
             )
         if total_new == 0 and not dry_run:
-            typer.echo("nothing new: every change was already recorded")
+            if total_old:
+                typer.echo("nothing new: every change was already recorded")
+            else:
+                typer.echo("nothing appended: the files hold no changes")
 
 
 @app.command()
@@ -227,8 +260,8 @@ def correct(
 
     \b
     Example:
-      ledger correct devon-ccgs-merge --effective 2019-04-01 --reason "date mistyped"
-      ledger correct 3f2a9b1c --headcount 173 --reason "figure from the scrutiny report"
+      ledger correct devon-ccgs-merge-2019-04 --effective 2019-04-01 --reason "date checked"
+      ledger correct 37205661 --headcount 175 --reason "figure from the scrutiny report"
     """
     updates: dict[str, Any] = {}
     if effective is not None:
@@ -265,7 +298,7 @@ def retract(
 
     \b
     Example:
-      ledger retract 3f2a9b1c --reason "recorded against the wrong body"
+      ledger retract 9de5e892 --reason "recorded against the wrong body"
     """
     with ledger(ctx) as led:
         outcome = led.app.retract(
@@ -295,8 +328,8 @@ def confirm(
 
     \b
     Example:
-      ledger confirm cornwall-shadow-acs --effective 2018-04 --reason "shadow working began" \\
-          --source cios-transformation-2017-12-19:"Milestones"
+      ledger confirm cios-shadow-working-2018-04-01 --effective 2018-04 \\
+          --reason "shadow working began" --source cios-transformation-2017-12-19:"Milestones"
     """
     with ledger(ctx) as led:
         outcome = led.app.correct(
@@ -322,7 +355,7 @@ def cancel(
 
     \b
     Example:
-      ledger cancel devon-new-org-form-2019 --reason "plan dropped"
+      ledger cancel cios-acs-new-form-planned-2019-04-01 --reason "plan dropped"
     """
     with ledger(ctx) as led:
         outcome = led.app.retract(

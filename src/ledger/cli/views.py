@@ -7,8 +7,9 @@ from typing import Any
 from ledger.cli.render import Graph, View, approx
 
 
-def cite(sources: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{s['source']} ({s['locator']})" for s in sources)
+def cite(sources: list[dict[str, Any]]) -> list[str]:
+    """The sources of a row as cited, in order; the renderer shows each once in a cell."""
+    return [f"{s['source']} ({s['locator']})" for s in sources]
 
 
 def _holder_text(h: dict[str, Any]) -> str:
@@ -109,10 +110,15 @@ def show_view(data: dict[str, Any]) -> View:
                 "value": f"{f['value']}{unit} ({approx(f['effective'])})",
             }
         )
+    # A source cited by several changes is one line, naming each change.
+    cited: dict[str, list[str]] = {}
     for s in org["sources"]:
-        rows.append(
-            {"field": "source", "value": f"{s['source']} ({s['locator']}) [change {s['change']}]"}
-        )
+        changes = cited.setdefault(f"{s['source']} ({s['locator']})", [])
+        if s["change"] not in changes:
+            changes.append(s["change"])
+    for citation, changes in cited.items():
+        which = f"change {changes[0]}" if len(changes) == 1 else f"changes {', '.join(changes)}"
+        rows.append({"field": "source", "value": f"{citation} [{which}]"})
     graph = Graph()
     graph.nodes[org["id"]] = org["name"]
     for m in org["member_of"]:
@@ -287,3 +293,41 @@ def _when(data: dict[str, Any]) -> str:
     if data.get("until"):
         return f"from {data['on']} to {data['until']}"
     return f"on {data['on']}"
+
+
+def diff_view(data: dict[str, Any]) -> View:
+    """What differs between two dates, each difference with the changes that caused it; the
+    changes themselves follow (JSON: `bodies` and `changes`)."""
+    rows = []
+    graph = Graph()
+    for d in data["bodies"]:
+        rows.append(
+            {
+                "body": d["body"],
+                "what": d["what"],
+                "detail": d["detail"],
+                "changes": d["changes"],
+            }
+        )
+        node = f"{d['body_id']}:{d['what']}:{d['detail']}"
+        graph.nodes[node] = f"{d['body']}: {d['what']} ({d['detail']})"
+        for change in d["changes"]:
+            graph.nodes.setdefault(f"change:{change}", change)
+            graph.edges.append((f"change:{change}", node, ""))
+    changes = data["changes"]
+    view = View(
+        data=data,
+        columns=["body", "what", "detail", "changes"],
+        rows=rows,
+        graph=graph,
+        title=(
+            f"Between {data['from']} and {data['to']}: {len(rows)} differences, "
+            f"from {len(changes)} changes effective after {data['from']} up to {data['to']}"
+        ),
+    )
+    if changes:
+        view.notes.append(
+            "changes: "
+            + "; ".join(f"{c['change']} ({c['kind']} {c['effective']})" for c in changes)
+        )
+    return view

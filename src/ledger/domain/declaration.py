@@ -237,7 +237,7 @@ class Kind:
     event: str  # the event class in events.py
     command: str | None  # the command model in commands.py; None: not recorded as a change
     blurb: str = ""  # `ledger record KIND --help`, first line
-    example: str = ""
+    example: str = ""  # `ledger record KIND --help`: one command, run by the tests
     fields: tuple[Field, ...] = ()
     made: tuple[EventField, ...] = ()  # event fields a hook makes, not given by the user
     parties: tuple[Part, ...] | Callable[[Get], list[Party]] = ()

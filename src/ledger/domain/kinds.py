@@ -203,7 +203,7 @@ KINDS: dict[str, Kind] = {
             event="Established",
             command="Establish",
             blurb="A body comes into being.",
-            example='ledger record established "NHS Devon CCG" --kind ccg --code ods:15N --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "new CCG"',
+            example='ledger record established "NHS Devon Integrated Care Board" --kind icb --code ods:QJK --effective 2022-07-01 --source health-and-care-act-2022:"section 19" --reason "integrated care boards replaced CCGs"',
             fields=(
                 _body(
                     "organisation",
@@ -248,7 +248,7 @@ KINDS: dict[str, Kind] = {
             event="Renamed",
             command="Rename",
             blurb="A body takes a new name.",
-            example='ledger record renamed "Devon STP" --name "Devon ACS" --effective 2017-09 --source devon-pdeg-2017-09-15:"section 1" --reason "STP became an ACS"',
+            example='ledger record renamed "Devon STP" --name "One Devon" --effective 2022-07-01 --source health-and-care-act-2022:"section 20" --reason "the ICS took the name One Devon"',
             fields=(
                 _body("organisation", "The body (any name it had)."),
                 Field("name", flag="--name", help="The new name."),
@@ -263,7 +263,7 @@ KINDS: dict[str, Kind] = {
             event="Reclassified",
             command="Reclassify",
             blurb="A body changes kind.",
-            example='ledger record reclassified "Devon STP" --kind integrated_care_system --effective 2018 --source sdt-lcp-2018-03-09:"Context" --reason "ICS status"',
+            example='ledger record reclassified "Devon STP" --kind integrated_care_system --effective 2018-03-09 --source sdt-lcp-2018-03-09:"Context" --reason "ICS status"',
             fields=(
                 _body("organisation", "The body."),
                 Field("kind", flag="--kind", help="The new kind.", event="org_kind"),
@@ -277,7 +277,7 @@ KINDS: dict[str, Kind] = {
             event="Closed",
             command="Close",
             blurb="A body ceases to exist (not in force from the effective date).",
-            example='ledger record closed "Old Board" --effective 2019-03-31 --source plymouth-hasc-2019-03-20:"section 4" --reason "dissolved"',
+            example='ledger record closed "NHS Devon CCG" --effective 2022-07-01 --source health-and-care-act-2022:"section 14" --reason "CCGs abolished"',
             fields=(_body("organisation", "The body."),),
             parties=(Part("organisation", "closes"),),
             rows=(Row("end", "organisation"),),
@@ -288,7 +288,7 @@ KINDS: dict[str, Kind] = {
             event="Merged",
             command="Merge",
             blurb="Several bodies merge into a new or an existing one.",
-            example='ledger record merged --predecessor "NEW Devon CCG" --predecessor "South Devon and Torbay CCG" --successor "NHS Devon CCG" --kind ccg --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "CCG merger"',
+            example='ledger record merged --predecessor "Northern Devon Healthcare NHS Trust" --successor "Royal Devon University Healthcare NHS Foundation Trust" --kind foundation_trust --effective 2022-04-01 --source rduh-merger-2022-04-01:"section 1" --reason "trust merger"',
             fields=(
                 _body(
                     "predecessors",
@@ -337,7 +337,7 @@ KINDS: dict[str, Kind] = {
             event="Split",
             command="SplitUp",
             blurb="A body splits into several.",
-            example='ledger record split "Old Trust" --successor "North Trust" --successor "South Trust" --effective 2020-04-01 --source board:"item 4" --reason "split"',
+            example='ledger record split "South Devon and Torbay Local Care Partnership" --successor "South Hams Care Partnership" --successor "Torbay Care Partnership" --kind partnership --effective 2021-04-01 --source sdt-lcp-2018-03-09:"Next steps" --reason "split by place"',
             fields=(
                 _body("source", "The body that splits."),
                 _body(
@@ -376,7 +376,7 @@ KINDS: dict[str, Kind] = {
             event="Succeeded",
             command="Succeed",
             blurb="A plain predecessor -> successor edge (ODS style); closes nothing.",
-            example='ledger record succeeded "Torbay and Southern Devon Health and Care NHS Trust" "Torbay and South Devon NHS Foundation Trust" --effective 2015-10-01 --source ods:"succ row 2" --reason "ODS succession"',
+            example='ledger record succeeded "NEW Devon CCG" "NHS Devon CCG" --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "the register successor row"',
             fields=(
                 _body("predecessor", "The predecessor."),
                 _body("successor", "The successor."),
@@ -390,7 +390,7 @@ KINDS: dict[str, Kind] = {
             event="Joined",
             command="Join",
             blurb="A body joins a partnership, board or group.",
-            example='ledger record joined "Plymouth City Council" "Devon STP" --effective 2016 --source devon-pdeg-2017-09-15:"Appendix 1" --reason "STP partner"',
+            example='ledger record joined "Devon County Council" "Devon Mental Health Care Partnership" --role partner --effective 2018-04 --source sdt-lcp-2018-03-09:"Appendix 1" --reason "partner"',
             fields=(
                 _body("member", "The member."),
                 _body("body", "The partnership or board."),
@@ -405,7 +405,7 @@ KINDS: dict[str, Kind] = {
             event="Left",
             command="Leave",
             blurb="A body leaves a partnership, board or group.",
-            example='ledger record left "Plymouth City Council" "Devon STP" --effective 2020 --source minutes:"item 2" --reason "left"',
+            example='ledger record left "Torbay Council" "Devon STP" --effective 2020-04 --source devon-stp-board-2020-03:"item 2" --reason "left the partnership"',
             fields=(_body("member", "The member."), _body("body", "The partnership or board.")),
             parties=(Part("member", "ends"), Part("body", "ends")),
             rows=(Row("member_end", "member", other="body"),),
@@ -416,7 +416,7 @@ KINDS: dict[str, Kind] = {
             event="RelationshipStarted",
             command="StartRelationship",
             blurb="A relationship between two bodies starts (hosts, commissions, accountable_to, part_of, provides_for, supports).",
-            example='ledger record relationship-started "NHS Devon CCG" hosts "Devon ICS" --effective 2019-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "hosting"',
+            example='ledger record relationship-started "NHS Devon CCG" hosts "Devon Strategic Commissioning Group" --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 3" --reason "hosting"',
             fields=(
                 _body("subject", "The subject body."),
                 Field("relation", "choice", help="The relation.", choices=RELATIONS),
@@ -431,7 +431,7 @@ KINDS: dict[str, Kind] = {
             event="RelationshipEnded",
             command="EndRelationship",
             blurb="A relationship between two bodies ends.",
-            example='ledger record relationship-ended "NHS Devon CCG" hosts "Devon ICS" --effective 2022-07 --source minutes:"item 3" --reason "ended"',
+            example='ledger record relationship-ended "Devon Acute Services Review" part_of "Devon STP" --effective 2019-03 --source plymouth-hasc-2019-03-20:"section 3" --reason "review concluded"',
             fields=(
                 _body("subject", "The subject body."),
                 Field("relation", "choice", help="The relation.", choices=RELATIONS),
@@ -446,7 +446,7 @@ KINDS: dict[str, Kind] = {
             event="FunctionMoved",
             command="MoveFunction",
             blurb="A function moves from one body to another, optionally with its staff.",
-            example='ledger record function-moved "adult social care" --from "Plymouth City Council" --to "Livewell Southwest" --headcount 173 --effective 2015-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "integration"',
+            example='ledger record function-moved "payroll" --from "Torbay Council" --to "Devon County Council" --effective 2020-04 --source devon-shared-services-2020:"section 2" --reason "shared payroll service"',
             fields=(
                 Field(
                     "function",
@@ -485,7 +485,7 @@ KINDS: dict[str, Kind] = {
             event="StaffTransferred",
             command="TransferStaff",
             blurb="Staff (a headcount) transfer from one body to another for a function.",
-            example='ledger record staff-transferred "adult social care" --from "Plymouth City Council" --to "Livewell Southwest" --headcount 173 --effective 2015-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "TUPE transfer"',
+            example='ledger record staff-transferred "payroll" --from "Torbay Council" --to "Devon County Council" --headcount 12 --effective 2020-04 --source devon-shared-services-2020:"section 3" --reason "TUPE transfer"',
             fields=(
                 Field(
                     "function",
@@ -517,7 +517,7 @@ KINDS: dict[str, Kind] = {
             event="PostCreated",
             command="CreatePost",
             blurb="A post (a titled role) is created in an organisation.",
-            example='ledger record post-created "Chief Executive" --organisation "Devon STP" --effective 2017-10 --source devon-stp-update-2017-10-24:"section 1" --reason "new post"',
+            example='ledger record post-created "Director of Finance" --organisation "NHS Devon CCG" --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "new post"',
             fields=(
                 Field(
                     "post",
@@ -539,7 +539,7 @@ KINDS: dict[str, Kind] = {
             event="PostAbolished",
             command="AbolishPost",
             blurb="A post is abolished.",
-            example='ledger record post-abolished "Chief Executive" --organisation "Devon STP" --effective 2019 --source minutes:"item 5" --reason "abolished"',
+            example='ledger record post-abolished "Workforce/OD Lead" --organisation "Devon OD Steering Programme Group" --effective 2018-04 --source sdt-lcp-2018-03-09:"Governance" --reason "merged into another lead role"',
             fields=(
                 Field("post", help="The title.", refers="post", within="organisation"),
                 _body("organisation", "The organisation.", flag="--organisation"),
@@ -553,7 +553,7 @@ KINDS: dict[str, Kind] = {
             event="Appointed",
             command="Appoint",
             blurb="A person is appointed to a post (substantive unless flagged interim, acting or shadow).",
-            example='ledger record appointed "A. Person" --post "Chief Executive" --organisation "Devon STP" --interim --effective 2017-10-01 --source devon-stp-update-2017-10-24:"section 1" --reason "interim lead"',
+            example='ledger record appointed "A. Person" --post "Chair" --organisation "NHS Devon CCG" --interim --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "interim chair"',
             fields=(
                 Field(
                     "person",
@@ -602,7 +602,7 @@ KINDS: dict[str, Kind] = {
             event="AppointmentEnded",
             command="EndAppointment",
             blurb="A person leaves a post.",
-            example='ledger record appointment-ended "A. Person" --post "Chief Executive" --organisation "Devon STP" --effective 2018-03-31 --source minutes:"item 2" --reason "contract ended"',
+            example='ledger record appointment-ended "Nick Roberts" --post "Senior Responsible Owner" --organisation "Devon STP Organisational Design Programme" --effective 2018-03-31 --source sdt-lcp-2018-03-09:"Governance" --reason "programme closed"',
             fields=(
                 Field("person", help="The person's name.", refers="person"),
                 Field(
@@ -623,7 +623,7 @@ KINDS: dict[str, Kind] = {
             event="FactRecorded",
             command="RecordFact",
             blurb="A dated attribute of a body: budget, population served, member practices, headcount ...",
-            example='ledger record fact-recorded "NHS Devon CCG" budget 1.8 --unit "GBP bn" --effective 2019-04 --source plymouth-hasc-2019-03-20:"section 2" --reason "budget"',
+            example='ledger record fact-recorded "NHS Kernow CCG" population_served 570000 --unit people --effective 2019-04 --source nhs-kernow-annual-report-2019:"page 4" --reason "population"',
             fields=(
                 _body("subject", "The body."),
                 Field("attribute", help="The attribute, e.g. budget."),

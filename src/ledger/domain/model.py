@@ -271,25 +271,63 @@ class Entity:
         ends = [e for e, role in roles if role == "closes"]
         noun = self.entity_type
         if len(starts) > 1:
-            yield _pair(self.label, starts[1], starts[0], f"{noun} is already established")
+            first, again = starts[0], starts[1]
+            yield _pair(
+                self.label,
+                again,
+                first,
+                f"{noun} already established on {first.effective}",
+                reverse=f"{noun} already established on {again.effective}; "
+                "to move that date, correct that change (`ledger correct`)",
+            )
         if len(ends) > 1:
-            yield _pair(self.label, ends[1], ends[0], f"{noun} is already closed")
+            yield _pair(
+                self.label,
+                ends[1],
+                ends[0],
+                f"{noun} already closed on {ends[0].effective}",
+                reverse=f"{noun} already closed on {ends[1].effective}; "
+                "to move that date, correct that change (`ledger correct`)",
+            )
         start = starts[0] if starts else None
         end = ends[0] if ends else None
         if start and end and end.effective.start <= start.effective.start:
             yield _pair(
-                self.label, end, start, f"closed on {end.effective}, not after its establishment"
+                self.label,
+                end,
+                start,
+                f"not yet established on {end.effective}: established {start.effective}",
+                reverse=f"already closed on {end.effective}",
             )
         for e, role in roles:
             d = e.effective.start
             if role in ("acts", "ends", "attests") and start and d < start.effective.start:
                 yield _pair(
-                    self.label, e, start, f"{e.kind} on {e.effective} before it was established"
+                    self.label,
+                    e,
+                    start,
+                    f"{e.kind} on {e.effective}, before it was established on {start.effective}",
+                    reverse=(
+                        f"already established on {e.effective}"
+                        if e.kind == "established"
+                        else f"already in the record on {e.effective} ({e.kind}), "
+                        f"before an establishment on {start.effective}"
+                    ),
                 )
-            if role in ("acts", "attests") and end and d >= end.effective.start:
-                yield _pair(self.label, e, end, f"{e.kind} on {e.effective} after it closed")
-            if role == "ends" and end and d > end.effective.start:
-                yield _pair(self.label, e, end, f"{e.kind} on {e.effective} after it closed")
+            if (role in ("acts", "attests") and end and d >= end.effective.start) or (
+                role == "ends" and end and d > end.effective.start
+            ):
+                yield _pair(
+                    self.label,
+                    e,
+                    end,
+                    f"{e.kind} on {e.effective} after it closed on {end.effective}",
+                    reverse=(
+                        f"not yet established on {end.effective}: established {e.effective}"
+                        if e.kind == "established"
+                        else f"closed on {end.effective}, before its {e.kind} on {e.effective}"
+                    ),
+                )
 
 
 class _Span:
@@ -353,14 +391,18 @@ def _involves(conflict: Conflict, change_id: str) -> bool:
     return True
 
 
-def _pair(subject: str, event: Entry, other: Entry, problem: str) -> Conflict:
-    """A conflict between two changes, blamed on whichever the caller is checking."""
-    return _PairConflict(subject, problem, other, this=event)
+def _pair(
+    subject: str, event: Entry, other: Entry, problem: str, *, reverse: str | None = None
+) -> Conflict:
+    """A conflict between two changes, blamed on whichever the caller is checking: `problem` as
+    the side of `event` sees it, `reverse` (where it reads otherwise) as the side of `other`."""
+    return _PairConflict(subject, problem, other, this=event, reverse=reverse)
 
 
 @dataclass
 class _PairConflict(Conflict):
     this: Entry | None = None
+    reverse: str | None = None
 
 
 def _periods(
@@ -623,7 +665,7 @@ def blame(conflict: Conflict, change_id: str) -> Conflict:
     """Phrase a pair conflict from the side of the change being recorded."""
     if isinstance(conflict, _PairConflict) and conflict.this is not None:
         if conflict.other is not None and conflict.other.change_id == change_id:
-            return Conflict(conflict.subject, conflict.problem, conflict.this)
+            return Conflict(conflict.subject, conflict.reverse or conflict.problem, conflict.this)
         return Conflict(conflict.subject, conflict.problem, conflict.other)
     return conflict
 

@@ -98,11 +98,19 @@ def load(path: Path, default_recorder: str) -> ChangeFile:
     if not isinstance(entries, list):
         raise InvalidInput(f"{path}: 'changes' must be a list of changes")
     requests, labels = [], []
+    first_with: dict[Any, int] = {}  # each id given, and the entry that gave it first
     for number, entry in enumerate(entries, start=1):
         label = entry.get("id") if isinstance(entry, dict) else None
         name = f"entry {number}" + (f" ({label})" if label else "")
         if not isinstance(entry, dict):
             raise InvalidInput(f"{path}: {name}: a change must be a mapping")
+        if label is not None and isinstance(label, (str, int)):
+            if label in first_with:
+                raise InvalidInput(
+                    f"{path}: {name}: the id {label!r} is also the id of entry "
+                    f"{first_with[label]} of this file; give each change an id of its own"
+                )
+            first_with[label] = number
         merged = {"recorder": defaults.get("recorder", default_recorder), **entry}
         try:
             requests.append(parse_change(merged))

@@ -45,7 +45,7 @@ def resolve_known_at(conn: Connection, text: str) -> int:
     """A log position, a change id or label, or a timestamp: what the ledger had recorded then."""
     text = text.strip()
     if text.isdigit():
-        return int(text)
+        return _within_the_log(conn, int(text))
     row = conn.execute(
         select(changes.c.position).where(
             or_(
@@ -82,6 +82,29 @@ def resolve_known_at(conn: Connection, text: str) -> int:
         )
     found = conn.execute(select(func.max(changes.c.position)).where(recorded)).scalar()
     return int(found or 0)
+
+
+def _within_the_log(conn: Connection, position: int) -> int:
+    """A position the log has reached; past its head is refused, naming the head."""
+    head = conn.execute(
+        select(changes.c.position, changes.c.recorded_at)
+        .order_by(changes.c.position.desc())
+        .limit(1)
+    ).first()
+    if head is None and position > 0:
+        raise InvalidInput(f"--known-at {position} is past the end of the log: the log is empty")
+    if head is not None and position > head.position:
+        recorded = head.recorded_at
+        if isinstance(recorded, datetime):
+            recorded = (recorded.astimezone(UTC) if recorded.tzinfo else recorded).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
+        when = recorded
+        raise InvalidInput(
+            f"--known-at {position} is past the end of the log: its last position is "
+            f"{head.position}, recorded {when}"
+        )
+    return position
 
 
 def known_facts(axes: Axes) -> Any:

@@ -5,7 +5,8 @@ the open plans, and the one line that says what a change did.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,22 +19,56 @@ from ledger.views.axes import Axes, known_facts
 from ledger.views.names import entity_name
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Which changes of the log to show: by who recorded them, their kind, the bodies they touch
+    (the change ids of those bodies' histories), and dates on both axes: effective (`since`,
+    `until`, inclusive, a period meaning all of it) and recorded (`after`, `until_position`)."""
+
+    recorder: str | None = None
+    kind: str | None = None
+    since: Effective | None = None
+    until: Effective | None = None
+    change_ids: frozenset[str] | None = None
+
+
 def log(
     conn: Connection,
     *,
     limit: int | None = None,
     after: int | None = None,
     until: int | None = None,
+    filters: Filters | None = None,
 ) -> list[dict[str, Any]]:
     q = select(changes).order_by(changes.c.position)
     if after is not None:
         q = q.where(changes.c.position > after)
     if until is not None:
         q = q.where(changes.c.position <= until)
+    if filters is not None:
+        if filters.recorder is not None:
+            q = q.where(changes.c.recorder == filters.recorder)
+        if filters.kind is not None:
+            q = q.where(changes.c.kind == filters.kind)
+        if filters.since is not None:
+            q = q.where(changes.c.eff_start >= filters.since.start)
+        if filters.until is not None:
+            q = q.where(changes.c.eff_start < period_end(filters.until))
+        if filters.change_ids is not None:
+            q = q.where(changes.c.change_id.in_(sorted(filters.change_ids)))
     if limit is not None:
         q = q.limit(limit)
     rows = conn.execute(q).all()
     return [log_entry(conn, r) for r in rows]
+
+
+def period_end(effective: Effective) -> date:
+    """The first day after the period a date names (a day, month, quarter or year)."""
+    months = {"day": 0, "month": 1, "quarter": 3, "year": 12}.get(effective.precision, 0)
+    if not months:
+        return effective.start + timedelta(days=1)
+    index = effective.start.year * 12 + effective.start.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def diff(

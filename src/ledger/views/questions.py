@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from ledger.adapters.collector import collector_paused
 from ledger.views import bodies, log, names, reading, structure
 from ledger.views.axes import Axes, resolve_known_at
+from ledger.views.differences import differences
 from ledger.views.snapshot import Snapshot
 from ledger.views.world import World
 
@@ -93,16 +94,36 @@ class Queries:
             return bodies.holders(conn, post, axes, all_time=all_time)
 
     def log(
-        self, *, limit: int | None = None, after: int | None = None, until: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        after: int | None = None,
+        until: int | None = None,
+        filters: log.Filters | None = None,
     ) -> list[dict[str, Any]]:
         with self.connect() as conn:
-            return log.log(conn, limit=limit, after=after, until=until)
+            return log.log(conn, limit=limit, after=after, until=until, filters=filters)
 
     def diff(
         self, start: date, end: date, known_at: int | None = None, include_planned: bool = False
     ) -> dict[str, Any]:
+        """The changes effective after `start` up to `end`, and what they made differ: bodies
+        appeared, ended, renamed, joining and leaving, holders of posts (`differences`)."""
         with self.connect() as conn:
-            return log.diff(conn, start, end, known_at, include_planned)
+            found = log.diff(conn, start, end, known_at, include_planned)
+        window = {c["change_id"] for c in found["changes"]}
+
+        def touching(body: str) -> list[dict[str, Any]]:
+            axes = Axes(on=end, known_at=known_at, include_planned=include_planned)
+            with self.connect() as conn:
+                history = bodies.history(conn, body, axes)["changes"]
+            return [c for c in history if c["change_id"] in window]
+
+        axes = Axes(on=start, known_at=known_at, include_planned=include_planned)
+        before = self.structure(axes)
+        after = self.structure(Axes(on=end, known_at=known_at, include_planned=include_planned))
+        found["bodies"] = differences(before, after, touching)
+        return found
 
     def plans(self, known_at: int | None = None) -> list[dict[str, Any]]:
         with self.connect() as conn:
