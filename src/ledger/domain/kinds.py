@@ -201,6 +201,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "established",
             event="Established",
+            observable=True,
             command="Establish",
             blurb="A body comes into being.",
             example='ledger record established "NHS Devon CCG" --kind ccg --code ods:15N --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "new CCG"',
@@ -246,6 +247,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "renamed",
             event="Renamed",
+            observable=True,
             command="Rename",
             blurb="A body takes a new name.",
             example='ledger record renamed "Devon STP" --name "Devon ACS" --effective 2017-09 --source devon-pdeg-2017-09-15:"section 1" --reason "STP became an ACS"',
@@ -261,6 +263,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "reclassified",
             event="Reclassified",
+            observable=True,
             command="Reclassify",
             blurb="A body changes kind.",
             example='ledger record reclassified "Devon STP" --kind integrated_care_system --effective 2018 --source sdt-lcp-2018-03-09:"Context" --reason "ICS status"',
@@ -388,6 +391,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "joined",
             event="Joined",
+            observable=True,
             command="Join",
             blurb="A body joins a partnership, board or group.",
             example='ledger record joined "Plymouth City Council" "Devon STP" --effective 2016 --source devon-pdeg-2017-09-15:"Appendix 1" --reason "STP partner"',
@@ -414,6 +418,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "relationship_started",
             event="RelationshipStarted",
+            observable=True,
             command="StartRelationship",
             blurb="A relationship between two bodies starts (hosts, commissions, accountable_to, part_of, provides_for, supports).",
             example='ledger record relationship-started "NHS Devon CCG" hosts "Devon ICS" --effective 2019-04 --source plymouth-hasc-2019-03-20:"section 3" --reason "hosting"',
@@ -515,6 +520,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "post_created",
             event="PostCreated",
+            observable=True,
             command="CreatePost",
             blurb="A post (a titled role) is created in an organisation.",
             example='ledger record post-created "Chief Executive" --organisation "Devon STP" --effective 2017-10 --source devon-stp-update-2017-10-24:"section 1" --reason "new post"',
@@ -551,6 +557,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "appointed",
             event="Appointed",
+            observable=True,
             command="Appoint",
             blurb="A person is appointed to a post (substantive unless flagged interim, acting or shadow).",
             example='ledger record appointed "A. Person" --post "Chief Executive" --organisation "Devon STP" --interim --effective 2017-10-01 --source devon-stp-update-2017-10-24:"section 1" --reason "interim lead"',
@@ -621,6 +628,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "fact_recorded",
             event="FactRecorded",
+            observable=True,
             command="RecordFact",
             blurb="A dated attribute of a body: budget, population served, member practices, headcount ...",
             example='ledger record fact-recorded "NHS Devon CCG" budget 1.8 --unit "GBP bn" --effective 2019-04 --source plymouth-hasc-2019-03-20:"section 2" --reason "budget"',
