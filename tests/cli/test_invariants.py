@@ -504,3 +504,33 @@ def test_a_member_that_closes_drops_out_of_the_members_of_its_body(cli: Cli) -> 
     # From then on the partnership has no members.
     members = as_json(cli, "show", "Devon STP", "--on", "2020-01-01")["organisation"]["members"]
     assert members == []
+
+
+# --- what the sources say of a date -------------------------------------------------------------
+
+
+def test_a_body_seen_by_a_date_exists_then_and_was_not_founded_then(cli: Cli, refuse) -> None:
+    # A paper of December 2016 lists the council as a partner: it existed by then, founding unknown.
+    cli.ok("record", "established", "Delta Council", "--kind", "local_authority",
+           "--effective", "by:2016-12", *SOURCE)  # fmt: skip
+    history = as_json(cli, "history", "Delta Council")["changes"]
+    assert [c["effective"] for c in history] == ["by:2016-12"]
+    assert as_json(cli, "show", "Delta Council", "--on", "2017-01-01")["organisation"]["in_force"]
+    # Like --on-or-before, it attests the body: a later paper may record its founding earlier ...
+    cli.ok("record", "established", "Delta Council", "--kind", "local_authority",
+           "--effective", "1974-04-01", *SOURCE)  # fmt: skip
+    # ... but nothing can have happened to it after a closure before the date it was seen.
+    cli.ok("record", "closed", "Delta Council", "--effective", "2020-01-01", *SOURCE)
+    line = refuse("record", "renamed", "Delta Council", "--name", "Delta Unitary",
+                  "--effective", "as-at:2021-01-01", *SOURCE)  # fmt: skip
+    assert "after it closed" in line
+
+
+def test_an_event_cannot_be_an_observation(cli: Cli, refuse) -> None:
+    establish(cli, "Epsilon Board", "board", "2015-04-01")
+    line = refuse("record", "closed", "Epsilon Board", "--effective", "as-at:2019-01-01", *SOURCE)
+    assert "as-at:2019-01-01 records a state seen on a date" in line
+    assert "exact, by: or after:" in line
+    # Closed on or before a date is an event with a bounded date: recorded.
+    cli.ok("record", "closed", "Epsilon Board", "--effective", "by:2019-01-01", *SOURCE)
+    assert as_json(cli, "history", "Epsilon Board")["changes"][-1]["effective"] == "by:2019-01-01"

@@ -31,6 +31,26 @@ def random_effective(rng: random.Random, start: date = date(2010, 1, 1), days: i
     return str(day.year)
 
 
+# The kinds of change whose date may be an observation (as-at:), as kinds.py declares them.
+OBSERVABLE = {
+    "established", "renamed", "reclassified", "joined", "relationship_started", "post_created",
+    "appointed", "fact_recorded",
+}  # fmt: skip
+
+
+def _with_evidence(eff: str, n: int, kind: str) -> str:
+    """Now and then a date only bounded (by:, after:) or seen (as-at:). Drawn from its own
+    generator, so the histories of a seed are otherwise those they always were."""
+    roll = random.Random(f"{eff}/{n}").random()
+    if roll < 0.05:
+        return "by:" + eff
+    if roll < 0.08:
+        return "after:" + eff
+    if roll < 0.11 and kind in OBSERVABLE:
+        return "as-at:" + eff
+    return eff
+
+
 def propose(
     rng: random.Random, bodies: list[str], posts: list[tuple[str, str]], people: list[str], n: int
 ) -> dict[str, Any]:
@@ -66,7 +86,10 @@ def propose(
         ],
         weights=[10, 3, 1, 2, 2, 1, 1, 6, 3, 2, 1, 2, 1, 3, 5, 2, 3, 1],
     )[0]
-    if choice == "established" or len(bodies) < 3:
+    if len(bodies) < 3:
+        choice = "established"
+    common["effective"] = _with_evidence(eff, n, choice)
+    if choice == "established":
         return {
             "change": "established",
             "organisation": name,

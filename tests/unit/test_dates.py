@@ -42,3 +42,31 @@ def test_refuses_what_is_not_a_date(text: str) -> None:
 def test_orders_by_first_day_then_wider_first() -> None:
     assert Effective.parse("2015") < Effective.parse("2015-01-01")
     assert Effective.parse("2015-03-31") < Effective.parse("2015-04")
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence", "shown"),
+    [
+        ("by:2016-12", "by", "by:2016-12"),  # on or before December 2016
+        ("after:2018-04", "after", "after:2018-04"),  # on or after April 2018
+        ("as-at:2017-10-24", "as-at", "as-at:2017-10-24"),  # seen holding on that day
+        ("BY: 2017", "by", "by:2017"),
+        ("by:2017/18-Q4", "by", "by:2018-Q1"),  # a financial quarter as the calendar's
+        ("2019-04-01", "exact", "2019-04-01"),
+    ],
+)
+def test_a_date_says_what_the_sources_say_of_it(text: str, evidence: str, shown: str) -> None:
+    effective = Effective.parse(text)
+    assert effective.evidence == evidence
+    assert str(effective) == shown
+    assert Effective.parse(str(effective)) == effective  # stored as shown, read back the same
+    assert effective.exact is (evidence == "exact")
+    assert effective.observed is (evidence in ("by", "as-at"))
+    # Ordered and compared by its day, whatever its evidence.
+    assert effective.start == Effective.parse(shown.split(":")[-1]).start
+
+
+@pytest.mark.parametrize("text", ["by:", "by:by:2016", "around:2016", "as-at:2016-13-01"])
+def test_an_evidence_without_a_good_date_is_refused(text: str) -> None:
+    with pytest.raises(InvalidDate):
+        Effective.parse(text)

@@ -1,7 +1,12 @@
-"""Effective dates with a precision: a day, a month, a calendar quarter or a year.
+"""Effective dates with a precision (a day, a month, a calendar quarter or a year) and what the
+sources say of them (their evidence).
 
 A change effective `2015-04` is in force from 2015-04-01; comparisons use the first day of the period,
 and the precision is kept so answers show `2015-04`, never an invented day.
+
+A date is exact (the change took effect then) unless it says otherwise (docs/evidence.md):
+`by:2016-12` took effect on or before it, `after:2018-04` on or after it, and `as-at:2017-10-24`
+records what a source saw on that day (a body in force, a holder in post), when it began unknown.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
 
 Precision = Literal["day", "month", "quarter", "year"]
+Evidence = Literal["exact", "by", "after", "as-at"]
+# How a date says its evidence: a prefix before the date (none: exact).
+_PREFIXES: dict[str, Evidence] = {"by:": "by", "after:": "after", "as-at:": "as-at"}
+_PREFIX_OF: dict[str, str] = {evidence: prefix for prefix, evidence in _PREFIXES.items()}
 
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -34,6 +43,7 @@ class Effective:
 
     start: date
     precision: Precision = "day"
+    evidence: Evidence = "exact"
 
     @classmethod
     def parse(cls, value: str | date | Effective) -> Effective:
@@ -42,6 +52,13 @@ class Effective:
         if isinstance(value, date):
             return cls(value, "day")
         text = str(value).strip()
+        lowered = text.lower()
+        for prefix, evidence in _PREFIXES.items():
+            if lowered.startswith(prefix):
+                found = cls.parse(text[len(prefix) :])
+                if found.evidence != "exact":
+                    raise InvalidDate(f"{text!r} says its evidence twice")
+                return cls(found.start, found.precision, evidence)
         try:
             if m := _DAY.match(text):
                 return cls(date(int(m[1]), int(m[2]), int(m[3])), "day")
@@ -65,7 +82,8 @@ class Effective:
                 raise
             raise InvalidDate(f"{text!r} is not a real date ({exc})") from None
         raise InvalidDate(
-            f"{text!r} is not a date: use YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY/YY-Qn (financial) or YYYY"
+            f"{text!r} is not a date: use YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY/YY-Qn (financial) or "
+            "YYYY, with by:, after: or as-at: in front where it is not exact (docs/evidence.md)"
         )
 
     @property
@@ -82,7 +100,23 @@ class Effective:
     def approximate(self) -> bool:
         return self.precision != "day"
 
+    @property
+    def exact(self) -> bool:
+        """Whether the change took effect on the date (at its precision), not only by or after it
+        or seen on it."""
+        return self.evidence == "exact"
+
+    @property
+    def observed(self) -> bool:
+        """Whether the sources show the state holding on the date, its beginning unknown: a date
+        given `by:` or `as-at:`."""
+        return self.evidence in ("by", "as-at")
+
     def __str__(self) -> str:
+        return _PREFIX_OF.get(self.evidence, "") + self.day_text()
+
+    def day_text(self) -> str:
+        """The date at its precision, without its evidence."""
         d = self.start
         if self.precision == "day":
             return d.isoformat()

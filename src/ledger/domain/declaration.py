@@ -216,6 +216,20 @@ class Find(Protocol):
     def kind_of(self, organisation: UUID) -> str | None: ...
 
 
+# What a part becomes where the change's date is observed (by:, as-at:): the body existed then,
+# its beginning unknown (as a body `established --on-or-before` a date).
+_OBSERVED: dict[Role, Role] = {"establishes": "attests"}
+
+
+def observed(get: Get) -> bool:
+    """Whether the change's date shows a state holding then, its beginning unknown (`by:` or
+    `as-at:`), read off the change as its reader holds it (an `Effective`, or its stored text)."""
+    value = get("effective")
+    if isinstance(value, str):
+        return value.startswith(("by:", "as-at:"))
+    return bool(getattr(value, "observed", False))
+
+
 class BadChange(Exception):
     """A change whose own fields rule it out (refused: it contradicts what the ledger holds)."""
 
@@ -246,6 +260,9 @@ class Kind:
     summary: Summary = ""
     build: Build | None = None
     moves: Callable[[Get, Any, Ident], tuple[Move, ...]] | None = None  # headcounts moved on a body
+    # Whether its date may be an observation (`as-at:`): the change records a state a source saw
+    # (a body in force, a name, a membership, a holder), not only an event that happened then.
+    observable: bool = False
 
     @property
     def cli_name(self) -> str:
@@ -288,11 +305,18 @@ class Kind:
         return tuple((name, entity, role) for name, entity, role, _, _, _ in self._parts)
 
     def parties_of(self, get: Get) -> list[Party]:
-        """Every entity the change touches, with the part it plays, in declared order."""
+        """Every entity the change touches, with the part it plays, in declared order. A change
+        whose date is observed (`by:`, `as-at:`) shows a body existing then: it attests the body
+        rather than establishing it."""
         if callable(self.parties):
             return self.parties(get)
         plain = self._plain_parts
         if plain is not None:
+            if observed(get):
+                return [
+                    Party(entity, get(name), _OBSERVED.get(role, role))
+                    for name, entity, role in plain
+                ]
             return [Party(entity, get(name), role) for name, entity, role in plain]
         found: list[Party] = []
         for name, entity, role, when, then, many in self._parts:
@@ -307,6 +331,8 @@ class Kind:
             for one in value if many else (value,):
                 holds = one in switch if isinstance(switch, list | tuple) else switch
                 found.append(Party(entity, one, then if holds else role))
+        if observed(get):
+            return [Party(p.entity, p.id, _OBSERVED.get(p.role, p.role)) for p in found]
         return found
 
     # --- rows --------------------------------------------------------------------------------
@@ -355,9 +381,12 @@ class Kind:
                 )
             rows = about
         found = []
+        seen = observed(get)
         for aspect, when, then, subject, many, other, value, extra in rows:
             if when is not None and then is not None and get(when):
                 aspect = then
+            if seen and aspect == "start":
+                aspect = "attest"
             if aspects is not None and aspect not in aspects:
                 continue
             said = _read(value, get, ident)
@@ -433,6 +462,13 @@ class Kind:
 
     def make(self, find: Find, request: Any) -> dict[str, Any]:
         """The event's own fields from a command: names resolved to ids in `find`."""
+        effective = getattr(request, "effective", None)
+        if effective is not None and effective.evidence == "as-at" and not self.observable:
+            raise BadChange(
+                f"{self.name}: as-at:{effective.day_text()} records a state seen on a date, and a "
+                f"{self.name} change is an event: give its date exact, by: or after: "
+                "(docs/evidence.md)"
+            )
         if self.build is not None:
             return self.build(find, request)
         made: dict[str, Any] = {}

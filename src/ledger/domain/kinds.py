@@ -201,6 +201,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "established",
             event="Established",
+            observable=True,
             command="Establish",
             blurb="A body comes into being.",
             example='ledger record established "NHS Devon Integrated Care Board" --kind icb --code ods:QJK --effective 2022-07-01 --source health-and-care-act-2022:"section 19" --reason "integrated care boards replaced CCGs"',
@@ -246,6 +247,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "renamed",
             event="Renamed",
+            observable=True,
             command="Rename",
             blurb="A body takes a new name.",
             example='ledger record renamed "Devon STP" --name "One Devon" --effective 2022-07-01 --source health-and-care-act-2022:"section 20" --reason "the ICS took the name One Devon"',
@@ -261,6 +263,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "reclassified",
             event="Reclassified",
+            observable=True,
             command="Reclassify",
             blurb="A body changes kind.",
             example='ledger record reclassified "Devon STP" --kind integrated_care_system --effective 2018-03-09 --source sdt-lcp-2018-03-09:"Context" --reason "ICS status"',
@@ -388,6 +391,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "joined",
             event="Joined",
+            observable=True,
             command="Join",
             blurb="A body joins a partnership, board or group.",
             example='ledger record joined "Devon County Council" "Devon Mental Health Care Partnership" --role partner --effective 2018-04 --source sdt-lcp-2018-03-09:"Appendix 1" --reason "partner"',
@@ -414,6 +418,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "relationship_started",
             event="RelationshipStarted",
+            observable=True,
             command="StartRelationship",
             blurb="A relationship between two bodies starts (hosts, commissions, accountable_to, part_of, provides_for, supports).",
             example='ledger record relationship-started "NHS Devon CCG" hosts "Devon Strategic Commissioning Group" --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 3" --reason "hosting"',
@@ -515,6 +520,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "post_created",
             event="PostCreated",
+            observable=True,
             command="CreatePost",
             blurb="A post (a titled role) is created in an organisation.",
             example='ledger record post-created "Director of Finance" --organisation "NHS Devon CCG" --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "new post"',
@@ -551,6 +557,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "appointed",
             event="Appointed",
+            observable=True,
             command="Appoint",
             blurb="A person is appointed to a post (substantive unless flagged interim, acting or shadow).",
             example='ledger record appointed "A. Person" --post "Chair" --organisation "NHS Devon CCG" --interim --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "interim chair"',
@@ -621,6 +628,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "fact_recorded",
             event="FactRecorded",
+            observable=True,
             command="RecordFact",
             blurb="A dated attribute of a body: budget, population served, member practices, headcount ...",
             example='ledger record fact-recorded "NHS Kernow CCG" population_served 570000 --unit people --effective 2019-04 --source nhs-kernow-annual-report-2019:"page 4" --reason "population"',
