@@ -179,7 +179,8 @@ def _make_record_command(kind: "Kind") -> Callable[..., None]:
                 typer.Option(
                     "--effective",
                     "-e",
-                    help="When it took effect: 2019-04-01, 2015-04, 2018-Q2, 2017.",
+                    help="When it took effect: 2019-04-01, 2015-04, 2018-Q2, 2017; by:2016-12 (on "
+                    "or before), after:2018-04 (on or after), as-at:2017-10-24 (seen holding then).",
                     show_default=False,
                 ),
             ],
