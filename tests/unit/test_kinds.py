@@ -151,6 +151,7 @@ def variants(kind: Kind) -> list[ChangeEvent]:
 def test_the_parties_are_those_the_declaration_names(name: str) -> None:
     kind = KINDS[name]
     entity = {f.event_field: f.refers for f in kind.fields}
+    entity |= {f.name: f.refers for f in kind.made}  # what a hook makes may name bodies too
     for event in variants(kind):
         expected = []
         if not isinstance(kind.parties, tuple):  # a retraction mentions what it withdrew

@@ -17,7 +17,7 @@ import operator
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from uuid import UUID
 
@@ -383,3 +383,6 @@ class _Names:
 
     def kind_of(self, organisation: UUID) -> str | None:
         return self.find.kind_of(organisation)
+
+    def member_of(self, organisation: UUID, day: date) -> list[UUID]:
+        return self.find.member_of(organisation, day)

@@ -7,7 +7,8 @@ neither eventsourcing nor the application, so a question starts fast.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, select
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection
 from ledger.adapters.tables import entities, facts, fold, names
 from ledger.application.errors import Ambiguous, NotFound
 from ledger.domain.matching import close_bounds, close_matches
+from ledger.domain.timeline import pair
 
 if TYPE_CHECKING:
     from ledger.application.batch import KnownNames, PendingNames
@@ -42,6 +44,14 @@ _BY_NAME = (
     .distinct()
 )
 _ENTITY = select(entities.c.id).where(entities.c.id == bindparam("id"))
+# A body's joinings and leavings up to a day, as recorded (plans aside): `member_of`.
+_MEMBERSHIPS = select(facts.c.other, facts.c.aspect, facts.c.eff_start, facts.c.known_from).where(
+    facts.c.subject == bindparam("member"),
+    facts.c.aspect.in_(("member_start", "member_end")),
+    facts.c.known_to.is_(None),
+    facts.c.planned.is_(False),
+    facts.c.eff_start <= bindparam("day"),
+)
 _ID_PREFIX = select(entities.c.id, entities.c.entity).where(
     entities.c.id >= bindparam("low"), entities.c.id < bindparam("high")
 )
@@ -220,6 +230,21 @@ class Resolver:
         value = max(rows, key=lambda r: (r.eff_start, r.known_from)).value
         return str(value) if value else None
 
+    def member_of(self, organisation: UUID, day: date) -> list[UUID]:
+        """The bodies the organisation was a member of on the day, by the recorded joinings and
+        leavings (effective order, then recorded order; plans aside), in the order it joined them."""
+        self.settle()  # a pending change may join or leave
+        rows = self.conn.execute(_MEMBERSHIPS, {"member": organisation.hex, "day": day}).all()
+        marks: dict[str, list[tuple[Any, bool]]] = {}
+        for body, aspect, eff, _ in sorted(rows, key=lambda r: (r[2], r[3])):
+            marks.setdefault(body, []).append((eff, aspect == "member_start"))
+        found = []
+        for body, held in marks.items():
+            periods = pair(held, _first)
+            if periods and periods[-1].end is None:
+                found.append((periods[-1].start, body))
+        return [UUID(body) for _, body in sorted(found)]
+
     def describe(self, entity_id: str) -> str:
         self.settle()
         row = self.conn.execute(
@@ -301,3 +326,7 @@ class Resolver:
         close = self.suggestions(text, entity)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         return f"unknown {entity} {text!r}{hint}"
+
+
+def _first(day: date) -> date:
+    return day

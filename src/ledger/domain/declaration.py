@@ -19,6 +19,7 @@ import keyword
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Any, Literal, Protocol
 from uuid import UUID
@@ -128,6 +129,7 @@ class EventField:
     name: str
     stores: Stores
     required: bool = True
+    refers: EntityType | None = None  # the entities a made field names (a part may play them)
 
 
 @dataclass(eq=False)
@@ -215,6 +217,10 @@ class Find(Protocol):
 
     def kind_of(self, organisation: UUID) -> str | None: ...
 
+    def member_of(self, organisation: UUID, day: date) -> list[UUID]:
+        """The bodies the organisation was a member of on the day, as recorded (plans aside)."""
+        ...
+
 
 # What a part becomes where the change's date is observed (by:, as-at:): the body existed then,
 # its beginning unknown (as a body `established --on-or-before` a date).
@@ -285,6 +291,7 @@ class Kind:
     def _parts(self) -> tuple[tuple[str, EntityType, Role, str | None, Role | None, bool], ...]:
         assert not callable(self.parties)
         entities = {f.event_field: f.refers for f in self.fields if f.refers is not None}
+        entities |= {f.name: f.refers for f in self.made if f.refers is not None}
         return tuple(
             (
                 part.field,

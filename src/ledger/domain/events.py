@@ -139,6 +139,7 @@ class Merged(ChangeEvent):
     predecessors: tuple[UUID, ...] = Field(min_length=1)
     successor: UUID
     into_new: bool
+    carried_into: tuple[UUID, ...] = ()  # bodies the successor joins in the predecessors' place
 
 
 class Split(ChangeEvent):

@@ -82,7 +82,24 @@ def _merge(find: Find, r: Any) -> dict[str, Any]:
         "successor": successor,
         "into_new": into_new,
         "introduced": tuple(introduced),
+        "carried_into": () if r.no_carry else _carried(find, predecessors, successor, r.effective),
     }
+
+
+def _carried(
+    find: Find, predecessors: list[UUID], successor: UUID, effective: Any
+) -> tuple[UUID, ...]:
+    """The bodies the merging bodies were members of on the day (as recorded), which the
+    successor joins on that day: a merger's successor takes over its predecessors' memberships
+    (`--no-carry`: it does not). Those the successor holds already are left as they are."""
+    day = effective.start
+    held = set(find.member_of(successor, day))
+    found: dict[UUID, None] = {}
+    for predecessor in predecessors:
+        for body in find.member_of(predecessor, day):
+            if body not in held and body != successor and body not in predecessors:
+                found.setdefault(body, None)
+    return tuple(found)
 
 
 def _merged_rows(get: Get, ident: Ident) -> list[Assertion]:
@@ -93,13 +110,18 @@ def _merged_rows(get: Get, ident: Ident) -> list[Assertion]:
         rows.append(Assertion(ident(predecessor), "edge", successor, "merged"))
     if get("into_new"):
         rows.append(Assertion(successor, "start"))
+    for body in get("carried_into"):
+        rows.append(Assertion(successor, "member_start", ident(body)))
     return rows
 
 
 def _merged_summary(d: Mapping[str, Any], n: Namer) -> str:
     predecessors = ", ".join(n(p) for p in d["predecessors"])
     into = "new body" if d["into_new"] else "existing body"
-    return f"{predecessors} merged into {n(d['successor'])} ({into})"
+    found = f"{predecessors} merged into {n(d['successor'])} ({into})"
+    if d.get("carried_into"):
+        found += f", which joins {', '.join(n(b) for b in d['carried_into'])} in their place"
+    return found
 
 
 def _split(find: Find, r: Any) -> dict[str, Any]:
@@ -325,12 +347,25 @@ KINDS: dict[str, Kind] = {
                     choices=("new", "existing"),
                     stored=False,
                 ),
+                Field(
+                    "no_carry",
+                    "flag",
+                    flag="--no-carry",
+                    help="The successor does not take over the memberships the merging bodies "
+                    "held on the day (by default it joins each of those bodies in their place).",
+                    required=False,
+                    stored=False,
+                ),
             ),
-            made=(EventField("into_new", "flag"),),
+            made=(
+                EventField("into_new", "flag"),
+                EventField("carried_into", "ids", required=False, refers="organisation"),
+            ),
             build=_merge,
             parties=(
                 Part("predecessors", "closes"),
                 Part("successor", "acts", when="into_new", then="establishes"),
+                Part("carried_into", "acts"),
             ),
             rows=_merged_rows,
             summary=_merged_summary,
