@@ -223,7 +223,12 @@ def entry(kind: Kind) -> dict[str, Any]:
         "codes": {"ods": "X1"},
     }
     for field in kind.fields:
-        data[field.key] = field.choices[-1] if field.value == "choice" else given[field.value]
+        if field.choices:  # a choice, or a name from a vocabulary (a kind of body)
+            data[field.key] = field.choices[-1]
+        elif field.value == "name":  # each a body of its own (a move is between two bodies)
+            data[field.key] = f"Some Body ({field.key})"
+        else:
+            data[field.key] = given[field.value]
     return data
 
 

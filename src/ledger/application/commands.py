@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -35,8 +36,9 @@ from ledger.domain.declaration import BadChange, EntityType, Kind
 from ledger.domain.declaration import Field as Declared
 from ledger.domain.events import CHANGE_CLASSES, ChangeEvent, SourceRef
 from ledger.domain.ids import NAMESPACE, function_id, org_id, person_id, post_id
+from ledger.domain.kinds import BODY_KINDS, RECORDED
 from ledger.domain.kinds import KINDS as DECLARED
-from ledger.domain.kinds import RECORDED
+from ledger.domain.matching import not_one_of
 
 if TYPE_CHECKING:
     from ledger.application.resolver import Resolver
@@ -70,6 +72,8 @@ def _field(declared: Declared) -> tuple[Any, Any]:
     match declared.value:
         case "name" | "text":
             typ = Name if declared.value == "name" else Text
+            if declared.choices:
+                typ = Annotated[typ, AfterValidator(_one_of(declared.choices))]
         case "names":
             if declared.required:
                 return tuple[Name, ...], Field(min_length=1, alias=alias)
@@ -87,6 +91,20 @@ def _field(declared: Declared) -> tuple[Any, Any]:
     if declared.required:
         return typ, Field(alias=alias)
     return typ | None, Field(default=None, alias=alias)
+
+
+def _one_of(choices: tuple[str, ...]) -> Any:
+    """A name that must be one of a declared vocabulary (the kinds of body)."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            what, listing = (
+                ("kind of body", "valid kinds") if choices == BODY_KINDS else ("word", "expected")
+            )
+            raise ValueError(not_one_of(value, choices, what, listing))
+        return value
+
+    return check
 
 
 def _model(kind: Kind) -> type[Request]:
@@ -117,7 +135,7 @@ class Correct(Amendment):
     corrects: Name
     effective: Effective | None = None
     name: Name | None = None
-    kind: Name | None = None
+    kind: Annotated[Name, AfterValidator(_one_of(BODY_KINDS))] | None = None
     headcount: int | None = Field(default=None, ge=0)
     value: Text | None = None
 

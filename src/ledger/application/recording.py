@@ -36,7 +36,7 @@ from ledger.application.batch import (
 from ledger.application.errors import Ambiguous, ConcurrentChange, InvalidInput, NotFound, Refused
 from ledger.application.histories import Histories, check, touch
 from ledger.application.resolver import Resolver
-from ledger.domain.events import ChangeEvent, Merged, Retracted
+from ledger.domain.events import ChangeEvent, Merged, Renamed, Retracted
 from ledger.domain.ids import NAMESPACE
 from ledger.domain.kinds import KINDS
 from ledger.domain.model import Entity
@@ -326,11 +326,23 @@ class _Batch:
         else:
             assert digest is not None  # every request but a command's amendment has one
             event = cmd.build_event(request, change_id, digest, self.find)
+        if isinstance(event, Renamed):  # a rename, or the correction of one
+            self._check_name_free(event)
         self.recorded.add(change_id)
         self.names.add(event)
         self.pending.append(Pending(index, event))
         if len(self.pending) >= CHUNK:
             self.flush()
+
+    def _check_name_free(self, event: Renamed) -> None:
+        """A body is not renamed onto the name another body holds on the date."""
+        on = event.effective.start
+        holder = self.find.holder_of_name(event.name, on, other_than=event.organisation)
+        if holder is not None:
+            raise Refused(
+                f"refused renamed: {event.name!r} is the name of another body on {on} "
+                f"({self.find.describe(holder)}); a name names one body at a time"
+            )
 
     def flush(self) -> None:
         """Check the pending changes in order, store them (each once), and follow the log once."""

@@ -37,11 +37,42 @@ from ledger.domain.declaration import (
     Party,
     Row,
 )
+from ledger.domain.matching import not_one_of
 
 if TYPE_CHECKING:
     from uuid import UUID
 
 RELATIONS = ("hosts", "commissions", "accountable_to", "part_of", "provides_for", "supports")
+
+# The kinds of body a change may give (established, reclassified, a merger's or a split's new
+# bodies, a correction) and a question may filter on. A body the ledger brought in without saying
+# what it is (a log written before predecessors had to be known) is of kind "unknown".
+BODY_KINDS: tuple[str, ...] = (
+    "ccg",
+    "nhs_trust",
+    "foundation_trust",
+    "local_authority",
+    "gp_practice",
+    "community_interest_company",
+    "provider",
+    "integrated_care_organisation",
+    "integrated_care_system",
+    "partnership",
+    "provider_alliance",
+    "commissioner",
+    "shared_service",
+    "national_body",
+    "board",
+    "committee",
+    "group",
+    "programme",
+    "network",
+)
+
+
+def unknown_body_kind(kind: str) -> str:
+    """The one-line refusal of a kind of body not in BODY_KINDS, with the close ones."""
+    return not_one_of(kind, BODY_KINDS, "kind of body", "valid kinds")
 
 
 # --- hooks: what a kind does that its declaration cannot say ---------------------------------
@@ -49,7 +80,7 @@ RELATIONS = ("hosts", "commissions", "accountable_to", "part_of", "provides_for"
 
 def _merge(find: Find, r: Any) -> dict[str, Any]:
     """Into the successor if it is known (or `into: existing`), else into a new body of `kind`;
-    predecessors the ledger does not know are brought in, of the successor's kind."""
+    the predecessors are bodies the ledger knows."""
     introduced: list[dict[str, Any]] = []
     successor = find.maybe("organisation", r.successor)
     if successor is None:
@@ -62,19 +93,13 @@ def _merge(find: Find, r: Any) -> dict[str, Any]:
     if r.into == "existing" and successor is None:
         successor = find.known("organisation", r.successor)  # unknown: says so, with close names
     into_new = successor is None
-    successor_kind = r.kind or (find.kind_of(successor) if successor else None)
     if successor is None:
         if not r.kind:
             raise BadChange(f"merged: 'kind' is required because {r.successor!r} is a new body")
         successor = find.new("organisation", r.successor, codes=r.codes)
         introduced.append({"id": successor, "name": r.successor, "kind": r.kind, "codes": r.codes})
-    predecessors: list[UUID] = []
-    for name in r.predecessors:
-        found = find.maybe("organisation", name, introducing=True)
-        if found is None:
-            found = find.new("organisation", name)
-            introduced.append({"id": found, "name": name, "kind": successor_kind or "unknown"})
-        predecessors.append(found)
+    # Every predecessor is a body the ledger knows (unknown: refused, with the close names).
+    predecessors = [find.known("organisation", name) for name in r.predecessors]
     if successor in predecessors:
         raise BadChange("merged: the successor cannot also be a predecessor")
     return {
@@ -217,6 +242,7 @@ KINDS: dict[str, Kind] = {
                     flag="--kind",
                     help="Kind of body: ccg, nhs_trust, partnership, board, ...",
                     event="org_kind",
+                    choices=BODY_KINDS,
                 ),
                 Field(
                     "codes",
@@ -266,7 +292,13 @@ KINDS: dict[str, Kind] = {
             example='ledger record reclassified "Devon STP" --kind integrated_care_system --effective 2018 --source sdt-lcp-2018-03-09:"Context" --reason "ICS status"',
             fields=(
                 _body("organisation", "The body."),
-                Field("kind", flag="--kind", help="The new kind.", event="org_kind"),
+                Field(
+                    "kind",
+                    flag="--kind",
+                    help="The new kind.",
+                    event="org_kind",
+                    choices=BODY_KINDS,
+                ),
             ),
             parties=(Part("organisation", "acts"),),
             rows=(Row("kind", "organisation", value="org_kind"),),
@@ -295,7 +327,6 @@ KINDS: dict[str, Kind] = {
                     "A merging body (repeatable).",
                     value="names",
                     flag="--predecessor",
-                    introduces=True,
                 ),
                 _body("successor", "The body they become.", flag="--successor"),
                 Field(
@@ -303,6 +334,7 @@ KINDS: dict[str, Kind] = {
                     flag="--kind",
                     help="Kind of the successor, when it is new.",
                     required=False,
+                    choices=BODY_KINDS,
                     stored=False,
                 ),
                 Field(
@@ -352,6 +384,7 @@ KINDS: dict[str, Kind] = {
                     flag="--kind",
                     help="Kind of new successors (default: the source's).",
                     required=False,
+                    choices=BODY_KINDS,
                     stored=False,
                 ),
                 Field(
@@ -479,6 +512,7 @@ KINDS: dict[str, Kind] = {
             names=(Names("function", "function", "function_name"),),
             moves=_transfer_moves,
             summary="{function_name} moved from {from_body} to {to_body}[ with {headcount} staff]",
+            apart=("from", "to"),
         ),
         Kind(
             "staff_transferred",
@@ -511,6 +545,7 @@ KINDS: dict[str, Kind] = {
             names=(Names("function", "function", "function_name"),),
             moves=_transfer_moves,
             summary="{headcount} {function_name} staff transferred from {from_body} to {to_body}",
+            apart=("from", "to"),
         ),
         Kind(
             "post_created",

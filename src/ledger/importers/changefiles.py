@@ -58,13 +58,59 @@ def _entry_at_line(text: str, line: int) -> int | None:
     return count or None
 
 
+class DuplicateKey(ValueError):
+    """A mapping in a file that gives the same key twice: which value was meant is unknown."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key repeated in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if isinstance(key, str | int | float | bool) and key in seen:
+            line = key_node.start_mark.line
+            entry = _entry_at_line(key_node.start_mark.buffer or "", line)
+            where = f" (entry {entry})" if entry else ""
+            raise DuplicateKey(f"line {line + 1}{where}: duplicated key {key!r} in one mapping")
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
+)
+
+
+def _refuse_json_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(f"duplicated key {key!r} in one object")
+        found[key] = value
+    return found
+
+
+def load_yaml(text: str) -> Any:
+    """YAML as the safe loader reads it, a key repeated in one mapping refused (`DuplicateKey`)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: builds plain data only
+
+
 def load(path: Path, default_recorder: str) -> ChangeFile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path}: cannot read file ({exc})") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = (
+            json.loads(text, object_pairs_hook=_refuse_json_duplicates)
+            if path.suffix == ".json"
+            else load_yaml(text)
+        )
+    except DuplicateKey as exc:
+        raise InvalidInput(f"{path}: {exc}") from None
     except json.JSONDecodeError as exc:
         entry = _entry_at_line(text, exc.lineno - 1)
         where = f" (entry {entry})" if entry else ""

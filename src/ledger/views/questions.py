@@ -12,13 +12,27 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.adapters.collector import collector_paused
+from ledger.adapters.tables import facts
+from ledger.application.errors import InvalidInput
+from ledger.domain.kinds import BODY_KINDS, unknown_body_kind
 from ledger.views import bodies, log, names, reading, structure
 from ledger.views.axes import Axes, resolve_known_at
 from ledger.views.snapshot import Snapshot
 from ledger.views.world import World
+
+
+def check_kind(conn: Connection, kind: str) -> None:
+    """A filter on a kind of body names one the ledger could hold: one of the vocabulary's, or one
+    a body in the store has (a log written before the vocabulary); else it is refused."""
+    if kind in BODY_KINDS or kind == "unknown":
+        return
+    stored = select(facts.c.value).where(facts.c.aspect == "kind", facts.c.value == kind).limit(1)
+    if conn.execute(stored).first() is None:
+        raise InvalidInput(f"--kind: {unknown_body_kind(kind)}")
 
 
 class Queries:
@@ -64,6 +78,8 @@ class Queries:
         self, axes: Axes, *, kind: str | None = None, only: str | None = None
     ) -> dict[str, Any]:
         with collector_paused(), self.connect() as conn:
+            if kind is not None:
+                check_kind(conn, kind)
             world = self._snapshot(conn, axes) or self.world(axes, conn)
             return structure.structure(conn, world, axes, kind=kind, only=only)
 
