@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, cast
 from uuid import UUID
 
 from pydantic import (
@@ -34,7 +34,7 @@ from ledger.application.errors import InvalidInput, Refused
 from ledger.domain.dates import Effective
 from ledger.domain.declaration import BadChange, EntityType, Kind
 from ledger.domain.declaration import Field as Declared
-from ledger.domain.events import CHANGE_CLASSES, ChangeEvent, SourceRef
+from ledger.domain.events import CHANGE_CLASSES, ChangeEvent, SourceRef, SourceRegistered
 from ledger.domain.ids import NAMESPACE, function_id, org_id, person_id, post_id
 from ledger.domain.kinds import BODY_KINDS, RECORDED
 from ledger.domain.kinds import KINDS as DECLARED
@@ -189,6 +189,58 @@ class Amend:
     @property
     def change(self) -> str:
         return "retracted" if self.withdraw else "corrected"
+
+
+class RegisterSource(BaseModel):
+    """A source entered in the store's registry (`ledger source add`, a sources file): once a store
+    has a registry, every change cites sources registered in it. Its publication date is when the
+    source became known to the world, which `--published-by` asks about."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
+    source: Name = Field(alias="id", max_length=190)
+    title: Text
+    published: Effective = Field(alias="date")
+    issued_by: Text = Field(alias="body")
+    author: Text | None = None
+    document: Text | None = Field(default=None, alias="kind")
+    file: Text | None = None
+    recorder: Name
+    reason: Text = "source registered"
+
+    change: ClassVar[str] = "source_registered"
+
+    @property
+    def id(self) -> str:
+        """The registration's label, which makes registering the same source twice idempotent."""
+        return f"source:{self.source}"
+
+    def event(self, change_id: UUID, digest: str) -> ChangeEvent:
+        return SourceRegistered(
+            timestamp=datetime.now(UTC),
+            change_id=change_id,
+            label=self.id,
+            effective=self.published,
+            recorder=self.recorder,
+            reason=self.reason,
+            sources=(SourceRef(source=self.source, locator="the source itself"),),
+            digest=digest,
+            source_id=self.source,
+            title=self.title,
+            issued_by=self.issued_by,
+            author=self.author,
+            document=self.document,
+            file=self.file,
+        )
+
+
+def parse_source(data: Any) -> RegisterSource:
+    """Validate one registry entry given as a mapping; raise InvalidChange with a one-line message."""
+    if not isinstance(data, dict):
+        raise InvalidChange(f"a source must be a mapping, not {type(data).__name__}")
+    try:
+        return RegisterSource.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidChange(explain(exc)) from None
 
 
 ChangeRequest: Any = Annotated[

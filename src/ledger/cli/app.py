@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 LISTED = (
     "init", "import", "rebuild",
     "structure", "show", "history", "lineage", "holders", "log", "project", "diff", "replay",
+    "sources", "source",
     "grant",
     "correct", "retract", "confirm", "cancel", "plans",
     "keygen", "checkpoint", "verify", "export", "prove", "verify-proof",
@@ -253,13 +254,38 @@ def reading(ctx: typer.Context) -> Iterator["Reader"]:
 
 
 def axes(
-    on: str | None, known_at: str | None, include_planned: bool, led: "Ledger | Reader"
+    on: str | None,
+    known_at: str | None,
+    include_planned: bool,
+    led: "Ledger | Reader",
+    published_by: str | None = None,
 ) -> Any:
     from ledger.domain.dates import parse_day
     from ledger.views.axes import Axes
 
     day = parse_day(on) if on else date.today()
-    return Axes(on=day, known_at=led.queries.known_at(known_at), include_planned=include_planned)
+    by = published_day(published_by)
+    return Axes(
+        on=day,
+        known_at=led.queries.known_at(known_at),
+        include_planned=include_planned,
+        published_by=by,
+        published=led.queries.published(by),
+    )
+
+
+def published_day(text: str | None) -> date | None:
+    """`--published-by`: a day, or the last day of a month, quarter or year."""
+    if not text:
+        return None
+    from ledger.application.errors import InvalidInput
+    from ledger.domain.dates import Effective, InvalidDate
+    from ledger.views.registry import last_day
+
+    try:
+        return last_day(str(Effective.parse(text)))
+    except InvalidDate as exc:
+        raise InvalidInput(f"--published-by: {exc}") from None
 
 
 def show(view: "View", fmt: Format) -> None:

@@ -721,6 +721,22 @@ KINDS: dict[str, Kind] = {
             parties=_mentioned,
             summary=_retracted_summary,
         ),
+        Kind(
+            # Not recorded as a change of its own: `ledger source add` and a sources file (such as
+            # events/sources.yaml, read by `ledger import`) register a source with it.
+            "source_registered",
+            event="SourceRegistered",
+            command=None,
+            made=(
+                EventField("source_id", "text"),
+                EventField("title", "text"),
+                EventField("issued_by", "text"),
+                EventField("author", "text", required=False),
+                EventField("document", "text", required=False),
+                EventField("file", "text", required=False),
+            ),
+            summary="source {source_id} registered: {title}",
+        ),
     )
 }
 

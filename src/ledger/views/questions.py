@@ -19,10 +19,15 @@ from ledger.adapters.collector import collector_paused
 from ledger.adapters.tables import facts
 from ledger.application.errors import InvalidInput
 from ledger.domain.kinds import BODY_KINDS, unknown_body_kind
-from ledger.views import bodies, log, names, reading, structure
+from ledger.views import bodies, log, names, reading, registry, structure
 from ledger.views.axes import Axes, resolve_known_at
 from ledger.views.snapshot import Snapshot
 from ledger.views.world import World
+
+
+def _cited(entries: list[dict[str, Any]], published: frozenset[str]) -> list[dict[str, Any]]:
+    """The log's entries of the changes cited to sources published by a date."""
+    return [e for e in entries if e["change_id"] in published]
 
 
 def check_kind(conn: Connection, kind: str) -> None:
@@ -80,7 +85,9 @@ class Queries:
         with collector_paused(), self.connect() as conn:
             if kind is not None:
                 check_kind(conn, kind)
-            world = self._snapshot(conn, axes) or self.world(axes, conn)
+            # The periods are cut from every change; an answer from some sources folds their facts.
+            snapshot = self._snapshot(conn, axes) if axes.published is None else None
+            world = snapshot or self.world(axes, conn)
             return structure.structure(conn, world, axes, kind=kind, only=only)
 
     @staticmethod
@@ -109,20 +116,51 @@ class Queries:
             return bodies.holders(conn, post, axes, all_time=all_time)
 
     def log(
-        self, *, limit: int | None = None, after: int | None = None, until: int | None = None
+        self,
+        *,
+        limit: int | None = None,
+        after: int | None = None,
+        until: int | None = None,
+        published: frozenset[str] | None = None,
     ) -> list[dict[str, Any]]:
         with self.connect() as conn:
-            return log.log(conn, limit=limit, after=after, until=until)
+            if published is None:
+                return log.log(conn, limit=limit, after=after, until=until)
+            found = _cited(log.log(conn, after=after, until=until), published)
+            return found if limit is None else found[:limit]
 
     def diff(
-        self, start: date, end: date, known_at: int | None = None, include_planned: bool = False
+        self,
+        start: date,
+        end: date,
+        known_at: int | None = None,
+        include_planned: bool = False,
+        published: frozenset[str] | None = None,
     ) -> dict[str, Any]:
         with self.connect() as conn:
-            return log.diff(conn, start, end, known_at, include_planned)
+            found = log.diff(conn, start, end, known_at, include_planned)
+            if published is not None:
+                found["changes"] = _cited(found["changes"], published)
+            return found
 
-    def plans(self, known_at: int | None = None) -> list[dict[str, Any]]:
+    def plans(
+        self, known_at: int | None = None, published: frozenset[str] | None = None
+    ) -> list[dict[str, Any]]:
         with self.connect() as conn:
-            return log.plans(conn, known_at)
+            found = log.plans(conn, known_at)
+            return found if published is None else _cited(found, published)
+
+    # --- the sources ----------------------------------------------------------------------------
+    def published(self, by: date | None) -> frozenset[str] | None:
+        """The changes cited to sources published by a date (None: no such bound, every change)."""
+        if by is None:
+            return None
+        with self.connect() as conn:
+            return registry.published(conn, by)
+
+    def sources(self, published_by: date | None = None) -> dict[str, Any]:
+        with self.connect() as conn:
+            return registry.sources(conn, published_by)
 
     def count_changes(self) -> int:
         with self.connect() as conn:
