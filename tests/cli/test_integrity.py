@@ -230,3 +230,14 @@ def test_staff_or_a_function_moving_from_a_body_to_itself_is_refused(
         "--to", "plymouth city council", "--headcount", "173", "--effective", "2015-04", *SOURCE,
     )  # fmt: skip
     assert f"refused {kind.replace('-', '_')}: 'from' and 'to' are the same body" in line
+
+
+def test_a_correction_renaming_onto_the_name_another_body_holds_is_refused(
+    devon: Cli, refuse: Refuse
+) -> None:
+    devon.ok(
+        "record", "renamed", "South Devon and Torbay CCG", "--name", "South Devon CCG",
+        "--effective", "2018-01-01", "--id", "sdt-renamed", *SOURCE,
+    )  # fmt: skip
+    line = refuse("correct", "sdt-renamed", "--name", "NEW Devon CCG", "--reason", "typo")
+    assert "'NEW Devon CCG' is the name of another body on 2018-01-01" in line
