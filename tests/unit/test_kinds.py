@@ -224,7 +224,12 @@ def entry(kind: Kind) -> dict[str, Any]:
         "codes": {"ods": "X1"},
     }
     for field in kind.fields:
-        data[field.key] = field.choices[-1] if field.value == "choice" else given[field.value]
+        if field.choices:  # a choice, or a name from a vocabulary (a kind of body)
+            data[field.key] = field.choices[-1]
+        elif field.value == "name":  # each a body of its own (a move is between two bodies)
+            data[field.key] = f"Some Body ({field.key})"
+        else:
+            data[field.key] = given[field.value]
     return data
 
 
@@ -278,7 +283,8 @@ def test_the_record_command_takes_what_the_declaration_says(name: str) -> None:
         alias = commands[kind.name]
         assert alias.hidden and [p.name for p in alias.params] == [p.name for p in command.params]
     assert command.help is not None
-    assert command.help.startswith(kind.blurb) and f"Example:\n  {kind.example}" in command.help
+    example = "\n  ".join(kind.example.splitlines())  # one command a line
+    assert command.help.startswith(kind.blurb) and f"Example:\n  {example}" in command.help
     params = {p.name: p for p in command.params}
     declared = [f.param for f in kind.fields]
     assert [p.name for p in command.params][: len(declared)] == declared

@@ -80,6 +80,14 @@ SPECIFIC = {
         "cancelled": True,
         "touched": (ev.Party("organisation", A, "mentions"),),
     },
+    "source_registered": {
+        "source_id": "plymouth-hasc-2019-03-20",
+        "title": "Integrated Commissioning and Integrated Delivery – Next Steps",
+        "issued_by": "Plymouth City Council",
+        "author": "Anna Coles",
+        "document": "scrutiny report",
+        "file": None,
+    },
 }
 
 

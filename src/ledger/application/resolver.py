@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.tables import entities, facts, fold, names
+from ledger.adapters.tables import as_date, entities, facts, fold, names
 from ledger.application.errors import Ambiguous, NotFound
 from ledger.domain.matching import close_bounds, close_matches
 from ledger.domain.timeline import pair
@@ -42,6 +42,15 @@ _BY_NAME = (
     .join(entities, entities.c.id == names.c.entity_id)
     .where(names.c.folded == bindparam("folded"), entities.c.entity == bindparam("entity"))
     .distinct()
+)
+# What says whether a body is in force on a date and under which name (the renamed check).
+_LIFE_AND_NAMES = select(
+    facts.c.aspect, facts.c.value, facts.c.eff_start, facts.c.known_from
+).where(
+    facts.c.subject == bindparam("subject"),
+    facts.c.aspect.in_(("start", "attest", "name", "end")),
+    facts.c.known_to.is_(None),
+    facts.c.planned.is_(False),
 )
 _ENTITY = select(entities.c.id).where(entities.c.id == bindparam("id"))
 # A body's joinings and leavings up to a day, as recorded (plans aside): `member_of`.
@@ -244,6 +253,28 @@ class Resolver:
             if periods and periods[-1].end is None:
                 found.append((periods[-1].start, body))
         return [UUID(body) for _, body in sorted(found)]
+
+    def holder_of_name(self, name: str, on: date, *, other_than: UUID) -> str | None:
+        """The id of another organisation in force on `on` under `name` (its latest name by then),
+        if there is one: a name names one body at a time."""
+        self.settle()
+        folded = fold(name)
+        found = [i for i in self._candidates(name, "organisation") if i != other_than.hex]
+        for candidate in found:
+            rows = self.conn.execute(_LIFE_AND_NAMES, {"subject": candidate}).all()
+            by_then = [r for r in rows if as_date(r.eff_start) <= on]
+            if not by_then or any(r.aspect == "end" for r in by_then):
+                continue
+            named = [r for r in by_then if r.aspect == "name"]
+            if named:
+                current = max(named, key=lambda r: (as_date(r.eff_start), r.known_from)).value
+            else:  # brought in by a merger or split under the name it was given
+                current = self.conn.execute(
+                    select(entities.c.name).where(entities.c.id == candidate)
+                ).scalar()
+            if current is not None and fold(str(current)) == folded:
+                return candidate
+        return None
 
     def describe(self, entity_id: str) -> str:
         self.settle()

@@ -39,6 +39,7 @@ typer.core.HAS_RICH = False
 LISTED = (
     "init", "import", "rebuild",
     "structure", "show", "history", "lineage", "holders", "log", "project", "diff", "replay",
+    "sources", "source",
     "grant",
     "correct", "retract", "confirm", "cancel", "plans",
     "keygen", "checkpoint", "verify", "export", "prove", "verify-proof",
@@ -162,6 +163,8 @@ Examples:
   ledger import events/
   ledger structure --on 2019-04-01
   ledger lineage "NHS Devon CCG" --format mermaid
+  ledger source add health-and-care-act-2022 --title "Health and Care Act 2022" \\
+      --published 2022-04-28 --issued-by "UK Parliament"
   ledger record renamed "Devon STP" --name "One Devon" --effective 2022-07-01 \\
       --source health-and-care-act-2022:"section 20" --reason "the ICS took the name One Devon"
 
@@ -315,17 +318,24 @@ def reading(ctx: typer.Context) -> Iterator["Reader"]:
 
 
 def axes(
-    on: str | None, known_at: str | None, include_planned: bool, led: "Ledger | Reader"
+    on: str | None,
+    known_at: str | None,
+    include_planned: bool,
+    led: "Ledger | Reader",
+    published_by: str | None = None,
 ) -> Any:
     from ledger.domain.dates import parse_period
     from ledger.views.axes import Axes
 
     day, last = parse_period(on) if on else (date.today(), None)
+    by = published_day(published_by)
     return Axes(
         on=day,
         known_at=led.queries.known_at(known_at),
         include_planned=include_planned,
         until=last if last != day else None,
+        published_by=by,
+        published=led.queries.published(by),
     )
 
 
@@ -346,6 +356,20 @@ def colour(stream: Any = None) -> bool:
     """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
     stream = stream or sys.stdout
     return not os.environ.get("NO_COLOR") and stream.isatty()
+
+
+def published_day(text: str | None) -> date | None:
+    """`--published-by`: a day, or the last day of a month, quarter or year."""
+    if not text:
+        return None
+    from ledger.application.errors import InvalidInput
+    from ledger.domain.dates import Effective, InvalidDate
+    from ledger.views.registry import last_day
+
+    try:
+        return last_day(str(Effective.parse(text)))
+    except InvalidDate as exc:
+        raise InvalidInput(f"--published-by: {exc}") from None
 
 
 def show(view: "View", fmt: Format) -> None:

@@ -1,5 +1,5 @@
 """The commands that write, but for `record`: `ledger init`, `import` (change files), `rebuild` (the
-read model), `grant` (PostgreSQL roles), and the corrections `correct`, `retract`, `confirm` and
+read model), `source add` (the sources registry), `grant` (PostgreSQL roles), and the corrections `correct`, `retract`, `confirm` and
 `cancel`. No `from __future__ import annotations` here: see cli/main.py.
 """
 
@@ -80,7 +80,7 @@ def import_(
         paths = list(expand(files))
         if not paths:
             fail("no change files found (looked for *.yaml, *.yml, *.json)", 2)
-        total_new = total_old = 0
+        total_new = total_old = registries = sources_new = 0
         kept: list[str] = []  # the files appended (and committed) before a refusal, if one comes
         bar = Progress(
             sys.stderr,
@@ -125,12 +125,21 @@ def import_(
                         raise
                     new = sum(1 for o in outcomes if o.status != "already recorded")
                     old = len(outcomes) - new
-                    total_new += new
-                    total_old += old
                     bar.clear()
-                    if not outcomes:
+                    if loaded.registry:
+                        registries += 1
+                        sources_new += new
+                        verb = "would register" if dry_run else "registered"
+                        typer.echo(
+                            f"{path}: {verb} {new} sources"
+                            + (f", {old} already registered" if old else "")
+                        )
+                    elif not outcomes:
                         typer.echo(f"{path}: holds no changes (nothing to append)")
                     else:
+                        total_new += new
+                        total_old += old
+                        verb = "would append" if dry_run else "appended"
                         typer.echo(
                             f"{path}: {verb} {new} changes"
                             + (f", {old} already recorded" if old else "")
@@ -140,13 +149,14 @@ def import_(
                     bar.end_file(new)
         finally:
             bar.clear()
-        if len(paths) > 1:
+        if len(paths) - registries > 1:
+            verb = "would append" if dry_run else "appended"
             typer.echo(
-                f"total: {verb} {total_new} changes from {len(paths)} files"
+                f"total: {verb} {total_new} changes from {len(paths) - registries} files"
                 + (f", {total_old} already recorded" if total_old else "")
                 + (" (as one: all or nothing)" if all_or_nothing and not dry_run else "")
             )
-        if total_new == 0 and not dry_run:
+        if total_new == 0 and sources_new == 0 and not dry_run:
             if total_old:
                 typer.echo("nothing new: every change was already recorded")
             else:
@@ -178,6 +188,68 @@ def rebuild(
 class Role(StrEnum):
     reader = "reader"
     recorder = "recorder"
+
+
+source_app = typer.Typer(
+    help="""Register a source in the store: once a store has one, every change cites registered sources.
+
+    \b
+    Example:
+      ledger source add board-minutes-2018-06 --title "Board minutes" --published 2018-06 --issued-by "Alpha NHS Trust"
+      ledger import events/sources.yaml
+    """,
+    no_args_is_help=True,
+)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("add")
+def source_add(
+    ctx: typer.Context,
+    source_id: Annotated[str, typer.Argument(help="The source's id, as changes cite it.")],
+    title: Annotated[str, typer.Option("--title", help="The source's title.")],
+    published: Annotated[
+        str,
+        typer.Option("--published", help="Its publication date (a day, month, quarter or year)."),
+    ],
+    issued_by: Annotated[
+        str, typer.Option("--issued-by", help="The body that issued it, as the source says.")
+    ],
+    author: Annotated[str | None, typer.Option("--author", help="Its author(s).")] = None,
+    document: Annotated[
+        str | None, typer.Option("--kind", help="What it is: board paper, scrutiny report, ...")
+    ] = None,
+    file: Annotated[str | None, typer.Option("--file", help="Where a copy is kept.")] = None,
+    by: ByOpt = None,
+) -> None:
+    """Register a source, so changes may cite it; registering it again as it is changes nothing.
+
+    \b
+    Example:
+      ledger source add example-minutes-2020-03 --title "Board minutes (an example for this help)" \\
+          --published 2020-03 --issued-by "Devon STP"
+    """
+    from ledger.application.commands import InvalidChange, parse_source
+    from ledger.application.errors import InvalidInput
+
+    entry = {
+        "id": source_id,
+        "title": title,
+        "date": published,
+        "body": issued_by,
+        "author": author,
+        "kind": document,
+        "file": file,
+        "recorder": by or os_user(),
+    }
+    try:
+        request = parse_source({k: v for k, v in entry.items() if v is not None})
+    except InvalidChange as exc:
+        raise InvalidInput(str(exc)) from None
+    with ledger(ctx) as led:
+        outcome = led.app.record_many([request])[0]
+        verb = "registered" if outcome.status == "recorded" else outcome.status
+        typer.echo(f"{verb}: source {source_id} published {published} (change {outcome.handle})")
 
 
 @app.command()

@@ -331,3 +331,30 @@ def diff_view(data: dict[str, Any]) -> View:
             + "; ".join(f"{c['change']} ({c['kind']} {c['effective']})" for c in changes)
         )
     return view
+
+
+def sources_view(data: dict[str, Any]) -> View:
+    rows = []
+    graph = Graph(direction="LR")
+    for source in data["sources"]:
+        supports = source["supports"]
+        rows.append(
+            {
+                "source": source["id"],
+                "published": source["published"] or "",
+                "issued by": source["issued_by"] or "(not registered)",
+                "title": source["title"] or "",
+                "supports": f"{len(supports)} changes"
+                + (": " + ", ".join(c["change"] for c in supports[:3]) if supports else "")
+                + (", ..." if len(supports) > 3 else ""),
+            }
+        )
+        graph.nodes[source["id"]] = f"{source['id']} ({len(supports)} changes)"
+    by = data.get("published_by")
+    return View(
+        data=data,
+        columns=["source", "published", "issued by", "title", "supports"],
+        rows=rows,
+        graph=graph,
+        title=f"Sources: {len(rows)}" + (f" published by {by}" if by else ""),
+    )

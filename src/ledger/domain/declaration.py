@@ -80,7 +80,7 @@ class Field:
     event: str | None = None  # the event field it is stored in (default: key)
     keeps: str | None = None  # an event field that keeps the name as written, beside its id
     minimum: int | None = None  # a count's least value
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # a choice's words; for a name, the words it must be one of
     introduces: bool = False  # its names may bring new bodies into the ledger (merged, split)
 
     @property
@@ -269,6 +269,7 @@ class Kind:
     # Whether its date may be an observation (`as-at:`): the change records a state a source saw
     # (a body in force, a name, a membership, a holder), not only an event that happened then.
     observable: bool = False
+    apart: tuple[str, str] | None = None  # two fields that must name different bodies
 
     @property
     def cli_name(self) -> str:
@@ -508,7 +509,18 @@ class Kind:
                         or find.new(entity, given, within=within, codes=codes)
                     )
                 ids[f.key] = made[f.event_field] = found
+        if self.apart is not None:
+            first, second = (self.field(key) for key in self.apart)
+            if made[first.event_field] == made[second.event_field]:
+                raise BadChange(
+                    f"refused {self.name}: '{first.key}' and '{second.key}' are the same body "
+                    f"({getattr(request, first.attr)!r}); it moves from one body to another",
+                    refused=True,
+                )
         return made
+
+    def field(self, key: str) -> Field:
+        return next(f for f in self.fields if f.key == key)
 
 
 # How a row reads a value: (event field, or None for a constant; the constant; what the field

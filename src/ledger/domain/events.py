@@ -258,6 +258,19 @@ class Retracted(ChangeEvent):
     touched: tuple[Party, ...] = ()
 
 
+class SourceRegistered(ChangeEvent):
+    """A source (a paper, a register's release) enters the registry the changes cite: its
+    publication date is the change's effective date, and it cites itself."""
+
+    kind: ClassVar[str] = "source_registered"
+    source_id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    issued_by: str = Field(min_length=1)
+    author: str | None = None
+    document: str | None = None  # what it is: board paper, scrutiny report, register release ...
+    file: str | None = None
+
+
 # Every kind's event class, by the name its declaration gives it.
 CHANGE_CLASSES: dict[str, type[ChangeEvent]] = {
     name: globals()[kind.event] for name, kind in KINDS.items()

@@ -37,11 +37,43 @@ from ledger.domain.declaration import (
     Party,
     Row,
 )
+from ledger.domain.matching import not_one_of
 
 if TYPE_CHECKING:
     from uuid import UUID
 
 RELATIONS = ("hosts", "commissions", "accountable_to", "part_of", "provides_for", "supports")
+
+# The kinds of body a change may give (established, reclassified, a merger's or a split's new
+# bodies, a correction) and a question may filter on. A body the ledger brought in without saying
+# what it is (a log written before predecessors had to be known) is of kind "unknown".
+BODY_KINDS: tuple[str, ...] = (
+    "ccg",
+    "nhs_trust",
+    "foundation_trust",
+    "local_authority",
+    "gp_practice",
+    "community_interest_company",
+    "provider",
+    "integrated_care_organisation",
+    "integrated_care_system",
+    "integrated_care_board",
+    "partnership",
+    "provider_alliance",
+    "commissioner",
+    "shared_service",
+    "national_body",
+    "board",
+    "committee",
+    "group",
+    "programme",
+    "network",
+)
+
+
+def unknown_body_kind(kind: str) -> str:
+    """The one-line refusal of a kind of body not in BODY_KINDS, with the close ones."""
+    return not_one_of(kind, BODY_KINDS, "kind of body", "valid kinds")
 
 
 # --- hooks: what a kind does that its declaration cannot say ---------------------------------
@@ -49,7 +81,7 @@ RELATIONS = ("hosts", "commissions", "accountable_to", "part_of", "provides_for"
 
 def _merge(find: Find, r: Any) -> dict[str, Any]:
     """Into the successor if it is known (or `into: existing`), else into a new body of `kind`;
-    predecessors the ledger does not know are brought in, of the successor's kind."""
+    the predecessors are bodies the ledger knows."""
     introduced: list[dict[str, Any]] = []
     successor = find.maybe("organisation", r.successor)
     if successor is None:
@@ -62,19 +94,13 @@ def _merge(find: Find, r: Any) -> dict[str, Any]:
     if r.into == "existing" and successor is None:
         successor = find.known("organisation", r.successor)  # unknown: says so, with close names
     into_new = successor is None
-    successor_kind = r.kind or (find.kind_of(successor) if successor else None)
     if successor is None:
         if not r.kind:
             raise BadChange(f"merged: 'kind' is required because {r.successor!r} is a new body")
         successor = find.new("organisation", r.successor, codes=r.codes)
         introduced.append({"id": successor, "name": r.successor, "kind": r.kind, "codes": r.codes})
-    predecessors: list[UUID] = []
-    for name in r.predecessors:
-        found = find.maybe("organisation", name, introducing=True)
-        if found is None:
-            found = find.new("organisation", name)
-            introduced.append({"id": found, "name": name, "kind": successor_kind or "unknown"})
-        predecessors.append(found)
+    # Every predecessor is a body the ledger knows (unknown: refused, with the close names).
+    predecessors = [find.known("organisation", name) for name in r.predecessors]
     if successor in predecessors:
         raise BadChange("merged: the successor cannot also be a predecessor")
     return {
@@ -226,7 +252,7 @@ KINDS: dict[str, Kind] = {
             observable=True,
             command="Establish",
             blurb="A body comes into being.",
-            example='ledger record established "NHS Devon Integrated Care Board" --kind icb --code ods:QJK --effective 2022-07-01 --source health-and-care-act-2022:"section 19" --reason "integrated care boards replaced CCGs"',
+            example='ledger source add health-and-care-act-2022 --title "Health and Care Act 2022" --published 2022-04-28 --issued-by "UK Parliament"\nledger record established "NHS Devon Integrated Care Board" --kind integrated_care_board --code ods:QJK --effective 2022-07-01 --source health-and-care-act-2022:"section 19" --reason "integrated care boards replaced CCGs"',
             fields=(
                 _body(
                     "organisation",
@@ -240,6 +266,7 @@ KINDS: dict[str, Kind] = {
                     flag="--kind",
                     help="Kind of body: ccg, nhs_trust, partnership, board, ...",
                     event="org_kind",
+                    choices=BODY_KINDS,
                 ),
                 Field(
                     "codes",
@@ -272,7 +299,7 @@ KINDS: dict[str, Kind] = {
             observable=True,
             command="Rename",
             blurb="A body takes a new name.",
-            example='ledger record renamed "Devon STP" --name "One Devon" --effective 2022-07-01 --source health-and-care-act-2022:"section 20" --reason "the ICS took the name One Devon"',
+            example='ledger source add health-and-care-act-2022 --title "Health and Care Act 2022" --published 2022-04-28 --issued-by "UK Parliament"\nledger record renamed "Devon STP" --name "One Devon" --effective 2022-07-01 --source health-and-care-act-2022:"section 20" --reason "the ICS took the name One Devon"',
             fields=(
                 _body("organisation", "The body (any name it had)."),
                 Field("name", flag="--name", help="The new name."),
@@ -291,7 +318,13 @@ KINDS: dict[str, Kind] = {
             example='ledger record reclassified "Devon STP" --kind integrated_care_system --effective 2018-03-09 --source sdt-lcp-2018-03-09:"Context" --reason "ICS status"',
             fields=(
                 _body("organisation", "The body."),
-                Field("kind", flag="--kind", help="The new kind.", event="org_kind"),
+                Field(
+                    "kind",
+                    flag="--kind",
+                    help="The new kind.",
+                    event="org_kind",
+                    choices=BODY_KINDS,
+                ),
             ),
             parties=(Part("organisation", "acts"),),
             rows=(Row("kind", "organisation", value="org_kind"),),
@@ -302,7 +335,7 @@ KINDS: dict[str, Kind] = {
             event="Closed",
             command="Close",
             blurb="A body ceases to exist (not in force from the effective date).",
-            example='ledger record closed "NHS Devon CCG" --effective 2022-07-01 --source health-and-care-act-2022:"section 14" --reason "CCGs abolished"',
+            example='ledger source add health-and-care-act-2022 --title "Health and Care Act 2022" --published 2022-04-28 --issued-by "UK Parliament"\nledger record closed "NHS Devon CCG" --effective 2022-07-01 --source health-and-care-act-2022:"section 14" --reason "CCGs abolished"',
             fields=(_body("organisation", "The body."),),
             parties=(Part("organisation", "closes"),),
             rows=(Row("end", "organisation"),),
@@ -313,14 +346,13 @@ KINDS: dict[str, Kind] = {
             event="Merged",
             command="Merge",
             blurb="Several bodies merge into a new or an existing one.",
-            example='ledger record merged --predecessor "Northern Devon Healthcare NHS Trust" --successor "Royal Devon University Healthcare NHS Foundation Trust" --kind foundation_trust --effective 2022-04-01 --source rduh-merger-2022-04-01:"section 1" --reason "trust merger"',
+            example='ledger source add rduh-merger-2022-04-01 --title "Royal Devon University Healthcare NHS Foundation Trust formed" --published 2022-04-01 --issued-by "Royal Devon University Healthcare NHS Foundation Trust"\nledger record merged --predecessor "Northern Devon Healthcare NHS Trust" --successor "Royal Devon University Healthcare NHS Foundation Trust" --kind foundation_trust --effective 2022-04-01 --source rduh-merger-2022-04-01:"section 1" --reason "trust merger"',
             fields=(
                 _body(
                     "predecessors",
                     "A merging body (repeatable).",
                     value="names",
                     flag="--predecessor",
-                    introduces=True,
                 ),
                 _body("successor", "The body they become.", flag="--successor"),
                 Field(
@@ -328,6 +360,7 @@ KINDS: dict[str, Kind] = {
                     flag="--kind",
                     help="Kind of the successor, when it is new.",
                     required=False,
+                    choices=BODY_KINDS,
                     stored=False,
                 ),
                 Field(
@@ -390,6 +423,7 @@ KINDS: dict[str, Kind] = {
                     flag="--kind",
                     help="Kind of new successors (default: the source's).",
                     required=False,
+                    choices=BODY_KINDS,
                     stored=False,
                 ),
                 Field(
@@ -444,7 +478,7 @@ KINDS: dict[str, Kind] = {
             event="Left",
             command="Leave",
             blurb="A body leaves a partnership, board or group.",
-            example='ledger record left "Torbay Council" "Devon STP" --effective 2020-04 --source devon-stp-board-2020-03:"item 2" --reason "left the partnership"',
+            example='ledger source add example-minutes-2020-03 --title "Board minutes (an example for this help)" --published 2020-03 --issued-by "Devon STP"\nledger record left "Torbay Council" "Devon STP" --effective 2020-04 --source example-minutes-2020-03:"item 2" --reason "left the partnership"',
             fields=(_body("member", "The member."), _body("body", "The partnership or board.")),
             parties=(Part("member", "ends"), Part("body", "ends")),
             rows=(Row("member_end", "member", other="body"),),
@@ -486,7 +520,7 @@ KINDS: dict[str, Kind] = {
             event="FunctionMoved",
             command="MoveFunction",
             blurb="A function moves from one body to another, optionally with its staff.",
-            example='ledger record function-moved "payroll" --from "Torbay Council" --to "Devon County Council" --effective 2020-04 --source devon-shared-services-2020:"section 2" --reason "shared payroll service"',
+            example='ledger source add example-shared-services-2020 --title "Shared services paper (an example for this help)" --published 2020-03 --issued-by "Devon County Council"\nledger record function-moved "payroll" --from "Torbay Council" --to "Devon County Council" --effective 2020-04 --source example-shared-services-2020:"section 2" --reason "shared payroll service"',
             fields=(
                 Field(
                     "function",
@@ -519,13 +553,14 @@ KINDS: dict[str, Kind] = {
             names=(Names("function", "function", "function_name"),),
             moves=_transfer_moves,
             summary="{function_name} moved from {from_body} to {to_body}[ with {headcount} staff]",
+            apart=("from", "to"),
         ),
         Kind(
             "staff_transferred",
             event="StaffTransferred",
             command="TransferStaff",
             blurb="Staff (a headcount) transfer from one body to another for a function.",
-            example='ledger record staff-transferred "payroll" --from "Torbay Council" --to "Devon County Council" --headcount 12 --effective 2020-04 --source devon-shared-services-2020:"section 3" --reason "TUPE transfer"',
+            example='ledger source add example-shared-services-2020 --title "Shared services paper (an example for this help)" --published 2020-03 --issued-by "Devon County Council"\nledger record staff-transferred "payroll" --from "Torbay Council" --to "Devon County Council" --headcount 12 --effective 2020-04 --source example-shared-services-2020:"section 3" --reason "TUPE transfer"',
             fields=(
                 Field(
                     "function",
@@ -551,6 +586,7 @@ KINDS: dict[str, Kind] = {
             names=(Names("function", "function", "function_name"),),
             moves=_transfer_moves,
             summary="{headcount} {function_name} staff transferred from {from_body} to {to_body}",
+            apart=("from", "to"),
         ),
         Kind(
             "post_created",
@@ -666,7 +702,7 @@ KINDS: dict[str, Kind] = {
             observable=True,
             command="RecordFact",
             blurb="A dated attribute of a body: budget, population served, member practices, headcount ...",
-            example='ledger record fact-recorded "NHS Kernow CCG" population_served 570000 --unit people --effective 2019-04 --source nhs-kernow-annual-report-2019:"page 4" --reason "population"',
+            example='ledger source add example-kernow-report-2019 --title "Annual report (an example for this help)" --published 2019-06 --issued-by "NHS Kernow CCG"\nledger record fact-recorded "NHS Kernow CCG" population_served 570000 --unit people --effective 2019-04 --source example-kernow-report-2019:"page 4" --reason "population"',
             fields=(
                 _body("subject", "The body."),
                 Field("attribute", help="The attribute, e.g. budget."),
@@ -728,6 +764,22 @@ KINDS: dict[str, Kind] = {
             ),
             parties=_mentioned,
             summary=_retracted_summary,
+        ),
+        Kind(
+            # Not recorded as a change of its own: `ledger source add` and a sources file (such as
+            # events/sources.yaml, read by `ledger import`) register a source with it.
+            "source_registered",
+            event="SourceRegistered",
+            command=None,
+            made=(
+                EventField("source_id", "text"),
+                EventField("title", "text"),
+                EventField("issued_by", "text"),
+                EventField("author", "text", required=False),
+                EventField("document", "text", required=False),
+                EventField("file", "text", required=False),
+            ),
+            summary="source {source_id} registered: {title}",
         ),
     )
 }

@@ -6,7 +6,7 @@ condition that keeps the facts known at it (or now), with or without plans.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,11 @@ class Axes:
         if self.until is not None and self.until != self.on:
             found["until"] = self.until.isoformat()
         return found
+
+    # The sources' own time (`--published-by`): only the changes cited to sources published by
+    # then (views/registry.py, `published`); None: every change.
+    published_by: date | None = None
+    published: frozenset[str] | None = field(default=None, compare=False)
 
 
 def resolve_known_at(conn: Connection, text: str) -> int:
@@ -117,4 +122,6 @@ def known_facts(axes: Axes) -> Any:
         conditions.append(facts.c.known_to.is_(None))
     if not axes.include_planned:
         conditions.append(facts.c.planned.is_(False))
+    if axes.published is not None:
+        conditions.append(facts.c.change_id.in_(sorted(axes.published)))
     return and_(*conditions)

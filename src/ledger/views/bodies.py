@@ -7,6 +7,7 @@ cites the changes its answer rests on.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -45,7 +46,7 @@ def show(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
 def history(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
     """Every change touching the organisation (or its posts), in effective order, with sources."""
     post_ids = [r[0] for r in conn.execute(select(entities.c.id).where(entities.c.parent == org))]
-    known = known_facts(Axes(axes.on, axes.known_at, include_planned=True))
+    known = known_facts(replace(axes, include_planned=True))
     change_ids = {
         r[0]
         for r in conn.execute(
@@ -153,7 +154,7 @@ def holders(conn: Connection, post: str, axes: Axes, *, all_time: bool = False) 
     """Who held the post on the date (or ever: `all_time`), each with the change that appointed
     them and its sources."""
     # Over time: everything recorded (as known at the position), whatever its date.
-    span = Axes(date.max, axes.known_at, axes.include_planned) if all_time else axes
+    span = replace(axes, on=date.max) if all_time else axes
     org = conn.execute(_PARENT, {"post": post}).scalar()
     rows = rows_of(conn, span, "subject", post)
     # The organisation's end closes open appointments; its name labels the answer.

@@ -103,10 +103,11 @@ def rows_of(conn: Connection, axes: Axes, shape: str, about: Any) -> list[Row]:
     values: dict[str, Any] = {"about": about}
     if known:
         values["known_at"] = axes.known_at
+    cited = axes.published
     return [
         r
         for r in _rows_from(conn.execute(statement, values))
-        if r.eff <= axes.last or r.aspect in UNDATED
+        if (r.eff <= axes.last or r.aspect in UNDATED) and (cited is None or r.change in cited)
     ]
 
 
@@ -115,7 +116,9 @@ def whole_rows_of(conn: Connection, axes: Axes, shape: str, about: list[str]) ->
     lineage's edges and the changes they belong to."""
     at = {"known_at": axes.known_at} if axes.known_at is not None else {}
     statement = _statement(shape, axes.known_at is not None, axes.include_planned, whole=True)
-    return list(conn.execute(statement, {"about": about, **at}).all())
+    found = conn.execute(statement, {"about": about, **at}).all()
+    cited = axes.published
+    return list(found) if cited is None else [r for r in found if r.change_id in cited]
 
 
 def world(conn: Connection, axes: Axes) -> World:
