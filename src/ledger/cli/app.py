@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 # A command not named here is listed after these, in the order it was registered.
 LISTED = (
     "init", "import", "rebuild",
-    "structure", "show", "history", "lineage", "holders", "log", "project", "diff", "replay",
+    "structure", "show", "history", "lineage", "holders", "person", "search", "log", "project",
+    "diff", "replay",
     "grant",
     "correct", "retract", "confirm", "cancel", "plans",
     "keygen", "checkpoint", "verify", "export", "prove", "verify-proof",

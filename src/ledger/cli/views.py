@@ -291,6 +291,61 @@ def holders_view(data: dict[str, Any]) -> View:
     )
 
 
+def person_view(data: dict[str, Any]) -> View:
+    who = data["person"]
+    rows = []
+    graph = Graph()
+    graph.nodes[who["id"]] = who["name"]
+    for p in data["posts"]:
+        flags = [f for f in ("interim", "acting", "shadow") if p.get(f)]
+        rows.append(
+            {
+                "post": p["title"],
+                "organisation": p["organisation"],
+                "from": approx(p["from"]),
+                "to": approx(p["to"]),
+                "flags": ", ".join(flags + (["planned"] if p.get("planned") else [])),
+                "change": p["change"] + (f", {p['ended_by']}" if p.get("ended_by") else ""),
+                "sources": cite(p["sources"]),
+            }
+        )
+        node = f"{p['post_id']}:{p['from']}"
+        graph.nodes[node] = f"{p['title']}, {p['organisation']}"
+        graph.edges.append((who["id"], node, f"{p['from']} to {p['to'] or 'now'}"))
+    return View(
+        data=data,
+        columns=["post", "organisation", "from", "to", "flags", "change", "sources"],
+        rows=rows,
+        graph=graph,
+        title=f"Posts held by {who['name']}: {len(rows)}",
+    )
+
+
+def search_view(data: dict[str, Any]) -> View:
+    rows = [
+        {
+            "score": m["score"],
+            "type": m["type"],
+            "name": m["name"],
+            "matched": m["matched"] if m["matched"] != m["name"] else "",
+            "detail": m["detail"],
+            "id": m["id"],
+        }
+        for m in data["matches"]
+    ]
+    graph = Graph()
+    for m in data["matches"]:
+        graph.nodes[m["id"]] = f"{m['type']}: {m['name']}"
+    more = f" (and {data['more']} more: use --limit)" if data["more"] else ""
+    return View(
+        data=data,
+        columns=["score", "type", "name", "matched", "detail", "id"],
+        rows=rows,
+        graph=graph,
+        title=f"Search for {data['query']!r}: {len(rows)} matches{more}",
+    )
+
+
 def log_view(entries: list[dict[str, Any]]) -> View:
     rows = []
     graph = Graph(direction="TB")
