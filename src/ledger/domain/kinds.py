@@ -316,7 +316,7 @@ KINDS: dict[str, Kind] = {
             parties=(Part("organisation", "acts"),),
             rows=(
                 Row(
-                    "designation_start",
+                    "desig_start",
                     "organisation",
                     value="designation",
                     extra={"qualifier": "qualifier"},
@@ -336,7 +336,7 @@ KINDS: dict[str, Kind] = {
                 Field("designation", help="The designation, as recorded."),
             ),
             parties=(Part("organisation", "ends"),),
-            rows=(Row("designation_end", "organisation", value="designation"),),
+            rows=(Row("desig_end", "organisation", value="designation"),),
             summary="{organisation} no longer designated {designation}",
         ),
         Kind(

@@ -521,8 +521,8 @@ class Organisation(Entity):
 _OTHER_NAMES = {
     "alias_start": ("alias", True),
     "alias_end": ("alias", False),
-    "designation_start": ("designation", True),
-    "designation_end": ("designation", False),
+    "desig_start": ("designation", True),
+    "desig_end": ("designation", False),
 }
 _ORGANISATION_ROWS = frozenset(
     {"kind", "member_start", "member_end", "rel_start", "rel_end", *_OTHER_NAMES}

@@ -27,8 +27,8 @@ from ledger.views.rows import Row
 _OTHER = {
     "alias_start": ("alias", True),
     "alias_end": ("alias", False),
-    "designation_start": ("designation", True),
-    "designation_end": ("designation", False),
+    "desig_start": ("designation", True),
+    "desig_end": ("designation", False),
 }
 # The rows a body's names are read from are `reading.NAMING`.
 # The order the names are listed in: formal names first, then the others, each by date.

@@ -28,7 +28,7 @@ UNDATED = ("name", "kind", "code")
 APPOINTMENT_MARKS = ("appt_start", "appt_end")
 # A body's names over time (views/naming.py): its formal names, the other names' starts and ends,
 # and its closing, which ends them all.
-NAMING = ("name", "alias_start", "alias_end", "designation_start", "designation_end", "end")
+NAMING = ("name", "alias_start", "alias_end", "desig_start", "desig_end", "end")
 
 
 # The statements a question about one body asks (see `rows_of`), by what they select:
