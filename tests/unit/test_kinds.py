@@ -319,3 +319,15 @@ def test_the_change_file_documentation_lists_the_fields(name: str) -> None:
     assert len(rows) == 1, f"docs/change-files.md has no row for {kind.name}"
     missing = [f.key for f in kind.fields if not re.search(f"`{f.key}[`:]", rows[0])]
     assert not missing, f"docs/change-files.md does not list {missing} for {kind.name}"
+
+
+@pytest.mark.parametrize("name", [k.name for k in KINDS.values() if not callable(k.rows)])
+def test_every_aspect_a_kind_asserts_fits_the_read_models_column(name: str) -> None:
+    # PostgreSQL refuses a value longer than the column; SQLite would keep it.
+    from ledger.adapters.tables import facts
+
+    width = facts.c.aspect.type.length
+    for row in KINDS[name].rows:
+        assert not callable(row)
+        for aspect in (row.aspect, row.then):
+            assert aspect is None or len(aspect) <= width, (name, aspect)

@@ -38,8 +38,8 @@ typer.core.HAS_RICH = False
 # A command not named here is listed after these, in the order it was registered.
 LISTED = (
     "init", "import", "rebuild",
-    "structure", "show", "history", "lineage", "holders", "log", "project", "diff", "replay",
-    "sources", "source",
+    "structure", "show", "history", "lineage", "holders", "person", "search", "log", "project",
+    "diff", "replay", "sources", "source",
     "grant",
     "correct", "retract", "confirm", "cancel", "plans",
     "keygen", "checkpoint", "verify", "export", "prove", "verify-proof",

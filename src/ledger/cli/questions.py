@@ -1,5 +1,5 @@
-"""The questions: `ledger structure`, `show`, `history`, `lineage`, `holders`, `log`, `plans`, `diff`
-and `replay` ask the read model (or the log) and hand a View to the renderer; `project` writes the
+"""The questions: `ledger structure`, `show`, `history`, `lineage`, `holders`, `person`, `search`,
+`log`, `plans`, `diff` and `replay` ask the read model (or the log) and hand a View to the renderer; `project` writes the
 structure at milestone dates. No `from __future__ import annotations` here: see cli/main.py.
 """
 
@@ -155,6 +155,51 @@ def holders(
             ),
             fmt,
         )
+
+
+@app.command()
+def person(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The person's name (or id).")],
+    known_at: KnownAtOpt = None,
+    include_planned: PlannedOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every post a person held: organisation, dates, interim, acting or shadow, and sources.
+
+    A name the ledger does not know is refused with the close names it does.
+
+    \b
+    Example:
+      ledger person "Mairead McAlinden"
+      ledger person "Dame Ruth Carnell" --include-planned --format json
+    """
+    from ledger.cli.views import person_view
+
+    with reading(ctx) as led:
+        show(person_view(led.queries.person(name, axes(None, known_at, include_planned, led))), fmt)
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="A name, part of one, a code, a source or a change.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = 20,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Find bodies (by every name they have had, aliases and codes), posts, people, functions,
+    sources and changes (label or id) by text: exact, then prefix, word and part matches, then close
+    spellings.
+
+    \b
+    Example:
+      ledger search kernow
+      ledger search "chief exec" --format json
+    """
+    from ledger.cli.views import search_view
+
+    with reading(ctx) as led:
+        show(search_view(led.queries.search(text, limit)), fmt)
 
 
 @app.command()

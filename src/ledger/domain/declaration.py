@@ -170,13 +170,15 @@ class Row:
 @dataclass(eq=False)
 class Names:
     """An entity the change names: the read model learns its id, name, codes and parent (a post's
-    organisation), and its aggregate keeps the name."""
+    organisation), and its aggregate keeps the name. Another name (`other`: an alias, a
+    designation) finds the entity but does not replace what it is called."""
 
     entity: EntityType
     id: str
     name: str
     codes: str | None = None
     parent: str | None = None
+    other: bool = False
 
 
 @dataclass(slots=True)
@@ -270,6 +272,9 @@ class Kind:
     # (a body in force, a name, a membership, a holder), not only an event that happened then.
     observable: bool = False
     apart: tuple[str, str] | None = None  # two fields that must name different bodies
+    # Its summary names the bodies it touches as they were called just before it took effect (a
+    # rename says what it renamed), not by the name they are listed under.
+    names_before: bool = False
 
     @property
     def cli_name(self) -> str:
@@ -428,7 +433,7 @@ class Kind:
     ) -> str | None:
         """The name the change gives this entity (`entity_id`, as `ident` gives ids), if any."""
         for names in self.names:
-            if names.entity == entity and ident(get(names.id)) == entity_id:
+            if names.entity == entity and not names.other and ident(get(names.id)) == entity_id:
                 return str(get(names.name))
         return None
 

@@ -123,6 +123,32 @@ class Renamed(ChangeEvent):
     name: str = Field(min_length=1)
 
 
+class AliasRecorded(ChangeEvent):
+    kind: ClassVar[str] = "alias_recorded"
+    organisation: UUID
+    alias: str = Field(min_length=1)
+    note: str | None = None
+
+
+class AliasEnded(ChangeEvent):
+    kind: ClassVar[str] = "alias_ended"
+    organisation: UUID
+    alias: str = Field(min_length=1)
+
+
+class Designated(ChangeEvent):
+    kind: ClassVar[str] = "designated"
+    organisation: UUID
+    designation: str = Field(min_length=1)
+    qualifier: str | None = None
+
+
+class DesignationEnded(ChangeEvent):
+    kind: ClassVar[str] = "designation_ended"
+    organisation: UUID
+    designation: str = Field(min_length=1)
+
+
 class Reclassified(ChangeEvent):
     kind: ClassVar[str] = "reclassified"
     organisation: UUID

@@ -18,6 +18,7 @@ from ledger.adapters.tables import changes, chunks, entities, facts
 from ledger.views.axes import Axes, known_facts
 from ledger.views.log import change_entry, summary
 from ledger.views.names import entity_name, names_of
+from ledger.views.naming import names_of_bodies, names_over_time, renames
 from ledger.views.reading import IDENTITY, rows_of, whole_rows_of, world_around
 from ledger.views.sources import citations, sources_of
 from ledger.views.structure import organisation
@@ -39,7 +40,11 @@ def show(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
         used.add(period.start.change)
         members.append({"id": member, "name": world.name(member), "since": period.start.effective})
     entry["members"] = sorted(members, key=lambda m: m["name"].casefold())
-    entry["sources"] = citations(used, sources_of(conn, used))
+    # Each name cites its own change; the entry's sources stay those of its state on the date.
+    named = names_over_time(conn, org, axes)
+    cited = sources_of(conn, used | {n.start.change for n in named})
+    entry["names"] = [n.as_dict(cited) for n in named]
+    entry["sources"] = citations(used, cited)
     return {**axes.stamp(), "known_at": axes.known_at, "organisation": entry}
 
 
@@ -127,8 +132,13 @@ def lineage(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
     edge_rows = [r for r in whole if r.aspect == "edge"]
     for r in sorted(edge_rows, key=lambda r: (r.eff_start, r.id)):
         found[(r.subject, r.other, r.change_id)] = r
-    sources = sources_of(conn, found_changes)
-    named = names_of(conn, {org} | {i for r in found.values() for i in (r.subject, r.other)})
+    bodies = {org} | {i for r in found.values() for i in (r.subject, r.other)}
+    # Each body's names over time: its renames are steps of the lineage too.
+    over_time = names_of_bodies(conn, bodies, axes)
+    sources = sources_of(
+        conn, found_changes | {n.start.change for ns in over_time.values() for n in ns}
+    )
+    named = names_of(conn, bodies)
     edges = []
     for r in sorted(found.values(), key=lambda r: (r.eff_start, r.known_from, r.id)):
         edges.append(
@@ -143,10 +153,27 @@ def lineage(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
                 "sources": sources.get(r.change_id, {}).get("sources", []),
             }
         )
+    order = sorted(bodies, key=lambda b: (b != org, (named.get(b) or b).casefold()))
+    steps = sorted(
+        ((body, before, after) for body in order for before, after in renames(over_time[body])),
+        key=lambda step: (step[2].start.eff, step[2].start.position),
+    )
     return {
         "organisation": {"id": org, "name": named.get(org, org)},
         "known_at": axes.known_at,
         "edges": edges,
+        "renames": [
+            {
+                "id": body,
+                "from": before.name,
+                "to": after.name,
+                "effective": after.start.effective,
+                "change": sources.get(after.start.change, {}).get("change"),
+                "sources": sources.get(after.start.change, {}).get("sources", []),
+            }
+            for body, before, after in steps
+        ],
+        "names": [{"id": body, **n.as_dict(sources)} for body in order for n in over_time[body]],
     }
 
 

@@ -1,8 +1,8 @@
 """The questions the CLI, the importers and the tests ask: one `Queries` on a store's engine.
 
 Each question resolves the names it is given, opens one connection (or uses the one it was handed)
-and asks the module that answers it: `structure`, `bodies` (show, history, lineage, holders) or
-`log` (log, diff, plans).
+and asks the module that answers it: `structure`, `bodies` (show, history, lineage, holders),
+`people` (person), `search` or `log` (log, diff, plans).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ledger.adapters.collector import collector_paused
 from ledger.adapters.tables import facts
 from ledger.application.errors import InvalidInput
 from ledger.domain.kinds import BODY_KINDS, unknown_body_kind
-from ledger.views import bodies, log, names, reading, registry, structure
+from ledger.views import bodies, log, names, people, reading, registry, search, structure
 from ledger.views.axes import Axes, resolve_known_at
 from ledger.views.differences import differences
 from ledger.views.snapshot import Snapshot
@@ -115,6 +115,16 @@ class Queries:
         post = self.resolve_post(post_text)
         with self.connect() as conn:
             return bodies.holders(conn, post, axes, all_time=all_time)
+
+    def person(self, text: str, axes: Axes) -> dict[str, Any]:
+        """Every post a person held (a misspelt name is refused with the close names)."""
+        who = self.resolve(text, "person")
+        with self.connect() as conn:
+            return people.person(conn, who, axes)
+
+    def search(self, text: str, limit: int = 20) -> dict[str, Any]:
+        with self.connect() as conn:
+            return search.search(conn, text, limit)
 
     def log(
         self,

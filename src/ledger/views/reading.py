@@ -26,6 +26,9 @@ POST_MARKS = ("post_start", "post_end")
 # Names, kinds and codes are needed even when later than the date.
 UNDATED = ("name", "kind", "code")
 APPOINTMENT_MARKS = ("appt_start", "appt_end")
+# A body's names over time (views/naming.py): its formal names, the other names' starts and ends,
+# and its closing, which ends them all.
+NAMING = ("name", "alias_start", "alias_end", "desig_start", "desig_end", "end")
 
 
 # The statements a question about one body asks (see `rows_of`), by what they select:
@@ -34,6 +37,13 @@ _SHAPES: dict[str, Any] = {
     "subject": lambda: facts.c.subject == bindparam("about"),
     "subject, unmentioned": lambda: and_(
         facts.c.subject == bindparam("about"), facts.c.aspect != "mention"
+    ),
+    "subject, names": lambda: and_(
+        facts.c.subject == bindparam("about"), facts.c.aspect.in_(sorted(NAMING))
+    ),
+    "subjects, names": lambda: and_(
+        facts.c.subject.in_(bindparam("about", expanding=True)),
+        facts.c.aspect.in_(sorted(NAMING)),
     ),
     "other": lambda: facts.c.other == bindparam("about"),
     "subjects, appointments": lambda: and_(
