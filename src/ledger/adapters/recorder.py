@@ -15,6 +15,7 @@ SQLite the write transaction's BEGIN IMMEDIATE already serialises writers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -66,6 +67,20 @@ from sqlalchemy.types import BINARY, TypeEngine
 from ledger.adapters.store import EVENTS_TABLE, configure_schema, configure_sqlite
 
 APPEND_LOCK = 0x1ED6E4  # the advisory lock key every ledger writer queues on
+
+
+# A NUL character in a stored event's JSON: `\u0000` not itself escaped (`\\u0000` is a
+# backslash written before the text "u0000"). PostgreSQL's text columns cannot hold one and
+# SQLite's can: refused on both, so a change reads the same on either.
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class NulCharacter(ValueError):
+    """A change whose text holds a NUL character; `index` is its place in the batch inserted."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__("text may not contain a NUL character (\\0)")
+        self.index = index
 
 
 class StoredUUID(TypeDecorator[UUID]):
@@ -203,6 +218,9 @@ class LedgerRecorder(ApplicationRecorder):
         the order given."""
         if not stored_events:
             return []
+        for index, event in enumerate(stored_events):
+            if b"\\u0000" in event.state and _NUL.search(event.state):
+                raise NulCharacter(index)
         with self.database.transaction(commit=True) as conn:
             if conn.dialect.name == "sqlite":
                 return _insert_sqlite(

@@ -30,16 +30,19 @@ from sqlalchemy.engine import Connection, Engine
 
 from ledger.adapters import audit as audit_tables
 from ledger.adapters import periods
+from ledger.adapters.audit import UnsealedEvent
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ReadModel
 from ledger.adapters.recorder import APPEND_LOCK, LedgerFactory, LedgerRecorder, in_transaction
-from ledger.adapters.store import guard_events
+from ledger.adapters.store import guard_events, guard_faults
 from ledger.adapters.tables import read_model_complete
 from ledger.application import amendments
 from ledger.application import commands as cmd
 from ledger.application.commands import change_id_for
 from ledger.application.errors import (
     ConcurrentChange,
+    ForeignEvent,
+    GuardMissing,
     PermissionDenied,
     StoreUnavailable,
     first_line,
@@ -83,10 +86,28 @@ class LedgerApp(Application[UUID]):
         self.aggregates = self.write_path.histories.cache  # histories kept between batches
         self.names_memo = self.write_path.names_memo  # the resolver's names, kept likewise
         with self.engine.begin() as conn:
+            chained = audit_tables.exists(conn)
             ReadModel.create(conn)
             audit_tables.create(conn)
-            guard_events(conn)
+            if not audit_tables.max_position(conn) and guard_faults(conn):
+                guard_events(conn)  # a new ledger: its guards are made with its tables
+            if not chained:
+                audit_tables.seal_log(conn)  # a log recorded before the chain existed
         self._add_missing_indexes()
+
+    def guard_faults(self) -> list[str]:
+        """What is wrong with the append-only guards (nothing, normally): see `store.guard_faults`."""
+        with self.engine.connect() as conn:
+            return guard_faults(conn)
+
+    def restore_guards(self) -> list[str]:
+        """Make the append-only guards again, as the ledger made them (the owner, after looking
+        into why they were gone: `ledger verify` says whether anything was changed meanwhile).
+        Returns the faults found before."""
+        with self.engine.begin() as conn:
+            faults = guard_faults(conn)
+            guard_events(conn)
+        return faults
 
     def _add_missing_indexes(self) -> None:
         """A store made by an earlier version gets the indexes the queries now use. A user who may
@@ -107,8 +128,8 @@ class LedgerApp(Application[UUID]):
                         self.readmodel.cut_all_periods(conn)
         except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError):
             pass
-        except PermissionDenied:
-            pass
+        except (PermissionDenied, GuardMissing):
+            pass  # answered slower meanwhile; a write says why it is refused
 
     # --- transactions ----------------------------------------------------------------------
     @contextmanager
@@ -124,11 +145,25 @@ class LedgerApp(Application[UUID]):
             self.readmodel.discard_pending()
         try:
             with self.database.transaction(commit=True) as conn:
-                if not nested and conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+                if not nested:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK}
+                        )
+                    faults = guard_faults(conn)
+                    if faults:
+                        raise GuardMissing(
+                            f"refused: {faults[0]}; nothing was written (the owner restores the "
+                            "guards with ledger init --restore-guards, then runs ledger verify)"
+                        )
                 yield conn
                 if not nested:
                     self.readmodel.cut_periods(conn)
+        except UnsealedEvent as exc:
+            raise ForeignEvent(
+                f"refused: position {exc.position} holds an event the ledger did not seal (written "
+                "outside it); nothing was appended (run ledger verify)"
+            ) from None
         except (IntegrityError, sqlalchemy.exc.IntegrityError):
             names = ", ".join(dict.fromkeys(self._touched)) or "the same records"
             raise ConcurrentChange(

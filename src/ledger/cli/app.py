@@ -38,6 +38,7 @@ LISTED = (
     "import-ods", "count",
     "record",
 )  # fmt: skip
+CLOSED_PIPE = 141  # 128 + SIGPIPE: the status of a command whose reader closed the pipe
 _PLACE = {name: place for place, name in enumerate(LISTED)}
 
 # Groups built only when they are used (see `lazy_group`): name -> (help, build).
@@ -182,6 +183,12 @@ def handled() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
+    except BrokenPipeError:
+        # The reader of the output went away (`ledger export | head -1`): stop quietly, with the
+        # status of a command that SIGPIPE ended; what is left unflushed goes nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(CLOSED_PIPE) from None
     except LedgerError as exc:
         fail(str(exc), exc.exit_code)
     except (InvalidDate, StoreError, CheckpointError) as exc:

@@ -28,14 +28,38 @@ from ledger.cli.options import (
 
 
 @app.command()
-def init(ctx: typer.Context) -> None:
-    """Create the ledger's tables (idempotent; every command also does this on first use).
+def init(
+    ctx: typer.Context,
+    restore_guards: Annotated[
+        bool,
+        typer.Option(
+            "--restore-guards",
+            help="Make the append-only guards again where one is missing, altered or disabled "
+            "(the owner, once they know why; then run ledger verify).",
+        ),
+    ] = False,
+) -> None:
+    """Create the ledger's tables (idempotent; every command also does this on first use), and
+    check that its append-only guards are in place: exit 10 when one is missing or disabled.
 
     \b
     Example:
       ledger --db ledger.db init
+      ledger --db postgresql://owner@db.example/ledger init --restore-guards
     """
+    from ledger.application.errors import GuardMissing
+
     with ledger(ctx) as led:
+        if restore_guards:
+            for fault in led.app.restore_guards():
+                typer.echo(f"restored: {fault}", err=True)
+        faults = led.app.guard_faults()
+        if faults:
+            raise GuardMissing(
+                f"{faults[0]}"
+                + (f" (and {len(faults) - 1} more)" if len(faults) > 1 else "")
+                + "; the owner restores them with ledger init --restore-guards, then runs ledger verify"
+            )
         typer.echo(f"ledger ready at {led.url} ({led.queries.count_changes()} changes)")
 
 

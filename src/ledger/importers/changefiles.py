@@ -38,6 +38,25 @@ def expand(paths: list[Path]) -> Iterator[Path]:
             raise InvalidInput(f"{path}: no such file or directory")
 
 
+# How deep a change file may nest lists and mappings: a change uses four levels (the file, its list
+# of changes, a change, its sources); a deeper file is refused before anything reads it further.
+MAX_DEPTH = 16
+
+
+def _depth(data: Any) -> int:
+    """How deeply lists and mappings nest in parsed data (without recursing)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                break
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return deepest
+
+
 def _is_registry(path: Path) -> bool:
     return path.stem in ("sources", "manifest")
 
@@ -65,6 +84,8 @@ def load(path: Path, default_recorder: str) -> ChangeFile:
         raise InvalidInput(f"{path}: cannot read file ({exc})") from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except RecursionError:
+        raise InvalidInput(f"{path}: nested too deeply to be a change file") from None
     except json.JSONDecodeError as exc:
         entry = _entry_at_line(text, exc.lineno - 1)
         where = f" (entry {entry})" if entry else ""
@@ -81,6 +102,11 @@ def load(path: Path, default_recorder: str) -> ChangeFile:
                 f"{path}: YAML syntax error at line {mark.line + 1}, column {mark.column + 1}{where}: {problem}"
             ) from None
         raise InvalidInput(f"{path}: YAML syntax error: {problem}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise InvalidInput(
+            f"{path}: nested more than {MAX_DEPTH} levels deep; a change file is a list of "
+            "mappings of plain values"
+        )
     defaults: dict[str, Any] = {}
     if isinstance(data, dict):
         unknown = set(data) - {"changes", "recorder"}
