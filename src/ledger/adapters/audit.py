@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from ledger.adapters import guarded
 from ledger.adapters.store import EVENTS_TABLE
 from ledger.adapters.tables import bulk_insert
 from ledger.domain.chain import GENESIS, StoredRecord, seal
@@ -191,6 +192,8 @@ def seal_appended(conn: Connection, positions: Sequence[int]) -> int:
     it wrote. Returns how many were sealed."""
     if not positions:
         return 0
+    if guarded.appended(conn):
+        return len(positions)  # `ledger_append` sealed them as it stored them
     last = head(conn)
     after = last.position if last else 0
     foreign = first_foreign(conn, after, positions)
@@ -230,6 +233,9 @@ def _seal_after(conn: Connection, last: Any, until: int | None) -> int:
 
 
 def store_checkpoint(conn: Connection, size: int, position: int, root: str, text_: str) -> None:
+    if conn.dialect.name == "postgresql":
+        guarded.store_checkpoint(conn, size, position, root, text_)
+        return
     conn.execute(insert(checkpoints).values(size=size, position=position, root=root, text=text_))
 
 

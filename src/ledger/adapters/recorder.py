@@ -57,17 +57,13 @@ from sqlalchemy import (
     Uuid,
     create_engine,
     func,
-    insert,
     select,
-    text,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import BINARY, TypeEngine
 
+from ledger.adapters import guarded
 from ledger.adapters.store import EVENTS_TABLE, configure_schema, configure_sqlite
-
-APPEND_LOCK = 0x1ED6E4  # the advisory lock key every ledger writer queues on
-
 
 # A NUL character in a stored event's JSON: `\u0000` not itself escaped (`\\u0000` is a
 # backslash written before the text "u0000"). PostgreSQL's text columns cannot hold one and
@@ -226,21 +222,7 @@ class LedgerRecorder(ApplicationRecorder):
                 return _insert_sqlite(
                     conn.connection.driver_connection, self.events_table.name, stored_events
                 )
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
-            rows = [
-                {
-                    "originator_id": e.originator_id,
-                    "originator_version": e.originator_version,
-                    "topic": e.topic,
-                    "state": e.state,
-                }
-                for e in stored_events
-            ]
-            table = self.events_table
-            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            positions = [int(row[0]) for row in conn.execute(statement, rows)]
-            conn.exec_driver_sql(f"NOTIFY {self.channel_name}")
-            return positions
+            return guarded.append(conn, stored_events)  # sealed there too: see guarded.py
 
     def select_events(
         self,

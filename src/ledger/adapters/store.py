@@ -97,6 +97,7 @@ def configure_sqlite(engine: Engine) -> None:
 
 
 EVENTS_TABLE = "ledger_events"
+APPEND_LOCK = 0x1ED6E4  # the advisory lock key every ledger writer queues on (PostgreSQL)
 # The stored events and the audit chain over them; nobody may rewrite either.
 APPEND_ONLY_TABLES = (EVENTS_TABLE, "ledger_chain", "ledger_checkpoints")
 
@@ -112,14 +113,14 @@ def _sqlite_guards(table: str) -> dict[str, str]:
 
 
 _PG_GUARD = "ledger_append_only"
-_PG_BODY = """
+PG_GUARD_BODY = """
 BEGIN
   RAISE EXCEPTION '% is append-only: record a correction or retraction instead', TG_TABLE_NAME
     USING ERRCODE = 'insufficient_privilege';
 END """
 _PG_FUNCTION = (
     f"CREATE OR REPLACE FUNCTION {_PG_GUARD}() RETURNS trigger LANGUAGE plpgsql AS ${_PG_GUARD}$"
-    f"{_PG_BODY}${_PG_GUARD}$"
+    f"{PG_GUARD_BODY}${_PG_GUARD}$"
 )
 _PG_TRIGGERS = {
     f"{_PG_GUARD}_rows": "BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW",
@@ -180,7 +181,7 @@ def guard_faults(conn: Any) -> list[str]:
     elif conn.dialect.name == "postgresql":
         enabled = {(t, g): e for t, g, e in conn.execute(text(_PG_FOUND))}
         source = conn.execute(text(_PG_SOURCE)).scalar()
-        if source is None or _words(source) != _words(_PG_BODY):
+        if source is None or _words(source) != _words(PG_GUARD_BODY):
             faults.append(f"the append-only guard function {_PG_GUARD}() is missing or altered")
         for table in APPEND_ONLY_TABLES:
             for name in _PG_TRIGGERS:

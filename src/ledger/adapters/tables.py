@@ -207,6 +207,10 @@ _TRACKED = select(tracking.c.position).where(tracking.c.name == bindparam("track
 
 def set_tracking(conn: Connection, name: str, position: int) -> None:
     """Record that what `name` keeps is current up to a log position."""
+    if _through_functions(conn):
+        from ledger.adapters import guarded
+
+        return guarded.track(conn, name, position)
     done = conn.execute(_SET_TRACKING, {"tracked": name, "at": position})
     if not done.rowcount:
         conn.execute(_ADD_TRACKING, {"tracked": name, "at": position})
@@ -218,12 +222,22 @@ def tracked(conn: Connection, name: str) -> int | None:
     return None if found is None else int(found)
 
 
+def _through_functions(conn: Connection) -> bool:
+    """Whether a write goes through the ledger's functions (PostgreSQL, once the transaction has
+    appended: adapters/guarded.py) rather than straight into the table."""
+    return bool(conn.get_execution_options().get("ledger_appended"))
+
+
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows with one executemany at the driver: what `conn.execute(insert(table), rows)`
     does, without its per-row bookkeeping, which costs more than the insert itself on a long
     rebuild. The rows hold values as the driver takes them (see `DriverForm`)."""
     if not rows:
         return
+    if _through_functions(conn):
+        from ledger.adapters import guarded
+
+        return guarded.put(conn, table, rows)
     columns = [c for c in table.columns if c.name in rows[0]]
     dialect = conn.dialect
     marker = "?" if dialect.paramstyle == "qmark" else "%s"

@@ -19,6 +19,7 @@ from uuid import UUID
 import sqlalchemy.exc
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
+    DatabaseError,
     IntegrityError,
     Mapper,
     OperationalError,
@@ -29,12 +30,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.adapters import audit as audit_tables
-from ledger.adapters import periods
+from ledger.adapters import guarded, periods
 from ledger.adapters.audit import UnsealedEvent
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ReadModel
-from ledger.adapters.recorder import APPEND_LOCK, LedgerFactory, LedgerRecorder, in_transaction
-from ledger.adapters.store import guard_events, guard_faults
+from ledger.adapters.recorder import LedgerFactory, LedgerRecorder, in_transaction
+from ledger.adapters.store import APPEND_LOCK, guard_events, guard_faults
 from ledger.adapters.tables import read_model_complete
 from ledger.application import amendments
 from ledger.application import commands as cmd
@@ -93,6 +94,14 @@ class LedgerApp(Application[UUID]):
                 guard_events(conn)  # a new ledger: its guards are made with its tables
             if not chained:
                 audit_tables.seal_log(conn)  # a log recorded before the chain existed
+            if conn.dialect.name == "postgresql" and not guarded.current(conn):
+                # Only the ledger's functions write its tables; made by the owner (another user
+                # cannot, and appends nothing until the owner has opened the store once).
+                try:
+                    with conn.begin_nested():
+                        guarded.install(conn)
+                except sqlalchemy.exc.ProgrammingError:
+                    pass
         self._add_missing_indexes()
 
     def guard_faults(self) -> list[str]:
@@ -152,18 +161,12 @@ class LedgerApp(Application[UUID]):
                         )
                     faults = guard_faults(conn)
                     if faults:
-                        raise GuardMissing(
-                            f"refused: {faults[0]}; nothing was written (the owner restores the "
-                            "guards with ledger init --restore-guards, then runs ledger verify)"
-                        )
+                        raise GuardMissing(_guard_missing(faults[0]))
                 yield conn
                 if not nested:
                     self.readmodel.cut_periods(conn)
         except UnsealedEvent as exc:
-            raise ForeignEvent(
-                f"refused: position {exc.position} holds an event the ledger did not seal (written "
-                "outside it); nothing was appended (run ledger verify)"
-            ) from None
+            raise ForeignEvent(_foreign(exc.position)) from None
         except (IntegrityError, sqlalchemy.exc.IntegrityError):
             names = ", ".join(dict.fromkeys(self._touched)) or "the same records"
             raise ConcurrentChange(
@@ -179,6 +182,13 @@ class LedgerApp(Application[UUID]):
             raise StoreUnavailable(
                 f"the ledger store refused the write: {first_line(exc)}"
             ) from None
+        except (DatabaseError, sqlalchemy.exc.DatabaseError) as exc:
+            state, detail = _diagnosis(exc)
+            if state == guarded.FOREIGN_EVENT:
+                raise ForeignEvent(_foreign(int(detail or 0))) from None
+            if state == guarded.GUARD_FAULT:
+                raise GuardMissing(_guard_missing(first_line(_driver_error(exc) or exc))) from None
+            raise
 
     @contextmanager
     def rehearsal(self) -> Iterator[None]:
@@ -305,6 +315,37 @@ class LedgerApp(Application[UUID]):
             workers = os.cpu_count() or 1
         with self.writing() as conn:
             return self.projection.rebuild(conn, self.env, workers, progress)
+
+
+def _foreign(position: int) -> str:
+    return (
+        f"refused: position {position} holds an event the ledger did not seal (written outside "
+        "it); nothing was appended (run ledger verify)"
+    )
+
+
+def _guard_missing(fault: str) -> str:
+    return (
+        f"refused: {fault}; nothing was written (the owner restores the guards with "
+        "ledger init --restore-guards, then runs ledger verify)"
+    )
+
+
+def _driver_error(exc: BaseException) -> Any:
+    """The database driver's own error behind an eventsourcing or SQLAlchemy one, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlalchemy.exc.DBAPIError):
+            return seen.orig
+        seen = seen.__cause__
+    return None
+
+
+def _diagnosis(exc: BaseException) -> tuple[str | None, str | None]:
+    """The SQLSTATE and detail the database gave an error (PostgreSQL's functions raise their own)."""
+    orig = _driver_error(exc)
+    diag = getattr(orig, "diag", None)
+    return getattr(orig, "sqlstate", None), getattr(diag, "message_detail", None)
 
 
 __all__ = ["LedgerApp", "Outcome", "Resolver", "change_id_for", "org_id", "person_id", "post_id"]

@@ -168,6 +168,7 @@ def rebuild(
 
 class Role(StrEnum):
     reader = "reader"
+    auditor = "auditor"
     recorder = "recorder"
 
 
@@ -175,18 +176,25 @@ class Role(StrEnum):
 def grant(
     ctx: typer.Context,
     role: Annotated[
-        Role, typer.Argument(help="reader (queries only) or recorder (queries and appends).")
+        Role,
+        typer.Argument(
+            help="reader (queries and verify), auditor (also who appended what) or recorder "
+            "(queries and appends)."
+        ),
     ],
     name: Annotated[str, typer.Argument(help="The PostgreSQL login role to create or extend.")],
 ) -> None:
     """Create a PostgreSQL login role that can only read the ledger, or read and append to it.
 
-    Nobody, the owner included, can UPDATE or DELETE a stored event: a trigger refuses it.
-    Run it as the owner of the ledger's tables.
+    No role may INSERT, UPDATE or DELETE in the ledger's tables: a recorder appends through the
+    ledger's functions, which seal and project exactly what they append, and nobody, the owner
+    included, can UPDATE or DELETE a stored event. Run it as the owner of the ledger's tables;
+    docs/roles.md says what each role can and cannot do.
 
     \b
     Example:
       ledger --db postgresql://owner@db.example/ledger grant reader historian
+      ledger --db postgresql://owner@db.example/ledger grant auditor audit_office
       ledger --db postgresql://owner@db.example/ledger grant recorder pmo
     """
     from ledger.adapters.roles import RoleError
