@@ -455,7 +455,8 @@ def follow(
             facts_of = _distinct(by_subject.get(subject, []))
             cutter.subject(facts_of, after, upto)
     cutter.write(conn)
-    set_tracking(conn, TRACKING, max(after, upto))
+    if upto > after:  # a transaction that appended nothing writes nothing (a checkpoint)
+        set_tracking(conn, TRACKING, upto)
 
 
 _FAMILY_STATEMENTS: dict[str, Any] = {}

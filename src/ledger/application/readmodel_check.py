@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import periods
@@ -249,6 +249,13 @@ def conclude(live: Connection, partials: list[Partial], until: int) -> list[Find
                 f"the read model has not projected this event (it stops at position {tracked})",
                 int(first) if first is not None else tracked + 1,
             )
+        )
+    beyond = live.execute(
+        select(func.min(changes.c.position)).where(changes.c.position > until)
+    ).scalar()
+    if beyond is not None:  # the log lost its tail, or the read model gained rows of its own
+        findings.append(
+            Finding("the read model holds a change at a position the log does not hold", beyond)
         )
     superseded: dict[str, int] = {}
     for partial in partials:
