@@ -183,7 +183,7 @@ def test_a_recorder_appends_through_the_ledger_and_is_named_for_it(
         appended = conn.execute(
             sa.text(
                 "SELECT appended_by, first_position, last_position FROM ledger_appends ORDER BY id"
-            )  # fmt: skip
+            )
         ).all()
     assert [row.appended_by for row in appended] == ["postgres", *[roles["recorder"]] * 3]
     assert "permission denied" in denied(as_role["reader"], "SELECT * FROM ledger_appends")
@@ -240,7 +240,7 @@ def test_an_event_a_recorder_appends_by_hand_is_reported_by_every_verify(
             sa.text(
                 "SELECT ledger_append(ARRAY[CAST(:o AS uuid)], ARRAY[CAST(7 AS bigint)], "
                 "ARRAY[CAST(:t AS text)], ARRAY[CAST(:s AS bytea)])"
-            ),  # fmt: skip
+            ),
             {
                 "o": row.originator_id,
                 "t": row.topic,

@@ -377,7 +377,7 @@ def forge_row(conn: sa.Connection, position: int, copy_of: int, reason: str) -> 
             "SELECT originator_id, originator_version, topic, state FROM ledger_events "
             "WHERE id = :p"
         ),
-        {"p": copy_of},  # fmt: skip
+        {"p": copy_of},
     ).one()
     state = json.loads(bytes(row.state))
     state["reason"] = reason
@@ -487,13 +487,13 @@ def test_an_unreadable_stored_checkpoint_is_named_and_verify_goes_on(
     cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
 ) -> None:
     # Written by the owner past the ledger: a recorder cannot write the table at all (test_roles).
-    checkpoint, last = checkpointed
+    checkpoint, _last = checkpointed
     with admin.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO ledger_checkpoints (size, position, root, text) "
                 "VALUES (1, 1, 'x', 'garbage')"
-            )  # fmt: skip
+            )
         )
         drop_guards(conn)
         set_state(conn, 17, state_at(conn, 17).replace(b'"reason":"', b'"reason":"!', 1))
@@ -517,7 +517,7 @@ def test_a_forged_stored_checkpoint_of_a_real_size_is_named(
                 "INSERT INTO ledger_checkpoints (size, position, root, text) "
                 "VALUES (10, 10, 'x', :t)"
             ),
-            {"t": text},  # fmt: skip
+            {"t": text},
         )
     line = one_line_error(cli("verify", "--checkpoint", str(checkpoint)))
     assert "(stored) (size 10) was altered or forged" in line, line
