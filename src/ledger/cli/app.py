@@ -93,7 +93,7 @@ class LedgerGroup(TyperGroup):
             sys.exit(0)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"ledger: error: {exc.format_message()}{hint}", err=True)
+            click.echo(f"ledger: error: {one_line(exc.format_message())}{hint}", err=True)
             sys.exit(2)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
@@ -101,7 +101,7 @@ class LedgerGroup(TyperGroup):
             click.echo("ledger: interrupted", err=True)
             sys.exit(130)
         except click.ClickException as exc:
-            click.echo(f"ledger: error: {exc.format_message()}", err=True)
+            click.echo(f"ledger: error: {one_line(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         if isinstance(result, int) and result:
             sys.exit(result)
@@ -166,8 +166,17 @@ def main(
 # --- plumbing ---------------------------------------------------------------------------------
 
 
+# What would break an error's one line (str.splitlines' separators), shown escaped instead: a name
+# or a file's text quoted in a message may hold any of them.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(message: str) -> str:
+    return message.strip().translate(_LINE_BREAKS)
+
+
 def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"ledger: error: {message}", err=True)
+    typer.echo(f"ledger: error: {one_line(message)}", err=True)
     raise typer.Exit(code)
 
 
