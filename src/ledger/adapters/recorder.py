@@ -6,11 +6,11 @@ keeps the layout eventsourcing-sqlalchemy gave it (`ledger_events`: an integer p
 16 bytes on SQLite and as `uuid` on PostgreSQL, the version, the topic and the state), so every
 existing store opens unchanged; that package's ORM models and sqlalchemy-utils are not imported.
 
-Appends are serialised by an advisory lock on PostgreSQL: the stock recorder's LOCK TABLE ... IN
-EXCLUSIVE MODE needs UPDATE or DELETE rights on the events table, which the ledger grants nobody.
-Writers queue on a transaction-scoped advisory lock instead: positions are still taken and committed
-in order, and a reader following the log never sees a lower position commit after a higher one. On
-SQLite the write transaction's BEGIN IMMEDIATE already serialises writers.
+Appends are serialised by an advisory lock on PostgreSQL (the stock recorder's LOCK TABLE ... IN
+EXCLUSIVE MODE needs rights on the events table that the ledger grants nobody), and made through
+`ledger_append`, the owner's function that also seals them (adapters/guarded.py): positions are
+taken and committed in order, and a reader following the log never sees a lower position commit
+after a higher one. On SQLite the write transaction's BEGIN IMMEDIATE already serialises writers.
 """
 
 from __future__ import annotations
