@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import periods
@@ -250,10 +250,16 @@ def conclude(live: Connection, partials: list[Partial], until: int) -> list[Find
                 int(first) if first is not None else tracked + 1,
             )
         )
+    # A change past the log's end whose event is not stored: the log lost its tail, or the read
+    # model gained a row of its own (a change appended since the check began has its event).
     beyond = live.execute(
-        select(func.min(changes.c.position)).where(changes.c.position > until)
+        text(
+            f"SELECT min(c.position) FROM {changes.name} c WHERE c.position > :until AND NOT "
+            f"EXISTS (SELECT 1 FROM {EVENTS_TABLE} e WHERE e.id = c.position)"
+        ),
+        {"until": until},
     ).scalar()
-    if beyond is not None:  # the log lost its tail, or the read model gained rows of its own
+    if beyond is not None:
         findings.append(
             Finding("the read model holds a change at a position the log does not hold", beyond)
         )
