@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ledger.application import errors
-from tests.conftest import SOURCE, Cli
+from tests.conftest import SOURCE, Cli, one_line_error
 
 ROOT = Path(__file__).resolve().parents[2]
 Refuse = Callable[..., str]
@@ -53,15 +53,22 @@ def test_a_nul_character_is_refused_on_both_engines(
         f"  reason: {entry['reason']}\n  sources: [{{source: {entry['source']}, locator: p1}}]\n"
     )
     line = refuse("import", str(path))
+    field_named = f"{field}: " if field != "source" else ""
     assert line == (
-        f"ledger: error: {path}: entry 1: text may not contain a NUL character (\\0)"
+        f"ledger: error: {path}: entry 1: {field_named}text may not contain a NUL character (\\0)"
     ), line
     assert trust("import", str(path)).exit_code == errors.InvalidInput.exit_code
 
 
-def test_a_correction_with_a_nul_character_is_refused(trust: Cli, refuse: Refuse) -> None:
+def test_a_correction_or_a_question_with_a_nul_character_is_refused(
+    trust: Cli, refuse: Refuse
+) -> None:
     line = refuse("correct", "alpha", "--name", "Alpha\x00Trust", "--reason", "typo")
     assert line == "ledger: error: text may not contain a NUL character (\\0)"
+    result = trust("show", "Alpha\x00Trust")
+    assert result.exit_code in (2, 3)  # PostgreSQL refuses the value; SQLite knows no such name
+    assert "unexpected" not in one_line_error(result)
+    assert "unexpected" not in refuse("retract", "alpha\x00", "--reason", "x")
 
 
 @pytest.mark.parametrize("suffix, text", [(".yaml", "changes: "), (".json", "")])

@@ -205,7 +205,23 @@ def handled() -> Iterator[None]:
     except Exception as exc:  # a bug, but still no traceback for the user
         if os.environ.get("LEDGER_DEBUG"):
             raise
+        refused = _refused_value(exc)
+        if refused is not None:
+            fail(f"the store cannot hold a value given: {refused}", 2)
         fail(f"unexpected {type(exc).__name__}: {exc} (set LEDGER_DEBUG=1 for a traceback)", 70)
+
+
+def _refused_value(exc: BaseException) -> str | None:
+    """The driver's one-line reason, when the database refused a value it was given (PostgreSQL's
+    text cannot hold NUL, its integers have a range): bad input that got past the checks."""
+    import sqlalchemy.exc
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlalchemy.exc.DataError):
+            return str(seen.orig).strip().splitlines()[0]
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 # Load what a command uses (and open its store) with the cycle collector off: modules, their classes
