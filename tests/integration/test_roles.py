@@ -71,6 +71,7 @@ def test_a_reader_queries_but_cannot_record(
     reader.ok("history", "NEW Devon CCG")
     # An auditor with a reader's rights verifies the whole ledger.
     assert reader.ok("verify").startswith("verified 1 events")
+    assert reader.ok("export").startswith('{"format": "ledger-export/1"')
     before = store_fingerprint()
     # Recording, importing and retracting fail with a permission error, and write nothing.
     line = one_line_error(
@@ -187,6 +188,13 @@ def test_a_recorder_appends_through_the_ledger_and_is_named_for_it(
         ).all()
     assert [row.appended_by for row in appended] == ["postgres", *[roles["recorder"]] * 3]
     assert "permission denied" in denied(as_role["reader"], "SELECT * FROM ledger_appends")
+    # An auditor does all a reader does (questions, verify), and records nothing.
+    auditor = Cli(as_user(cli.url, roles["auditor"]), cli.cwd)
+    assert "Devon CCG" in auditor.ok("history", "Devon CCG")
+    assert auditor.ok("verify").startswith("verified 4 events")
+    assert "permission denied" in one_line_error(
+        auditor("record", "renamed", "Devon CCG", "--name", "X", "-e", "2015", *SOURCE)
+    )
     # A recorder may not rebuild the read model nor grant roles: the owner does.
     assert "permission denied" in one_line_error(recorder("rebuild"))
     assert recorder("grant", "reader", "someone_else").exit_code != 0
