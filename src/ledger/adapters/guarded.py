@@ -27,11 +27,19 @@ from sqlalchemy import Table, text
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.store import APPEND_LOCK, PG_GUARD_BODY
-from ledger.adapters.tables import changes, entities, facts, names, parties, periods
+from ledger.adapters.tables import (
+    APPENDED,
+    changes,
+    entities,
+    facts,
+    names,
+    parties,
+    periods,
+    through_functions,
+)
 
 VERSION = "ledger functions 1"  # the comment on ledger_append: made again when it differs
 APPENDS_TABLE = "ledger_appends"  # who appended which positions: written by ledger_append alone
-APPENDED = "ledger_appended"  # a connection's option, once its transaction appended events
 FOREIGN_EVENT = "LG001"  # SQLSTATEs the functions raise
 GUARD_FAULT = "LG002"
 
@@ -45,15 +53,15 @@ _PUT: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
     "names": (names, (), ()),
     "periods": (periods, ("known_from",), ("known_to",)),
 }
-_BY_TABLE = {table.name: short for short, (table, _, _) in _PUT.items()}
 _IDENTITY = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
              "position", "planned", "first_eff", "first_position", "valid_from", "valid_to",
              "views")  # fmt: skip
 
 
 def appended(conn: Connection) -> bool:
-    """Whether this PostgreSQL transaction appended events, so its writes go through the functions."""
-    return bool(conn.get_execution_options().get(APPENDED))
+    """Whether this PostgreSQL transaction appended events, so its writes go through the functions
+    (`tables.bulk_insert` and `set_tracking` send theirs to `ledger_put_*` and `ledger_track`)."""
+    return through_functions(conn)
 
 
 def _json(rows: Sequence[dict[str, Any]]) -> str:
@@ -77,17 +85,6 @@ def append(conn: Connection, events: Sequence[Any]) -> list[int]:
     positions = [int(row[0]) for row in found]
     conn.execution_options(**{APPENDED: True})
     return positions
-
-
-def put(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    conn.execute(
-        text(f"SELECT ledger_put_{_BY_TABLE[table.name]}(CAST(:rows AS jsonb))"),
-        {"rows": _json(rows)},
-    )
-
-
-def track(conn: Connection, name: str, position: int) -> None:
-    conn.execute(text("SELECT ledger_track(:name, :at)"), {"name": name, "at": position})
 
 
 def supersede(conn: Connection, pairs: list[dict[str, Any]]) -> None:
