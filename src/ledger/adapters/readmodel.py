@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from ledger.adapters import guarded
 from ledger.adapters.audit import stored_records, uuid_hex
 from ledger.adapters.periods import TRACKING as PERIODS
 from ledger.adapters.periods import cut_all as periods_cut_all
@@ -314,6 +315,9 @@ def _supersede_stored(conn: Connection, later: dict[str, int]) -> None:
     if not later:
         return
     pairs = [{"target": key, "at": position} for key, position in later.items()]
+    if guarded.appended(conn):
+        guarded.supersede(conn, pairs)
+        return
     conn.execute(
         update(changes)
         .where(changes.c.change_id == bindparam("target"), changes.c.superseded_at.is_(None))

@@ -44,12 +44,25 @@ from ledger.domain.matching import not_one_of
 if TYPE_CHECKING:
     from ledger.application.resolver import Resolver
 
+
+def _no_nul(value: Any) -> Any:
+    """Text a change holds may not contain NUL, which PostgreSQL cannot store and SQLite can: a
+    change must read the same on either (the event store refuses what gets past the models)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text may not contain a NUL character (\\0)")
+    return value
+
+
 Name = Annotated[
-    str, BeforeValidator(lambda v: str(v).strip() if v is not None else v), Field(min_length=1)
+    str,
+    BeforeValidator(lambda v: str(v).strip() if v is not None else v),
+    AfterValidator(_no_nul),
+    Field(min_length=1),
 ]
 Text = Annotated[
     str,
     BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v),
+    AfterValidator(_no_nul),
     Field(min_length=1),
 ]
 

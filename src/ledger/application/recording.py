@@ -20,7 +20,7 @@ from uuid import UUID
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.recorder import in_transaction
+from ledger.adapters.recorder import NulCharacter, in_transaction
 from ledger.adapters.tables import changes
 from ledger.application import commands as cmd
 from ledger.application.amendments import amendment
@@ -373,7 +373,12 @@ class _Batch:
                 exc.index = item.index
                 raise
             checked.append((item, touched))
-        recordings = self.path.store([item.event for item, _ in checked])
+        try:
+            recordings = self.path.store([item.event for item, _ in checked])
+        except NulCharacter as exc:
+            refused = InvalidInput(str(exc))
+            refused.index = checked[exc.index][0].index
+            raise refused from None
         known = {r.notification.id: change for r, change in zip(recordings, stored, strict=True)}
         self.stored += len(known)
         self.last_position = max(known, default=self.last_position)

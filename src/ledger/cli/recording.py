@@ -28,15 +28,39 @@ from ledger.cli.options import (
 
 
 @app.command()
-def init(ctx: typer.Context) -> None:
+def init(
+    ctx: typer.Context,
+    restore_guards: Annotated[
+        bool,
+        typer.Option(
+            "--restore-guards",
+            help="Make the append-only guards again where one is missing, altered or disabled "
+            "(the owner, once they know why; then run ledger verify).",
+        ),
+    ] = False,
+) -> None:
     """Create the ledger's tables (idempotent; `import`, `import-ods` and `record` also do this
-    on first use; a question never does, and says there is no ledger).
+    on first use; a question never does, and says there is no ledger), and check that its
+    append-only guards are in place: exit 10 when one is missing or disabled.
 
     \b
     Example:
       ledger --db new-ledger.db init
+      ledger --db new-ledger.db init --restore-guards
     """
+    from ledger.application.errors import GuardMissing
+
     with ledger(ctx, create=True) as led:
+        if restore_guards:
+            for fault in led.app.restore_guards():
+                typer.echo(f"restored: {fault}", err=True)
+        faults = led.app.guard_faults()
+        if faults:
+            raise GuardMissing(
+                f"{faults[0]}"
+                + (f" (and {len(faults) - 1} more)" if len(faults) > 1 else "")
+                + "; the owner restores them with ledger init --restore-guards, then runs ledger verify"
+            )
         typer.echo(f"ledger ready at {led.url} ({led.queries.count_changes()} changes)")
 
 
@@ -187,6 +211,7 @@ def rebuild(
 
 class Role(StrEnum):
     reader = "reader"
+    auditor = "auditor"
     recorder = "recorder"
 
 
@@ -256,18 +281,25 @@ def source_add(
 def grant(
     ctx: typer.Context,
     role: Annotated[
-        Role, typer.Argument(help="reader (queries only) or recorder (queries and appends).")
+        Role,
+        typer.Argument(
+            help="reader (queries and verify), auditor (also who appended what) or recorder "
+            "(queries and appends)."
+        ),
     ],
     name: Annotated[str, typer.Argument(help="The PostgreSQL login role to create or extend.")],
 ) -> None:
     """Create a PostgreSQL login role that can only read the ledger, or read and append to it.
 
-    Nobody, the owner included, can UPDATE or DELETE a stored event: a trigger refuses it.
-    Run it as the owner of the ledger's tables.
+    No role may INSERT, UPDATE or DELETE in the ledger's tables: a recorder appends through the
+    ledger's functions, which seal and project exactly what they append, and nobody, the owner
+    included, can UPDATE or DELETE a stored event. Run it as the owner of the ledger's tables;
+    docs/roles.md says what each role can and cannot do.
 
     \b
     Example:
       ledger --db postgresql://owner@db.example/ledger grant reader historian
+      ledger --db postgresql://owner@db.example/ledger grant auditor audit_office
       ledger --db postgresql://owner@db.example/ledger grant recorder pmo
     """
     from ledger.adapters.roles import RoleError

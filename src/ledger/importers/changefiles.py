@@ -67,6 +67,25 @@ def expand(paths: list[Path]) -> Iterator[Path]:
             raise InvalidInput(f"{path}: no such file or directory")
 
 
+# How deep a change file may nest lists and mappings: a change uses four levels (the file, its list
+# of changes, a change, its sources); a deeper file is refused before anything reads it further.
+MAX_DEPTH = 16
+
+
+def _depth(data: Any) -> int:
+    """How deeply lists and mappings nest in parsed data (without recursing)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                break
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return deepest
+
+
 def _entry_at_line(text: str, line: int) -> int | None:
     """Which list entry (1-based) a line falls in, counting items of the first list in the file."""
     indent = None
@@ -136,6 +155,8 @@ def load(path: Path, default_recorder: str) -> ChangeFile:
         )
     except DuplicateKey as exc:
         raise InvalidInput(f"{path}: {exc}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path}: nested too deeply to be a change file") from None
     except json.JSONDecodeError as exc:
         entry = _entry_at_line(text, exc.lineno - 1)
         where = f" (entry {entry})" if entry else ""
@@ -152,6 +173,11 @@ def load(path: Path, default_recorder: str) -> ChangeFile:
                 f"{path}: YAML syntax error at line {mark.line + 1}, column {mark.column + 1}{where}: {problem}"
             ) from None
         raise InvalidInput(f"{path}: YAML syntax error: {problem}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise InvalidInput(
+            f"{path}: nested more than {MAX_DEPTH} levels deep; a change file is a list of "
+            "mappings of plain values"
+        )
     defaults: dict[str, Any] = {}
     if isinstance(data, dict) and "sources" in data and "changes" not in data:
         return _registry(path, data, default_recorder)

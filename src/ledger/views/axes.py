@@ -15,6 +15,9 @@ from sqlalchemy.engine import Connection
 
 from ledger.adapters.tables import changes, facts
 from ledger.application.errors import Ambiguous, InvalidInput
+from ledger.application.resolver import id_prefix
+
+HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -51,14 +54,12 @@ def resolve_known_at(conn: Connection, text: str) -> int:
     text = text.strip()
     if text.isdigit():
         return _within_the_log(conn, int(text))
-    row = conn.execute(
-        select(changes.c.position).where(
-            or_(
-                changes.c.label == text,
-                changes.c.change_id.like(text.lower().replace("-", "") + "%"),
-            )
-        )
-    ).all()
+    matches = [changes.c.label == text]
+    key = text.lower().replace("-", "")
+    if key and all(c in HEX for c in key):  # taken as it is: never a pattern
+        low, high = id_prefix(key)
+        matches.append(and_(changes.c.change_id >= low, changes.c.change_id < high))
+    row = conn.execute(select(changes.c.position).where(or_(*matches))).all()
     if len(row) == 1:
         return int(row[0][0])
     if len(row) > 1:

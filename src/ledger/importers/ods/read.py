@@ -189,6 +189,8 @@ def _dates(code: str, opened: str, closed: str) -> tuple[str | None, date | None
         end = _day(closed)
     except ValueError:
         return f"{code}: close date {closed!r} is not a date (YYYYMMDD)", None, None
+    if end == date.max:  # the calendar's last day: registers write it for "no end"
+        return None, start, None
     if end < start:
         return f"{code}: close date {closed} is before the open date {opened}", None, None
     return None, start, end
