@@ -384,6 +384,13 @@ class Kind:
         """The rows the change asserts (those of `aspects`, if given), ids passed through `ident`."""
         if callable(self.rows):
             found = self.rows(get, ident)
+            if observed(get):  # as below: a body seen by the date, not founded then
+                found = [
+                    Assertion(r.subject, "attest", r.other, r.value, r.extra)
+                    if r.aspect == "start"
+                    else r
+                    for r in found
+                ]
             return found if aspects is None else [r for r in found if r.aspect in aspects]
         rows = self._rows
         if aspects is not None:
