@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ON ?= 2019-04-01
 DB ?= ledger.db
+# Test processes: one a core (pytest-xdist); each test file runs in one of them, so a module's
+# shared store is imported once.
+WORKERS ?= auto
+PYTEST := $(BIN)/pytest -q -n $(WORKERS) --dist loadfile
 
 .PHONY: demo test test-sqlite test-postgresql reference projections clean
 
@@ -25,14 +29,14 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
-	LEDGER_TEST_DB=sqlite $(BIN)/pytest -q
-	LEDGER_TEST_DB=postgresql $(BIN)/pytest -q -m postgres
+	LEDGER_TEST_DB=sqlite $(PYTEST)
+	LEDGER_TEST_DB=postgresql $(PYTEST) -m postgres
 
 test-sqlite: $(STAMP)
-	LEDGER_TEST_DB=sqlite $(BIN)/pytest -q
+	LEDGER_TEST_DB=sqlite $(PYTEST)
 
 test-postgresql: $(STAMP)
-	LEDGER_TEST_DB=postgresql $(BIN)/pytest -q -m postgres
+	LEDGER_TEST_DB=postgresql $(PYTEST) -m postgres
 
 reference: $(STAMP)
 	$(BIN)/python -m ledger.cli.reference --write README.md

@@ -145,6 +145,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI the PostgreSQL run must really run: no skipped test, and at least one test."""
     if ENGINE not in ("postgresql", "postgres") or not os.environ.get("CI"):
         return
+    if hasattr(session.config, "workerinput"):
+        return  # a worker of `pytest -n`: the controller counts every worker's tests
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     stats = getattr(reporter, "stats", {}) if reporter else {}
     skipped = len(stats.get("skipped", []))
