@@ -1,0 +1,103 @@
+"""The bundled ledger says what its five papers say, no more and no less (issue 18, item 8).
+
+A fact-by-fact check of events/ against the papers found things recorded wrongly, things recorded
+that no paper supports, things missing, and attributions weaker than the papers allow. One test per
+group asks the corrected ledger, through the CLI in JSON, what a historian would ask; each comment
+cites the paper (its source id in events/sources.yaml) and the place in it that the answer rests on.
+The store is imported once for the module: the questions only read it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Cli
+from tests.support.stores import fresh_store
+
+pytestmark = pytest.mark.postgres(
+    reason="slice: the corrected bundled ledger, asked through the CLI what the papers say"
+)
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+LCPS = {
+    "North Devon Local Care Partnership",
+    "East Devon Local Care Partnership",
+    "South Devon and Torbay Local Care Partnership",
+    "West Devon Local Care Partnership",
+}
+MHCP = "Devon Mental Health Care Partnership"
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """One store holding the bundled ledger, imported as a user would, shared by the module."""
+    with fresh_store() as url:
+        cli = Cli(url, tmp_path_factory.mktemp("bundled"))
+        assert "total: appended" in cli.ok("import", str(EVENTS))
+        yield cli
+
+
+def as_json(cli: Cli, *args: str) -> Any:
+    return json.loads(cli.ok(*args, "--format", "json"))
+
+
+def names(cli: Cli, on: str, *extra: str) -> dict[str, dict[str, Any]]:
+    return {o["name"]: o for o in as_json(cli, "structure", "--on", on, *extra)["organisations"]}
+
+
+def plans(cli: Cli) -> dict[str, dict[str, Any]]:
+    return {p["change"]: p for p in as_json(cli, "plans")["changes"]}
+
+
+def history(cli: Cli, body: str) -> dict[str, dict[str, Any]]:
+    return {c["change"]: c for c in as_json(cli, "history", body)["changes"]}
+
+
+def cited(change: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(s["source"], s["locator"]) for s in change["sources"]}
+
+
+def test_what_was_recorded_wrongly(bundled: Cli) -> None:
+    # Were the four Local Care Partnerships and the Devon Mental Health Care Partnership in force in
+    # June 2018? No paper says so. The discussion document of 9 March 2018 says the Devon ICS "will
+    # include" them (sdt-lcp-2018-03-09, Introduction, l.11) and that the prospective LCPs have been
+    # asked to start working on proposals (section 1.2 (iii), l.90; the SDT LCP is what the paper
+    # proposes, section 1.3, l.110). They are plans, dated on or after that paper.
+    partnerships = names(bundled, "2018-06-01", "--kind", "partnership")
+    assert not (LCPS | {MHCP}) & set(partnerships)
+    # Nor in the whole ledger's later structure: nothing records that any of them began.
+    assert not (LCPS | {MHCP}) & set(names(bundled, "2019-04-01"))
+    open_plans = plans(bundled)
+    for change in (
+        "north-devon-lcp-established",
+        "east-devon-lcp-established",
+        "sdt-lcp-established",
+        "west-devon-lcp-established",
+        "devon-mhcp-established",
+    ):
+        plan = open_plans[change]
+        assert plan["status"] == "planned"
+        assert plan["effective"] == "after:2018-03-09"
+        assert {s for s, _ in cited(plan)} == {"sdt-lcp-2018-03-09"}
+    # Their place in the ICS is planned with them.
+    assert open_plans["sdt-lcp-part-of-ics"]["effective"] == "after:2018-03-09"
+    # Asked with the plans, they appear, marked as planned.
+    with_plans = names(bundled, "2018-06-01", "--kind", "partnership", "--include-planned")
+    assert LCPS | {MHCP} <= set(with_plans)
+    assert all(with_plans[n]["planned"] is True for n in LCPS | {MHCP})
+
+    # When was Plymouth Hospitals NHS Trust renamed University Hospitals Plymouth NHS Trust? The
+    # papers do not say. The October 2017 update still writes PHNT (devon-stp-update-2017-10-24,
+    # section 2: Phase 2, l.99); the March 2019 report writes University Hospital Plymouth
+    # (plymouth-hasc-2019-03-20, Section Two, 2.1, l.141). The rename is dated on or before
+    # 20 March 2019, not on it.
+    rename = history(bundled, "University Hospitals Plymouth NHS Trust")["plymouth-hospitals-renamed-uhp"]
+    assert rename["kind"] == "renamed"
+    assert rename["effective"] == "by:2019-03-20"
+    assert ("plymouth-hasc-2019-03-20", "Section Two, 2.1 Strategic Direction") in cited(rename)
+    assert ("devon-stp-update-2017-10-24", "section 2: Phase 2") in cited(rename)
