@@ -101,3 +101,57 @@ def test_what_was_recorded_wrongly(bundled: Cli) -> None:
     assert rename["effective"] == "by:2019-03-20"
     assert ("plymouth-hasc-2019-03-20", "Section Two, 2.1 Strategic Direction") in cited(rename)
     assert ("devon-stp-update-2017-10-24", "section 2: Phase 2") in cited(rename)
+
+
+def test_what_no_paper_supports_is_gone(bundled: Cli) -> None:
+    # What kind of body is Livewell Southwest? The Plymouth report says only that it was developed
+    # as an integrated community health and care provider (plymouth-hasc-2019-03-20, Purpose of the
+    # report, l.22): a provider, its legal form not given.
+    livewell = as_json(bundled, "show", "Livewell Southwest", "--on", "2015-05-15")["organisation"]
+    assert livewell["kind"] == "provider"
+    # Nor does any paper say that it provides for Plymouth City Council: the report says that its
+    # services are delivered under two separate contracts (Section Two, 3, l.190) and that the
+    # council's adult social care service and 173 staff transferred to it in April 2015
+    # (Purpose of the report, l.22; Section Two, 2.1, l.141); the transfer is recorded, no relation.
+    assert livewell["in_force"] is True and livewell["relationships"] == []
+    moved = {c["kind"] for c in history(bundled, "Livewell Southwest").values()}
+    assert {"function_moved", "staff_transferred"} <= moved
+    assert "relationship_started" not in moved
+
+    # Which council does the Cornwall paper mean? It writes only "Council" (joint commissioning
+    # intentions between Council and CCG; the ISC business case going to council and CCG:
+    # cios-transformation-2017-12-19, Integrated Strategic Commissioning, l.57). The ledger does not
+    # say Cornwall Council, and the Director of Adult Social Care and Health Integration, an
+    # appointment reported under the Accountable Care Partnership element for December 2017 (l.58),
+    # is a post of the CIOS system, not of a council the paper does not name.
+    refused = bundled("show", "Cornwall Council")
+    assert refused.exit_code != 0 and "unknown organisation 'Cornwall Council'" in refused.stderr
+    council = as_json(bundled, "show", "CIOS Council", "--on", "2017-12-31")["organisation"]
+    assert council["kind"] == "local_authority" and council["posts"] == []
+    cios = names(bundled, "2017-12-31")[
+        "Cornwall and the Isles of Scilly Health and Social Care Partnership"
+    ]
+    director = next(
+        p for p in cios["posts"] if p["title"] == "Director of Adult Social Care and Health Integration"
+    )
+    assert director["holders"] == []
+
+    # From whom were Devon's corporate services to move into the shared service? From all
+    # organisations (devon-pdeg-2017-09-15, Appendix 1, section 3, l.177), none named: a planned
+    # decision of the STP's partners, not a move out of the STP itself.
+    move = plans(bundled)["devon-corporate-services-move-planned"]
+    assert move["kind"] == "decision_recorded" and move["status"] == "planned"
+    assert move["effective"] == "2018-Q2"  # Q1 2018/19 (Next Steps, section 2(iii), l.80)
+    assert "all partner organisations" in move["summary"]
+    assert ("devon-pdeg-2017-09-15", "Appendix 1, section 3") in cited(move)
+
+    # Since when is the South Devon and Torbay ICO known, and was it an STP partner? It is first
+    # named in the March 2018 paper, already created (sdt-lcp-2018-03-09, section 1.3,
+    # l.100-102); no paper names it among the STP's partners (the September 2017 background,
+    # devon-pdeg-2017-09-15 l.18, names no provider but Livewell Southwest).
+    ico = history(bundled, "South Devon and Torbay ICO")
+    assert ico["sdt-ico-established"]["effective"] == "by:2018-03-09"
+    assert cited(ico["sdt-ico-established"]) == {("sdt-lcp-2018-03-09", "section 1.3")}
+    assert not {c["kind"] for c in ico.values()} & {"joined"}
+    stp = as_json(bundled, "show", "Devon STP", "--on", "2018-03-09")["organisation"]
+    assert "South Devon and Torbay ICO" not in {m["name"] for m in stp["members"]}
