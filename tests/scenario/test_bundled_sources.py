@@ -58,6 +58,11 @@ def history(cli: Cli, body: str) -> dict[str, dict[str, Any]]:
     return {c["change"]: c for c in as_json(cli, "history", body)["changes"]}
 
 
+def facts_of(cli: Cli, body: str, on: str) -> dict[str, dict[str, Any]]:
+    shown = as_json(cli, "show", body, "--on", on)["organisation"]
+    return {f["attribute"]: f for f in shown["facts"]}
+
+
 def cited(change: dict[str, Any]) -> set[tuple[str, str]]:
     return {(s["source"], s["locator"]) for s in change["sources"]}
 
@@ -155,3 +160,72 @@ def test_what_no_paper_supports_is_gone(bundled: Cli) -> None:
     assert not {c["kind"] for c in ico.values()} & {"joined"}
     stp = as_json(bundled, "show", "Devon STP", "--on", "2018-03-09")["organisation"]
     assert "South Devon and Torbay ICO" not in {m["name"] for m in stp["members"]}
+
+
+def test_what_was_missing_is_recorded(bundled: Cli) -> None:
+    # Who was NHS England's chief executive in September 2017? Simon Stevens, named and quoted in
+    # the core narrative (devon-pdeg-2017-09-15, Appendix 1, l.128): seen in post on that day.
+    stevens = as_json(bundled, "holders", "Chief Executive, NHS England", "--on", "2017-09-15")
+    assert [(h["person"], h["from"]) for h in stevens["holders"]] == [
+        ("Simon Stevens", "as-at:2017-09-15")
+    ]
+
+    # Which areas of work were to shape Devon's integrated delivery? Three (devon-pdeg-2017-09-15,
+    # Appendix 1, section 2, l.167-171): West Devon with Plymouth, specialist mental health
+    # services, and North, East, South Devon and Torbay.
+    facts = facts_of(bundled, "Devon STP", "2017-09-15")
+    areas = facts["integrated_delivery_work_areas"]
+    assert areas["value"].startswith("3: West Devon") and areas["effective"] == "as-at:2017-09-15"
+
+    # What was due during a financial year? The ledger has no financial-year date: a target for
+    # 2017/18 is planned on or before March 2018, one for 2018/19 on or before March 2019
+    # (devon-pdeg-2017-09-15, Next Steps, section 1, l.49 and l.51; section 2(i), l.59; and the
+    # Integrated Commissioning Executive's 2019/20 review, plymouth-hasc-2019-03-20, Section One, 5).
+    open_plans = plans(bundled)
+    for change, effective, year in (
+        ("devon-commissioning-staging-plan-2017-18", "by:2018-03", "2017/18"),
+        ("devon-commissioning-first-phase-plan-2018-19", "by:2019-03", "2018/19"),
+        ("devon-mental-health-model-plan-2017-18", "by:2018-03", "2017/18"),
+        ("ice-review-2019-20-planned", "by:2020-03", "2019/20"),
+    ):
+        assert open_plans[change]["effective"] == effective
+        assert f"During {year}" in open_plans[change]["summary"]
+
+    # How long had the STP's leaders worked together by October 2017? "The past 18 months"
+    # (devon-stp-update-2017-10-24, Introduction, l.12; the advert, l.50), beside the other papers'
+    # "since December 2016": both as the papers say them.
+    october = facts_of(bundled, "Devon STP", "2017-10-24")
+    assert october["collaborative_working_period"]["value"] == "the past 18 months"
+    assert october["collaborative_working_period"]["effective"] == "as-at:2017-10-24"
+
+    # What had Cornwall's system done by December 2017? An options appraisal of the accountable care
+    # partnership's configuration had begun (cios-transformation-2017-12-19, Accountable Care
+    # Partnership, l.58), and ACS stakeholder events were held in May and October 2017 (Accountable
+    # Care System Leadership, l.56).
+    cios = history(bundled, "Cornwall and the Isles of Scilly Health and Social Care Partnership")
+    assert cios["cios-acp-options-appraisal-2017-12"]["effective"] == "by:2017-12-19"
+    assert cios["cios-acp-options-appraisal-2017-12"]["status"] == "happened"
+    assert cios["cios-acs-stakeholder-event-2017-05"]["effective"] == "2017-05"
+    assert cios["cios-acs-stakeholder-event-2017-10"]["effective"] == "2017-10"
+
+    # Who scrutinises health in Devon and Torbay? The health overview and scrutiny functions of both
+    # councils, to continue (sdt-lcp-2018-03-09, section 6, l.217).
+    spring_2018 = names(bundled, "2018-03-09")
+    for body, council in (
+        ("Devon health overview and scrutiny function", "Devon County Council"),
+        ("Torbay health overview and scrutiny function", "Torbay Council"),
+    ):
+        assert spring_2018[body]["kind"] == "committee"
+        assert ("part_of", council) in {
+            (r["relation"], r["object"]) for r in spring_2018[body]["relationships"]
+        }
+
+    # What came next for the South Devon and Torbay LCP? A partner workshop the CCG was arranging
+    # for early April 2018 (sdt-lcp-2018-03-09, section 9, l.240): a plan.
+    workshop = open_plans["sdt-lcp-partner-workshop-2018-04"]
+    assert workshop["effective"] == "2018-04" and workshop["status"] == "planned"
+
+    # What had the Devon STP developed by March 2019? A blueprint for an Integrated Care Model for
+    # out-of-hospital care (plymouth-hasc-2019-03-20, Section Two, 2.2, l.149).
+    blueprint = history(bundled, "Devon STP")["devon-stp-integrated-care-model-blueprint"]
+    assert blueprint["effective"] == "by:2019-03-20" and blueprint["status"] == "happened"
