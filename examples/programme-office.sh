@@ -24,7 +24,7 @@ WORKFORCE_SOURCE=(--source "example-board-minutes:item 8, workforce"
 FUNCTION="medicines optimisation (example)"
 
 echo
-echo "# NHS Devon CCG as merged on 2019-04-01: the Accountable Officer post is vacant"
+echo "# NHS Devon CCG as merged on 2019-04-01 (its Accountable Officer post is a plan of April 2019: ledger plans)"
 ledger show "NHS Devon CCG" --on 2019-04-01
 
 echo

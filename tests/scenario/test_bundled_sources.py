@@ -101,7 +101,9 @@ def test_what_was_recorded_wrongly(bundled: Cli) -> None:
     # section 2: Phase 2, l.99); the March 2019 report writes University Hospital Plymouth
     # (plymouth-hasc-2019-03-20, Section Two, 2.1, l.141). The rename is dated on or before
     # 20 March 2019, not on it.
-    rename = history(bundled, "University Hospitals Plymouth NHS Trust")["plymouth-hospitals-renamed-uhp"]
+    rename = history(bundled, "University Hospitals Plymouth NHS Trust")[
+        "plymouth-hospitals-renamed-uhp"
+    ]
     assert rename["kind"] == "renamed"
     assert rename["effective"] == "by:2019-03-20"
     assert ("plymouth-hasc-2019-03-20", "Section Two, 2.1 Strategic Direction") in cited(rename)
@@ -137,7 +139,9 @@ def test_what_no_paper_supports_is_gone(bundled: Cli) -> None:
         "Cornwall and the Isles of Scilly Health and Social Care Partnership"
     ]
     director = next(
-        p for p in cios["posts"] if p["title"] == "Director of Adult Social Care and Health Integration"
+        p
+        for p in cios["posts"]
+        if p["title"] == "Director of Adult Social Care and Health Integration"
     )
     assert director["holders"] == []
 
@@ -229,3 +233,59 @@ def test_what_was_missing_is_recorded(bundled: Cli) -> None:
     # out-of-hospital care (plymouth-hasc-2019-03-20, Section Two, 2.2, l.149).
     blueprint = history(bundled, "Devon STP")["devon-stp-integrated-care-model-blueprint"]
     assert blueprint["effective"] == "by:2019-03-20" and blueprint["status"] == "happened"
+
+
+def test_attributions_are_no_stronger_than_the_papers(bundled: Cli) -> None:
+    # On what does McAlinden's interim leadership rest? On the October 2017 update she wrote as
+    # Interim Lead Chief Executive (devon-stp-update-2017-10-24, header, l.5), not on the September
+    # paper's plan for a joint chief executive (devon-pdeg-2017-09-15, Next Steps, section 1,
+    # Phase 1, l.47), which names nobody.
+    lead = as_json(bundled, "holders", "Chief Executive, Devon STP", "--on", "2017-10-24")
+    (holder,) = lead["holders"]
+    assert holder["person"] == "Mairead McAlinden" and holder["interim"] is True
+    assert {s["source"] for s in holder["sources"]} == {"devon-stp-update-2017-10-24"}
+
+    # Did Dame Ruth Carnell hold a substantive Independent Chair post? No: PDEG endorsed plans to
+    # establish a substantive ACS Independent Chair to replace the role she occupied
+    # (devon-stp-update-2017-10-24, section 1, l.62). Her holding is recorded as not substantive
+    # (interim, the vocabulary's word for it); the substantive post is only the PDEG decision.
+    chair = as_json(bundled, "holders", "Independent Chair, Devon STP", "--on", "2017-10-24")
+    assert [(h["person"], h["interim"]) for h in chair["holders"]] == [("Dame Ruth Carnell", True)]
+    pdeg = history(bundled, "Devon STP Programme Delivery Executive Group")
+    assert "substantive" in pdeg["devon-pdeg-independent-chair-2017-10-20"]["summary"]
+
+    # Did NHS England decide to re-procure the Mayflower practice? The report says only that there
+    # is a need for it to (plymouth-hasc-2019-03-20, Section Two, 2.3, l.180; 3): a fact about the
+    # practice's contract, no decision of NHS England's.
+    england = history(bundled, "NHS England")
+    assert not [c for c in england.values() if c["kind"] == "decision_recorded"]
+    mayflower = facts_of(bundled, "Mayflower Practice", "2019-03-20")["contract_status"]
+    assert "needs to re-procure" in mayflower["value"]
+
+    # Who renewed the South Devon and Torbay risk share agreement? "Partners", unnamed
+    # (sdt-lcp-2018-03-09, section 1.3, l.104): the ICO's agreement is recorded as a fact seen on
+    # the paper's day, not as the ICO's decision.
+    ico = history(bundled, "South Devon and Torbay ICO")
+    assert ico["sdt-ico-risk-share-extended"]["kind"] == "fact_recorded"
+    assert ico["sdt-ico-risk-share-extended"]["effective"] == "as-at:2018-03-09"
+    assert not [c for c in ico.values() if c["kind"] == "decision_recorded"]
+
+    # Were NHS Devon CCG's Accountable Officer and Director of Commissioning in force on 1 April
+    # 2019? The report proposes them as core members of the Integrated Commissioning Executive,
+    # from April 2019 (plymouth-hasc-2019-03-20, Section One, 4.1, l.93-97; 5): plans.
+    ccg = as_json(bundled, "show", "NHS Devon CCG", "--on", "2019-04-01")["organisation"]
+    titles = {p["title"] for p in ccg["posts"]}
+    assert not titles & {"Accountable Officer", "Director of Commissioning"}
+    open_plans = plans(bundled)
+    for change in (
+        "nhs-devon-ccg-accountable-officer-post",
+        "nhs-devon-ccg-director-of-commissioning-post",
+    ):
+        assert open_plans[change]["effective"] == "2019-04"
+
+    # Did the merger happen on 1 April 2019? The report, eleven days before, gives that day as the
+    # start of the new statutory CCG (plymouth-hasc-2019-03-20, Section One, 3, l.67); no paper is
+    # later. It stays recorded as happened, its reason saying so (events/README.md, Plans).
+    merger = history(bundled, "NHS Devon CCG")["devon-ccgs-merge-2019-04"]
+    assert merger["status"] == "happened" and merger["effective"] == "2019-04-01"
+    assert "no later paper confirms it" in merger["reason"]
