@@ -283,7 +283,7 @@ def test_attributions_are_no_stronger_than_the_papers(bundled: Cli) -> None:
     ):
         assert open_plans[change]["effective"] == "2019-04"
 
-    # Did the merger happen on 1 April 2019? The report, eleven days before, gives that day as the
+    # Did the merger happen on 1 April 2019? The report, twelve days before, gives that day as the
     # start of the new statutory CCG (plymouth-hasc-2019-03-20, Section One, 3, l.67); no paper is
     # later. It stays recorded as happened, its reason saying so (events/README.md, Plans).
     merger = history(bundled, "NHS Devon CCG")["devon-ccgs-merge-2019-04"]
