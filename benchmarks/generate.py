@@ -727,6 +727,8 @@ class Generator:
         return True
 
     def merge(self) -> bool:
+        # The successor does not take over the predecessors' memberships (`no_carry`): the state
+        # kept here ends them with the predecessors, as the history's later joins assume.
         if len(self.live) < 20:
             return False
         first = self.older(self.live)
@@ -752,12 +754,15 @@ class Generator:
                 kind=kind,
                 codes={"ods": code},
                 into="new",
+                no_carry=True,
             )
         else:
             successor_body = predecessors.pop()
             names.pop()
             name = successor_body.name
-            entry = self.change("merged", predecessors=names, successor=name, into="existing")
+            entry = self.change(
+                "merged", predecessors=names, successor=name, into="existing", no_carry=True
+            )
             self.acts(successor_body)
         self.emit(entry)
         for p in predecessors:

@@ -23,8 +23,13 @@ echo "# Import the bundled ledger (events/); a second import appends nothing"
 ledger import events/
 
 echo
-echo "# The first five changes in recorded order: position, recorded-at, recorder, reason, sources"
-ledger log --limit 5
+echo "# EXAMPLE: register the made-up source these examples cite (the store's changes cite registered sources)"
+ledger source add example-board-minutes --title "EXAMPLE ONLY: made-up board minutes" \
+    --published 2026-12 --issued-by "NHS Devon CCG (example)" --kind "board minutes"
+
+echo
+echo "# The first six changes in recorded order (the five papers registered, then the first change): position, recorded-at, recorder, reason, sources"
+ledger log --limit 6
 
 echo
 echo "# EXAMPLE: record an appointment with a deliberately wrong date (2028-04-01; it should be 2027-04-01)"

@@ -16,6 +16,11 @@ export LEDGER_DATABASE_URL
 echo "# Import the bundled ledger (events/); a second import appends nothing"
 ledger import events/
 
+echo
+echo "# EXAMPLE: register the made-up source these examples cite (the store's changes cite registered sources)"
+ledger source add example-board-minutes --title "EXAMPLE ONLY: made-up board minutes" \
+    --published 2026-12 --issued-by "NHS Devon CCG (example)" --kind "board minutes"
+
 # Every change needs a source (SOURCE_ID:LOCATOR) and a reason; these say they are examples.
 APPOINTMENT_SOURCE=(--source "example-board-minutes:item 7, appointments"
                     --reason "EXAMPLE ONLY: made-up appointment to show the programme office workflow")

@@ -534,3 +534,14 @@ def test_an_event_cannot_be_an_observation(cli: Cli, refuse) -> None:
     # Closed on or before a date is an event with a bounded date: recorded.
     cli.ok("record", "closed", "Epsilon Board", "--effective", "by:2019-01-01", *SOURCE)
     assert as_json(cli, "history", "Epsilon Board")["changes"][-1]["effective"] == "by:2019-01-01"
+
+
+def test_a_body_a_merger_made_by_a_date_is_seen_then_not_founded_then(cli: Cli) -> None:
+    # A paper says two boards had merged into a new one by March 2019: the new board existed then.
+    establish(cli, "Zeta Board", "board", "2015-04-01")
+    establish(cli, "Eta Board", "board", "2015-04-01")
+    cli.ok("record", "merged", "--predecessor", "Zeta Board", "--predecessor", "Eta Board",
+           "--successor", "Theta Board", "--kind", "board", "--effective", "by:2019-03", *SOURCE)  # fmt: skip
+    structure = as_json(cli, "structure", "--on", "2019-04-01")["organisations"]
+    (theta,) = [o for o in structure if o["name"] == "Theta Board"]
+    assert (theta["established"], theta["first_recorded"]) == (None, "by:2019-03")

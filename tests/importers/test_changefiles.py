@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.conftest import Cli
 
 
-def test_a_directory_import_skips_the_generators_manifest_and_the_sources_registry(
+def test_a_directory_import_skips_the_generators_manifest_and_registers_its_sources_first(
     cli: Cli, tmp_path: Path
 ) -> None:
     folder = tmp_path / "national"
@@ -24,6 +24,12 @@ def test_a_directory_import_skips_the_generators_manifest_and_the_sources_regist
     }
     (folder / "0001.json").write_text(json.dumps({"recorder": "pmo", "changes": [change]}))
     (folder / "manifest.json").write_text(json.dumps({"size": 1, "seed": 7, "expect": {}}))
-    (folder / "sources.yaml").write_text("order-2015:\n  title: Founding order\n")
+    (folder / "sources.yaml").write_text(
+        "sources:\n  - id: order-2015\n    title: Founding order\n"
+        '    date: "2015-03"\n    body: Secretary of State\n'
+    )
     out = cli.ok("import", str(folder))
-    assert out.strip() == f"{folder / '0001.json'}: appended 1 changes"
+    assert out.strip().splitlines() == [
+        f"{folder / 'sources.yaml'}: registered 1 sources",
+        f"{folder / '0001.json'}: appended 1 changes",
+    ]

@@ -363,3 +363,186 @@ def test_a_period_that_differs_from_the_facts_is_found(
     cli.ok("rebuild")
     assert cli.ok("structure", "--on", "2019-04-01", "--format", "json") == before
     assert "the read model equals a rebuild" in cli.ok("verify", "--checkpoint", str(checkpoint))
+
+
+# --- the rest of the tamper campaign: rows written outside the ledger, a cut tail, the stored
+# checkpoints, and the guards themselves -------------------------------------------------------
+
+
+def forge_row(conn: sa.Connection, position: int, copy_of: int, reason: str) -> None:
+    """What a forger with the right to insert writes: a real event's copy saying something else,
+    under another aggregate version, at `position`."""
+    row = conn.execute(
+        sa.text(
+            "SELECT originator_id, originator_version, topic, state FROM ledger_events "
+            "WHERE id = :p"
+        ),
+        {"p": copy_of},
+    ).one()
+    state = json.loads(bytes(row.state))
+    state["reason"] = reason
+    state["recorder"] = "someone trusted"
+    conn.execute(
+        sa.text(
+            "INSERT INTO ledger_events (id, originator_id, originator_version, topic, state) "
+            "VALUES (:id, :o, :v, :t, :s)"
+        ),
+        {
+            "id": position,
+            "o": row.originator_id,
+            "v": row.originator_version + 100,
+            "t": row.topic,
+            "s": json.dumps(state, separators=(",", ":"), sort_keys=True).encode(),
+        },
+    )
+
+
+RENAME = ("record", "renamed", "Plymouth City Council", "--name", "Plymouth Council", "-e", "2020")
+
+
+def test_a_forged_row_is_never_sealed_by_an_honest_append(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int], store_fingerprint
+) -> None:
+    checkpoint, last = checkpointed
+    with admin.begin() as conn:
+        forge_row(conn, last + 1, 5, "forged")
+    line = verify_fails_at(cli, checkpoint, last + 1)
+    assert "the stored event is not sealed in the chain" in line
+    # The next honest append is refused, naming the forged row; nothing is appended or sealed.
+    before = store_fingerprint()
+    result = cli(*RENAME, *SOURCE)
+    assert result.exit_code == 9
+    assert one_line_error(result) == (
+        f"ledger: error: refused: position {last + 1} holds an event the ledger did not seal "
+        "(written outside it); nothing was appended (run ledger verify)"
+    )
+    assert store_fingerprint() == before
+    assert cli("checkpoint").exit_code == 4  # nor is it sealed by a checkpoint
+    # verify --checkpoint keeps failing at the forged row; the log never shows its recorder.
+    verify_fails_at(cli, checkpoint, last + 1)
+    assert "someone trusted" not in cli.ok("log")
+
+
+def test_a_truncated_tail_is_found(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    # The last three events and their chain entries cut off: the chain still holds on its own, but
+    # not against the checkpoint taken before, and the read model names the first missing event.
+    checkpoint, last = checkpointed
+    with admin.begin() as conn:
+        drop_guards(conn)
+        conn.execute(
+            sa.text(
+                "DROP TRIGGER ledger_chain_no_delete"
+                if conn.dialect.name == "sqlite"
+                else "DROP TRIGGER ledger_append_only_rows ON ledger_chain"
+            )
+        )
+        conn.execute(sa.text("DELETE FROM ledger_events WHERE id > :p"), {"p": last - 3})
+        conn.execute(sa.text("DELETE FROM ledger_chain WHERE position > :p"), {"p": last - 3})
+    line = one_line_error(cli("verify", "--checkpoint", str(checkpoint), "--skip-read-model"))
+    assert f"up to position {last}: the log no longer matches checkpoint" in line
+    assert f"the log holds {last - 3} events, fewer than its {last}" in line
+    report = json.loads(cli("verify", "--checkpoint", str(checkpoint), "--format", "json").stdout)
+    assert not report["ok"]
+    assert report["summary"] == (
+        f"verify failed at position {last - 2}: the read model holds a change at a position the "
+        f"log does not hold (and {len(report['findings']) - 1} more findings)"
+    )
+
+
+def stored_checkpoint_ids(conn: sa.Connection) -> list[int]:
+    return [r[0] for r in conn.execute(sa.text("SELECT id FROM ledger_checkpoints ORDER BY id"))]
+
+
+def drop_checkpoint_guards(conn: sa.Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.execute(sa.text("DROP TRIGGER ledger_checkpoints_no_update"))
+    else:
+        conn.execute(sa.text("DROP TRIGGER ledger_append_only_rows ON ledger_checkpoints"))
+
+
+def test_an_edited_stored_checkpoint_is_named_and_the_log_not_blamed(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    checkpoint, last = checkpointed
+    with admin.begin() as conn:
+        drop_checkpoint_guards(conn)
+        (stored,) = stored_checkpoint_ids(conn)
+        root = next(line for line in checkpoint.read_text().splitlines() if line.startswith("root"))
+        edited = root[:-1] + ("0" if root[-1] != "0" else "1")
+        conn.execute(
+            sa.text("UPDATE ledger_checkpoints SET text = replace(text, :root, :edited)"),
+            {"root": root, "edited": edited},
+        )
+    report = json.loads(cli("verify", "--checkpoint", str(checkpoint), "--format", "json").stdout)
+    assert [f["what"] for f in report["findings"] if "checkpoint #" in f["what"]] == [
+        f"checkpoint #{stored} (stored) (size {last}) was altered or forged: the Merkle root "
+        "differs, where a checkpoint kept outside the database still holds"
+    ]
+    assert f"checkpoint {checkpoint} holds (size {last})" in report["holds"]
+
+
+def test_an_unreadable_stored_checkpoint_is_named_and_verify_goes_on(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    # Written by the owner past the ledger: a recorder cannot write the table at all (test_roles).
+    checkpoint, _last = checkpointed
+    with admin.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO ledger_checkpoints (size, position, root, text) "
+                "VALUES (1, 1, 'x', 'garbage')"
+            )
+        )
+        drop_guards(conn)
+        set_state(conn, 17, state_at(conn, 17).replace(b'"reason":"', b'"reason":"!', 1))
+    result = cli("verify", "--checkpoint", str(checkpoint), "--format", "json")
+    report = json.loads(result.stdout)
+    whats = [f["what"] for f in report["findings"]]
+    assert any(w.startswith("stored checkpoint #") and "unreadable" in w for w in whats), whats
+    # Everything else is still checked: the edited payload is the first finding, at its position.
+    assert report["summary"].startswith("verify failed at position 17:")
+    assert result.exit_code == 8
+
+
+def test_a_forged_stored_checkpoint_of_a_real_size_is_named(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int]
+) -> None:
+    checkpoint, last = checkpointed
+    text = checkpoint.read_text().replace(f"size: {last}", "size: 10")
+    with admin.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO ledger_checkpoints (size, position, root, text) "
+                "VALUES (10, 10, 'x', :t)"
+            ),
+            {"t": text},
+        )
+    line = one_line_error(cli("verify", "--checkpoint", str(checkpoint)))
+    assert "(stored) (size 10) was altered or forged" in line, line
+
+
+@pytest.mark.parametrize("command", [("init",), RENAME, ("verify",)])
+def test_a_disabled_or_dropped_guard_is_reported(
+    cli: Cli, admin: sa.Engine, checkpointed: tuple[Path, int], store_fingerprint, command
+) -> None:
+    with admin.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(sa.text("DROP TRIGGER ledger_events_no_update"))
+            fault = "the append-only guard ledger_events_no_update on ledger_events is missing"
+        else:
+            conn.execute(sa.text("ALTER TABLE ledger_events DISABLE TRIGGER USER"))
+            fault = "the append-only guard ledger_append_only_rows on ledger_events is disabled"
+    before = store_fingerprint()
+    args = [*command, *SOURCE] if command == RENAME else list(command)
+    result = cli(*args)
+    line = one_line_error(result)
+    assert fault in line, line
+    assert result.exit_code == {"init": 10, "verify": 8}.get(command[0], 10)
+    assert store_fingerprint() == before
+    # The owner puts them back; every command works again.
+    assert fault in cli("init", "--restore-guards").stderr
+    cli.ok("init")
+    cli.ok(*RENAME, *SOURCE)
+    cli.ok("verify")

@@ -1,5 +1,6 @@
-"""A programme office records a small system out of order, through the CLI only: the merger first,
-then the predecessors' establishment back-dated. The answers must be right on every date, in every format."""
+"""A programme office records a small system out of order, through the CLI only: the CCGs and their
+merger first, then the partnership they had joined, its posts and the memberships, back-dated. The
+answers must be right on every date, in every format."""
 
 from __future__ import annotations
 
@@ -16,27 +17,7 @@ SRC = ["--source", "hasc:section 2", "--reason", "scenario"]
 
 @pytest.fixture
 def devon(cli: Cli) -> Cli:
-    # The merger is recorded first: the ledger has never heard of the two CCGs.
-    cli.ok(
-        "record",
-        "merged",
-        "--predecessor",
-        "NEW Devon CCG",
-        "--predecessor",
-        "South Devon and Torbay CCG",
-        "--successor",
-        "NHS Devon CCG",
-        "--kind",
-        "ccg",
-        "--code",
-        "ods:15N",
-        "-e",
-        "2019-04-01",
-        "--id",
-        "merger",
-        *SRC,
-    )
-    # Then their establishment, back-dated six years.
+    # The two CCGs are established first.
     cli.ok(
         "record",
         "established",
@@ -63,6 +44,27 @@ def devon(cli: Cli) -> Cli:
         "2013-04-01",
         "--id",
         "est-99q",
+        *SRC,
+    )
+    # Then the merger, before anything else is known of them (a merger's predecessors must be
+    # bodies the ledger knows: their establishment comes first).
+    cli.ok(
+        "record",
+        "merged",
+        "--predecessor",
+        "NEW Devon CCG",
+        "--predecessor",
+        "South Devon and Torbay CCG",
+        "--successor",
+        "NHS Devon CCG",
+        "--kind",
+        "ccg",
+        "--code",
+        "ods:15N",
+        "-e",
+        "2019-04-01",
+        "--id",
+        "merger",
         *SRC,
     )
     cli.ok(
@@ -226,10 +228,10 @@ def test_lineage_history_and_holders(devon: Cli) -> None:
         ("South Devon and Torbay CCG", "NHS Devon CCG", "merged", "2019-04-01"),
     ]
     assert lineage["edges"][0]["sources"] == [{"source": "hasc", "locator": "section 2"}]
-    # History is in effective order, though the merger was recorded first.
+    # History is in effective order, though the merger was recorded before the membership.
     history = json.loads(devon.ok("history", "NEW Devon CCG", "--format", "json"))
     assert [c["change"] for c in history["changes"]] == ["est-99p", "join-99p", "merger"]
-    assert [c["position"] for c in history["changes"]][-1] == 1
+    assert [c["position"] for c in history["changes"]] == [1, 5, 3]
     # Holders over time, and on a date.
     every = json.loads(
         devon.ok("holders", "Chief Executive, Devon ACS", "--all", "--format", "json")

@@ -34,6 +34,10 @@ SPECIFIC = {
     },
     "renamed": {"organisation": A, "name": "Y"},
     "reclassified": {"organisation": A, "org_kind": "ics"},
+    "alias_recorded": {"organisation": A, "alias": "Z", "note": "full name"},
+    "alias_ended": {"organisation": A, "alias": "Z"},
+    "designated": {"organisation": A, "designation": "Z", "qualifier": "emerging"},
+    "designation_ended": {"organisation": A, "designation": "Z"},
     "closed": {"organisation": A},
     "merged": {"predecessors": (A, B), "successor": C, "into_new": True},
     "split": {"source": A, "successors": (B, C), "new_successors": (C,), "source_continues": True},
@@ -79,6 +83,14 @@ SPECIFIC = {
         "retracts": uuid4(),
         "cancelled": True,
         "touched": (ev.Party("organisation", A, "mentions"),),
+    },
+    "source_registered": {
+        "source_id": "plymouth-hasc-2019-03-20",
+        "title": "Integrated Commissioning and Integrated Delivery – Next Steps",
+        "issued_by": "Plymouth City Council",
+        "author": "Anna Coles",
+        "document": "scrutiny report",
+        "file": None,
     },
 }
 

@@ -1,17 +1,17 @@
 """The audit tables: the hash chain over the stored events, and the checkpoints taken of it.
 
-The chain is sealed by `seal`, a sealer that follows the log in order from the last sealed position.
-The application calls it inside every write transaction right after the events are inserted, so a
-change and its chain entries commit together, and writers are already serialised (SQLite's
-BEGIN IMMEDIATE, PostgreSQL's append lock), so entries are numbered without gaps in log order even
-where the log's own positions have gaps (a PostgreSQL sequence skips the numbers of rolled-back
-inserts). Following the log, rather than hashing inside the insert, also seals a ledger recorded
-before the chain existed the first time anything is appended to it.
+A write transaction seals exactly the events it appended (`seal_appended`), right after inserting them, so a
+change and its chain entries commit together. Writers are serialised (SQLite's BEGIN IMMEDIATE,
+PostgreSQL's append lock), so entries are numbered without gaps in log order even where the log's
+own positions have gaps (a PostgreSQL sequence skips the numbers of rolled-back inserts). A stored
+event between the chain's head and the transaction's own was written outside the ledger: it stops
+the append (`UnsealedEvent`) and is never sealed. Only a log recorded before the chain existed is
+sealed whole (`seal_log`), once, when the chain is made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from ledger.adapters import guarded
 from ledger.adapters.store import EVENTS_TABLE
 from ledger.adapters.tables import bulk_insert
 from ledger.domain.chain import GENESIS, StoredRecord, seal
@@ -63,6 +64,13 @@ PAGE = 20_000
 
 def create(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=True)
+
+
+def exists(conn: Connection) -> bool:
+    """Whether the store has its chain (false only for one made before the chain existed)."""
+    from sqlalchemy import inspect
+
+    return inspect(conn).has_table(chain.name)
 
 
 def uuid_hex(value: Any) -> str:
@@ -156,12 +164,55 @@ def head(conn: Connection) -> Any:
     return conn.execute(select(chain).order_by(chain.c.seq.desc()).limit(1)).first()
 
 
-def seal_log(conn: Connection) -> int:
-    """Chain every stored event after the last sealed one; returns how many were sealed."""
+class UnsealedEvent(Exception):
+    """A stored event the ledger did not seal lies after the chain's head: written outside it."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(f"position {position} holds an event the ledger did not seal")
+        self.position = position
+
+
+def first_foreign(conn: Connection, after: int, positions: Sequence[int]) -> int | None:
+    """The first stored position after `after` that is not one of `positions` (the events this
+    transaction appended), or None: one index read of at most len(positions) + 1 ids."""
+    rows = _raw_rows(
+        conn,
+        f"SELECT id FROM {EVENTS_TABLE} WHERE id > {int(after)} ORDER BY id "
+        f"LIMIT {len(positions) + 1}",
+    )
+    for (found,), ours in zip(rows, [*sorted(positions), None], strict=False):
+        if found != ours:
+            return int(found)
+    return None
+
+
+def seal_appended(conn: Connection, positions: Sequence[int]) -> int:
+    """Chain exactly the events this transaction appended (`positions`) after the chain's head.
+    Any other stored event after the head stops it (`UnsealedEvent`): the ledger seals only what
+    it wrote. Returns how many were sealed."""
+    if not positions:
+        return 0
+    if guarded.appended(conn):
+        return len(positions)  # `ledger_append` sealed them as it stored them
     last = head(conn)
+    after = last.position if last else 0
+    foreign = first_foreign(conn, after, positions)
+    if foreign is not None:
+        raise UnsealedEvent(foreign)
+    return _seal_after(conn, last, until=max(positions))
+
+
+def seal_log(conn: Connection) -> int:
+    """Chain every stored event after the last sealed one; returns how many were sealed. Only for
+    a log recorded before the chain existed (sealed once, when the chain is made), and for a
+    benchmark's synthetic log: a write transaction seals its own events with `seal`."""
+    return _seal_after(conn, head(conn), until=None)
+
+
+def _seal_after(conn: Connection, last: Any, until: int | None) -> int:
     seq, previous, position = (last.seq, last.hash, last.position) if last else (0, GENESIS, 0)
     rows: list[dict[str, Any]] = []
-    for record in stored_records(conn, after=position):
+    for record in stored_records(conn, after=position, until=until):
         entry = seal(record, previous)
         seq += 1
         rows.append(
@@ -182,6 +233,9 @@ def seal_log(conn: Connection) -> int:
 
 
 def store_checkpoint(conn: Connection, size: int, position: int, root: str, text_: str) -> None:
+    if conn.dialect.name == "postgresql":
+        guarded.store_checkpoint(conn, size, position, root, text_)
+        return
     conn.execute(insert(checkpoints).values(size=size, position=position, root=root, text=text_))
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from ledger.adapters import guarded
 from ledger.adapters.tables import (
     CHUNK,
     bulk_insert,
@@ -330,16 +331,14 @@ class Cutter:
 
     def write(self, conn: Connection) -> None:
         if self.closes:
-            conn.execute(
-                _close_statement(),
-                [
-                    {
-                        "at": at,
-                        **{f"_{k}": v for k, v in zip(_IDENTITY, (*row, views), strict=True)},
-                    }
-                    for at, row, views in self.closes
-                ],
-            )
+            closes = [
+                {"at": at, **{f"_{k}": v for k, v in zip(_IDENTITY, (*row, views), strict=True)}}
+                for at, row, views in self.closes
+            ]
+            if guarded.appended(conn):
+                guarded.close_periods(conn, closes)
+            else:
+                conn.execute(_close_statement(), closes)
         if self.inserts:
             dates = _date_form(conn)
             flag = _flag_form(conn)
@@ -456,7 +455,8 @@ def follow(
             facts_of = _distinct(by_subject.get(subject, []))
             cutter.subject(facts_of, after, upto)
     cutter.write(conn)
-    set_tracking(conn, TRACKING, max(after, upto))
+    if upto > after:  # a transaction that appended nothing writes nothing (a checkpoint)
+        set_tracking(conn, TRACKING, upto)
 
 
 _FAMILY_STATEMENTS: dict[str, Any] = {}

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from ledger.adapters import guarded
 from ledger.adapters.audit import stored_records, uuid_hex
 from ledger.adapters.periods import TRACKING as PERIODS
 from ledger.adapters.periods import cut_all as periods_cut_all
@@ -71,6 +72,19 @@ class ChangeReader:
     def __init__(self, decode: Callable[[str, UUID, int, bytes], Any]) -> None:
         self.decode = decode
         self._classes: dict[str, tuple[type[ChangeEvent], frozenset[str] | None]] = {}
+        self._defaults: dict[type[ChangeEvent], dict[str, Any]] = {}
+
+    def _defaults_of(self, cls: type[ChangeEvent]) -> dict[str, Any]:
+        """The fields of a class that an event may lack, with their defaults as stored JSON holds
+        them (a field added to a kind since the event was written)."""
+        found = self._defaults.get(cls)
+        if found is None:
+            found = self._defaults[cls] = {
+                name: list(info.default) if isinstance(info.default, tuple) else info.default
+                for name, info in cls.model_fields.items()
+                if not info.is_required() and info.default_factory is None
+            }
+        return found
 
     def _class(self, topic: str) -> tuple[type[ChangeEvent], frozenset[str] | None]:
         found = self._classes.get(topic)
@@ -91,6 +105,14 @@ class ChangeReader:
                 data = None
             if isinstance(data, dict) and data.keys() == fields:
                 return StoredChange(cls, data)
+            if isinstance(data, dict) and data.keys() < fields:
+                # Written before a field was added to its kind: the field's default stands in,
+                # and the change's details stay those it was stored with.
+                absent = fields - data.keys()
+                defaults = self._defaults_of(cls)
+                if absent <= defaults.keys():
+                    filled = {**{k: defaults[k] for k in absent}, **data}
+                    return StoredChange(cls, filled, absent=frozenset(absent))
         return StoredChange.of(self.decode(topic, UUID(uuid_hex(originator_id)), version, state))
 
 
@@ -293,6 +315,9 @@ def _supersede_stored(conn: Connection, later: dict[str, int]) -> None:
     if not later:
         return
     pairs = [{"target": key, "at": position} for key, position in later.items()]
+    if guarded.appended(conn):
+        guarded.supersede(conn, pairs)
+        return
     conn.execute(
         update(changes)
         .where(changes.c.change_id == bindparam("target"), changes.c.superseded_at.is_(None))
@@ -507,7 +532,9 @@ class ReadModel:
             "recorder": d["recorder"],
             "reason": d["reason"],
             "sources": self._sources_json(d["sources"]),
-            "details": _sorted_json({k: v for k, v in d.items() if k not in _COMMON_FIELDS}),
+            "details": _sorted_json(
+                {k: v for k, v in d.items() if k not in _COMMON_FIELDS and k not in change.absent}
+            ),
             "supersedes": target,
             "superseded_at": None,
             "digest": d.get("digest"),

@@ -6,15 +6,16 @@ keeps the layout eventsourcing-sqlalchemy gave it (`ledger_events`: an integer p
 16 bytes on SQLite and as `uuid` on PostgreSQL, the version, the topic and the state), so every
 existing store opens unchanged; that package's ORM models and sqlalchemy-utils are not imported.
 
-Appends are serialised by an advisory lock on PostgreSQL: the stock recorder's LOCK TABLE ... IN
-EXCLUSIVE MODE needs UPDATE or DELETE rights on the events table, which the ledger grants nobody.
-Writers queue on a transaction-scoped advisory lock instead: positions are still taken and committed
-in order, and a reader following the log never sees a lower position commit after a higher one. On
-SQLite the write transaction's BEGIN IMMEDIATE already serialises writers.
+Appends are serialised by an advisory lock on PostgreSQL (the stock recorder's LOCK TABLE ... IN
+EXCLUSIVE MODE needs rights on the events table that the ledger grants nobody), and made through
+`ledger_append`, the owner's function that also seals them (adapters/guarded.py): positions are
+taken and committed in order, and a reader following the log never sees a lower position commit
+after a higher one. On SQLite the write transaction's BEGIN IMMEDIATE already serialises writers.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -56,16 +57,26 @@ from sqlalchemy import (
     Uuid,
     create_engine,
     func,
-    insert,
     select,
-    text,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import BINARY, TypeEngine
 
+from ledger.adapters import guarded
 from ledger.adapters.store import EVENTS_TABLE, configure_schema, configure_sqlite
 
-APPEND_LOCK = 0x1ED6E4  # the advisory lock key every ledger writer queues on
+# A NUL character in a stored event's JSON: `\u0000` not itself escaped (`\\u0000` is a
+# backslash written before the text "u0000"). PostgreSQL's text columns cannot hold one and
+# SQLite's can: refused on both, so a change reads the same on either.
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class NulCharacter(ValueError):
+    """A change whose text holds a NUL character; `index` is its place in the batch inserted."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__("text may not contain a NUL character (\\0)")
+        self.index = index
 
 
 class StoredUUID(TypeDecorator[UUID]):
@@ -203,26 +214,15 @@ class LedgerRecorder(ApplicationRecorder):
         the order given."""
         if not stored_events:
             return []
+        for index, event in enumerate(stored_events):
+            if b"\\u0000" in event.state and _NUL.search(event.state):
+                raise NulCharacter(index)
         with self.database.transaction(commit=True) as conn:
             if conn.dialect.name == "sqlite":
                 return _insert_sqlite(
                     conn.connection.driver_connection, self.events_table.name, stored_events
                 )
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
-            rows = [
-                {
-                    "originator_id": e.originator_id,
-                    "originator_version": e.originator_version,
-                    "topic": e.topic,
-                    "state": e.state,
-                }
-                for e in stored_events
-            ]
-            table = self.events_table
-            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            positions = [int(row[0]) for row in conn.execute(statement, rows)]
-            conn.exec_driver_sql(f"NOTIFY {self.channel_name}")
-            return positions
+            return guarded.append(conn, stored_events)  # sealed there too: see guarded.py
 
     def select_events(
         self,

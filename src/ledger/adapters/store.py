@@ -97,63 +97,101 @@ def configure_sqlite(engine: Engine) -> None:
 
 
 EVENTS_TABLE = "ledger_events"
+APPEND_LOCK = 0x1ED6E4  # the advisory lock key every ledger writer queues on (PostgreSQL)
 # The stored events and the audit chain over them; nobody may rewrite either.
 APPEND_ONLY_TABLES = (EVENTS_TABLE, "ledger_chain", "ledger_checkpoints")
 
 
-def _sqlite_guards(table: str) -> list[str]:
-    return [
-        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
+def _sqlite_guards(table: str) -> dict[str, str]:
+    """The triggers that refuse UPDATE and DELETE on a table, by name."""
+    return {
+        f"{table}_no_update": f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
     BEGIN SELECT RAISE(ABORT, '{table} is append-only: record a correction instead'); END""",
-        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+        f"{table}_no_delete": f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
     BEGIN SELECT RAISE(ABORT, '{table} is append-only: record a retraction instead'); END""",
-    ]
+    }
 
 
-_PG_FUNCTION = """CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+_PG_GUARD = "ledger_append_only"
+PG_GUARD_BODY = """
 BEGIN
   RAISE EXCEPTION '% is append-only: record a correction or retraction instead', TG_TABLE_NAME
     USING ERRCODE = 'insufficient_privilege';
-END $$"""
+END """
+_PG_FUNCTION = (
+    f"CREATE OR REPLACE FUNCTION {_PG_GUARD}() RETURNS trigger LANGUAGE plpgsql AS ${_PG_GUARD}$"
+    f"{PG_GUARD_BODY}${_PG_GUARD}$"
+)
+_PG_TRIGGERS = {
+    f"{_PG_GUARD}_rows": "BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW",
+    f"{_PG_GUARD}_truncate": "BEFORE TRUNCATE ON {table} FOR EACH STATEMENT",
+}
+# The guards of the current schema's tables: (table, trigger, enabled), and the guard's body.
+_PG_FOUND = """SELECT c.relname, t.tgname, t.tgenabled <> 'D'
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+WHERE c.relnamespace = to_regnamespace(current_schema())
+  AND t.tgfoid = to_regprocedure(current_schema() || '.ledger_append_only()')"""
+_PG_SOURCE = "SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure(current_schema() || '.ledger_append_only()')"
 
 
 def guard_events(conn: Any) -> None:
     """Make the stored events and their chain append-only by construction: UPDATE, DELETE (and
-    TRUNCATE) fail for everyone, the owner included. Created once; a reader never needs to (and
-    cannot) create them."""
+    TRUNCATE) fail for everyone, the owner included. Made with the tables, and again only by
+    `ledger init --restore-guards`: a guard that goes missing later is reported
+    (`guard_faults`), never quietly put back."""
     from sqlalchemy import text
 
-    for table in APPEND_ONLY_TABLES:
-        if conn.dialect.name == "sqlite":
-            for statement in _sqlite_guards(table):
+    if conn.dialect.name == "sqlite":
+        present = {row[0] for row in conn.exec_driver_sql(_SQLITE_FOUND)}
+        for table in APPEND_ONLY_TABLES:
+            for name, statement in _sqlite_guards(table).items():
+                if name in present:
+                    conn.exec_driver_sql(f"DROP TRIGGER {name}")  # its body may be another's
                 conn.execute(text(statement))
-        elif conn.dialect.name == "postgresql":
-            _guard_postgresql(conn, table)
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text(_PG_FUNCTION))
+        for table in APPEND_ONLY_TABLES:
+            for name, when in _PG_TRIGGERS.items():
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
+                conn.execute(
+                    text(
+                        f"CREATE TRIGGER {name} {when.format(table=table)} "
+                        f"EXECUTE FUNCTION {_PG_GUARD}()"
+                    )
+                )
 
 
-def _guard_postgresql(conn: Any, table: str) -> None:
+_SQLITE_FOUND = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+
+
+def guard_faults(conn: Any) -> list[str]:
+    """What is wrong with the append-only guards, one line each (none: every guard is there, as
+    the ledger made it, and enabled). One catalogue query or two: every write transaction asks."""
     from sqlalchemy import text
 
-    present = conn.execute(
-        text(
-            "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE c.relname = :table AND c.relnamespace = to_regnamespace(current_schema()) "
-            "AND t.tgname LIKE 'ledger_append_only%'"
-        ),
-        {"table": table},
-    ).scalar()
-    if present:
-        return
-    conn.execute(text(_PG_FUNCTION))
-    conn.execute(
-        text(
-            f"CREATE TRIGGER ledger_append_only_rows BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"
-        )
-    )
-    conn.execute(
-        text(
-            f"CREATE TRIGGER ledger_append_only_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()"
-        )
-    )
+    faults: list[str] = []
+    if conn.dialect.name == "sqlite":
+        found = {name: sql for name, sql in conn.exec_driver_sql(_SQLITE_FOUND)}
+        for table in APPEND_ONLY_TABLES:
+            for name, statement in _sqlite_guards(table).items():
+                if name not in found:
+                    faults.append(f"the append-only guard {name} on {table} is missing")
+                elif _words(found[name]) != _words(statement):
+                    faults.append(f"the append-only guard {name} on {table} has been altered")
+    elif conn.dialect.name == "postgresql":
+        enabled = {(t, g): e for t, g, e in conn.execute(text(_PG_FOUND))}
+        source = conn.execute(text(_PG_SOURCE)).scalar()
+        if source is None or _words(source) != _words(PG_GUARD_BODY):
+            faults.append(f"the append-only guard function {_PG_GUARD}() is missing or altered")
+        for table in APPEND_ONLY_TABLES:
+            for name in _PG_TRIGGERS:
+                state = enabled.get((table, name))
+                if state is None:
+                    faults.append(f"the append-only guard {name} on {table} is missing")
+                elif not state:
+                    faults.append(f"the append-only guard {name} on {table} is disabled")
+    return faults
+
+
+def _words(sql: str) -> list[str]:
+    return sql.split()

@@ -3,6 +3,7 @@ question can open them without importing the event vocabulary (pydantic models).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
@@ -212,6 +213,9 @@ _TRACKED = select(tracking.c.position).where(tracking.c.name == bindparam("track
 
 def set_tracking(conn: Connection, name: str, position: int) -> None:
     """Record that what `name` keeps is current up to a log position."""
+    if through_functions(conn):
+        conn.execute(_TRACK_THROUGH, {"name": name, "at": position})
+        return
     done = conn.execute(_SET_TRACKING, {"tracked": name, "at": position})
     if not done.rowcount:
         conn.execute(_ADD_TRACKING, {"tracked": name, "at": position})
@@ -223,11 +227,26 @@ def tracked(conn: Connection, name: str) -> int | None:
     return None if found is None else int(found)
 
 
+# A connection's option once its transaction appended events on PostgreSQL: from then on its writes
+# go through the ledger's functions (adapters/guarded.py), which write only rows about them.
+APPENDED = "ledger_appended"
+_TRACK_THROUGH = sql_text("SELECT ledger_track(:name, :at)")
+
+
+def through_functions(conn: Connection) -> bool:
+    """Whether a write goes through the ledger's functions rather than straight into the table."""
+    return bool(conn.get_execution_options().get(APPENDED))
+
+
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows with one executemany at the driver: what `conn.execute(insert(table), rows)`
     does, without its per-row bookkeeping, which costs more than the insert itself on a long
     rebuild. The rows hold values as the driver takes them (see `DriverForm`)."""
     if not rows:
+        return
+    if through_functions(conn):
+        put = f"SELECT {table.name.replace('ledger_', 'ledger_put_', 1)}(CAST(:rows AS jsonb))"
+        conn.execute(sql_text(put), {"rows": json.dumps(rows, default=str, separators=(",", ":"))})
         return
     columns = [c for c in table.columns if c.name in rows[0]]
     dialect = conn.dialect

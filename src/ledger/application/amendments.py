@@ -19,6 +19,7 @@ from ledger.adapters.tables import changes
 from ledger.application import commands as cmd
 from ledger.application.errors import Ambiguous, InvalidInput, NotFound, Refused, first_line
 from ledger.domain.events import NIL, ChangeEvent, Retracted
+from ledger.domain.kinds import BODY_KINDS, unknown_body_kind
 
 if TYPE_CHECKING:
     from ledger.adapters.mapper import PydanticMapper
@@ -142,6 +143,8 @@ def _correction(
         )
     if not fields and not confirm:
         raise InvalidInput("nothing to correct: give --effective or another field")
+    if "org_kind" in fields and fields["org_kind"] not in BODY_KINDS:
+        raise InvalidInput(unknown_body_kind(str(fields["org_kind"])))
     data = old.model_dump()
     data.update(_envelope(recorder, reason, sources, label, identity))
     data.update(fields)

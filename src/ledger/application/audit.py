@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import audit as store
+from ledger.adapters.store import guard_faults
 from ledger.application import readmodel_check
 from ledger.application.errors import InvalidInput, NotFound, Refused
 from ledger.application.rebuild import shareable, worker_engine
@@ -55,11 +56,10 @@ class Audit:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    def checkpoint(self, sign_with: bytes | None = None) -> tuple[Checkpoint, int]:
-        """Seal anything unsealed, check the chain from the start, and record a checkpoint of the
-        whole log (signed when a key is given). Returns it and how many events it had to seal."""
+    def checkpoint(self, sign_with: bytes | None = None) -> Checkpoint:
+        """Check the chain from the start and record a checkpoint of the whole log (signed when a
+        key is given). Seals nothing: an event the ledger did not seal refuses it."""
         with self.app.writing() as conn:
-            sealed = store.seal_log(conn)
             check = ChainCheck()
             check.run(pairs(store.stored_records(conn), store.chain_rows(conn)))
             if check.fault is not None:
@@ -79,7 +79,7 @@ class Audit:
                 except CheckpointError as exc:
                     raise InvalidInput(f"cannot sign: {exc}") from None
             store.store_checkpoint(conn, cp.size, cp.position, cp.root, cp.text())
-        return cp, sealed
+        return cp
 
     def verify(
         self,
@@ -97,6 +97,7 @@ class Audit:
         default one per core) while this process checks the chain; `workers=0` checks it here."""
         report = Report()
         with self.app.engine.connect() as conn:
+            report.findings += [Finding(fault) for fault in guard_faults(conn)]
             until = _last_position(conn)
             given = [Given(name, cp, key) for name, cp in checkpoints]
             given += _stored_checkpoints(conn, report)

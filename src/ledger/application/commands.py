@@ -17,11 +17,12 @@ import operator
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, cast
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -34,20 +35,34 @@ from ledger.application.errors import InvalidInput, Refused
 from ledger.domain.dates import Effective
 from ledger.domain.declaration import BadChange, EntityType, Kind
 from ledger.domain.declaration import Field as Declared
-from ledger.domain.events import CHANGE_CLASSES, ChangeEvent, SourceRef
+from ledger.domain.events import CHANGE_CLASSES, ChangeEvent, SourceRef, SourceRegistered
 from ledger.domain.ids import NAMESPACE, function_id, org_id, person_id, post_id
+from ledger.domain.kinds import BODY_KINDS, RECORDED
 from ledger.domain.kinds import KINDS as DECLARED
-from ledger.domain.kinds import RECORDED
+from ledger.domain.matching import not_one_of
 
 if TYPE_CHECKING:
     from ledger.application.resolver import Resolver
 
+
+def _no_nul(value: Any) -> Any:
+    """Text a change holds may not contain NUL, which PostgreSQL cannot store and SQLite can: a
+    change must read the same on either (the event store refuses what gets past the models)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text may not contain a NUL character (\\0)")
+    return value
+
+
 Name = Annotated[
-    str, BeforeValidator(lambda v: str(v).strip() if v is not None else v), Field(min_length=1)
+    str,
+    BeforeValidator(lambda v: str(v).strip() if v is not None else v),
+    AfterValidator(_no_nul),
+    Field(min_length=1),
 ]
 Text = Annotated[
     str,
     BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v),
+    AfterValidator(_no_nul),
     Field(min_length=1),
 ]
 
@@ -71,6 +86,8 @@ def _field(declared: Declared) -> tuple[Any, Any]:
     match declared.value:
         case "name" | "text":
             typ = Name if declared.value == "name" else Text
+            if declared.choices:
+                typ = Annotated[typ, AfterValidator(_one_of(declared.choices))]
         case "names":
             if declared.required:
                 return tuple[Name, ...], Field(min_length=1, alias=alias)
@@ -88,6 +105,20 @@ def _field(declared: Declared) -> tuple[Any, Any]:
     if declared.required:
         return typ, Field(alias=alias)
     return typ | None, Field(default=None, alias=alias)
+
+
+def _one_of(choices: tuple[str, ...]) -> Any:
+    """A name that must be one of a declared vocabulary (the kinds of body)."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            what, listing = (
+                ("kind of body", "valid kinds") if choices == BODY_KINDS else ("word", "expected")
+            )
+            raise ValueError(not_one_of(value, choices, what, listing))
+        return value
+
+    return check
 
 
 def _model(kind: Kind) -> type[Request]:
@@ -118,7 +149,7 @@ class Correct(Amendment):
     corrects: Name
     effective: Effective | None = None
     name: Name | None = None
-    kind: Name | None = None
+    kind: Annotated[Name, AfterValidator(_one_of(BODY_KINDS))] | None = None
     headcount: int | None = Field(default=None, ge=0)
     value: Text | None = None
 
@@ -172,6 +203,58 @@ class Amend:
     @property
     def change(self) -> str:
         return "retracted" if self.withdraw else "corrected"
+
+
+class RegisterSource(BaseModel):
+    """A source entered in the store's registry (`ledger source add`, a sources file): once a store
+    has a registry, every change cites sources registered in it. Its publication date is when the
+    source became known to the world, which `--published-by` asks about."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
+    source: Name = Field(alias="id", max_length=190)
+    title: Text
+    published: Effective = Field(alias="date")
+    issued_by: Text = Field(alias="body")
+    author: Text | None = None
+    document: Text | None = Field(default=None, alias="kind")
+    file: Text | None = None
+    recorder: Name
+    reason: Text = "source registered"
+
+    change: ClassVar[str] = "source_registered"
+
+    @property
+    def id(self) -> str:
+        """The registration's label, which makes registering the same source twice idempotent."""
+        return f"source:{self.source}"
+
+    def event(self, change_id: UUID, digest: str) -> ChangeEvent:
+        return SourceRegistered(
+            timestamp=datetime.now(UTC),
+            change_id=change_id,
+            label=self.id,
+            effective=self.published,
+            recorder=self.recorder,
+            reason=self.reason,
+            sources=(SourceRef(source=self.source, locator="the source itself"),),
+            digest=digest,
+            source_id=self.source,
+            title=self.title,
+            issued_by=self.issued_by,
+            author=self.author,
+            document=self.document,
+            file=self.file,
+        )
+
+
+def parse_source(data: Any) -> RegisterSource:
+    """Validate one registry entry given as a mapping; raise InvalidChange with a one-line message."""
+    if not isinstance(data, dict):
+        raise InvalidChange(f"a source must be a mapping, not {type(data).__name__}")
+    try:
+        return RegisterSource.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidChange(explain(exc)) from None
 
 
 ChangeRequest: Any = Annotated[
@@ -383,3 +466,6 @@ class _Names:
 
     def kind_of(self, organisation: UUID) -> str | None:
         return self.find.kind_of(organisation)
+
+    def member_of(self, organisation: UUID, day: date) -> list[UUID]:
+        return self.find.member_of(organisation, day)

@@ -58,6 +58,20 @@ class VerificationFailed(LedgerError):
     exit_code = 8
 
 
+class ForeignEvent(LedgerError):
+    """The log holds an event the ledger did not seal (written outside it), before the events an
+    append would seal: nothing is appended until an owner has looked (`ledger verify`)."""
+
+    exit_code = 9
+
+
+class GuardMissing(LedgerError):
+    """An append-only guard of the store is missing, altered or disabled: nothing is written
+    until the owner has restored it (`ledger init --restore-guards`)."""
+
+    exit_code = 10
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an error's message (or its type's name), for a one-line error."""
     text = str(exc).strip().splitlines()

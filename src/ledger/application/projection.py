@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.audit import seal_log, stored_records
+from ledger.adapters.audit import seal_appended, stored_records
 from ledger.adapters.readmodel import ChangeReader, ReadModel, stored_change_id
 from ledger.adapters.tables import changes
 from ledger.domain.events import ChangeEvent
@@ -32,9 +32,10 @@ class Projection:
         self, conn: Connection, known: Mapping[int, ChangeEvent | StoredChange] | None = None
     ) -> None:
         """Everything that follows the log inside a write transaction, once its events are saved:
-        the audit chain seals them, then the read model projects them. `known` are events this
-        transaction just saved, by position: they are projected as they are, not read back."""
-        seal_log(conn)
+        the audit chain seals them (those alone: see `audit.seal_appended`), then the read model projects
+        them. `known` are events this transaction just saved, by position: they are projected as
+        they are, not read back."""
+        seal_appended(conn, list(known or ()))
         self.catch_up(conn, known=known)
 
     def catch_up(

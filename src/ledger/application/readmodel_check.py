@@ -18,12 +18,13 @@ from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import periods
 from ledger.adapters.audit import driver_rows, stored_rows
 from ledger.adapters.readmodel import ChangeReader, PendingRows, ReadModel, stored_change_id
+from ledger.adapters.store import EVENTS_TABLE
 from ledger.adapters.tables import changes, entities, facts, names, parties
 from ledger.application.verification import Finding
 from ledger.domain.chain import StoredRecord
@@ -240,11 +241,27 @@ def conclude(live: Connection, partials: list[Partial], until: int) -> list[Find
     findings = [error for p in partials for error in p.errors][:1]
     tracked = ReadModel.position(live)
     if tracked < until:
+        first = live.execute(
+            text(f"SELECT min(id) FROM {EVENTS_TABLE} WHERE id > :after"), {"after": tracked}
+        ).scalar()
         findings.append(
             Finding(
                 f"the read model has not projected this event (it stops at position {tracked})",
-                tracked + 1,
+                int(first) if first is not None else tracked + 1,
             )
+        )
+    # A change past the log's end whose event is not stored: the log lost its tail, or the read
+    # model gained a row of its own (a change appended since the check began has its event).
+    beyond = live.execute(
+        text(
+            f"SELECT min(c.position) FROM {changes.name} c WHERE c.position > :until AND NOT "
+            f"EXISTS (SELECT 1 FROM {EVENTS_TABLE} e WHERE e.id = c.position)"
+        ),
+        {"until": until},
+    ).scalar()
+    if beyond is not None:
+        findings.append(
+            Finding("the read model holds a change at a position the log does not hold", beyond)
         )
     superseded: dict[str, int] = {}
     for partial in partials:

@@ -20,7 +20,7 @@ from uuid import UUID
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.recorder import in_transaction
+from ledger.adapters.recorder import NulCharacter, in_transaction
 from ledger.adapters.tables import changes
 from ledger.application import commands as cmd
 from ledger.application.amendments import amendment
@@ -36,7 +36,8 @@ from ledger.application.batch import (
 from ledger.application.errors import Ambiguous, ConcurrentChange, InvalidInput, NotFound, Refused
 from ledger.application.histories import Histories, check, touch
 from ledger.application.resolver import Resolver
-from ledger.domain.events import ChangeEvent, Merged, Retracted
+from ledger.application.sources import Registry
+from ledger.domain.events import ChangeEvent, Merged, Renamed, Retracted
 from ledger.domain.ids import NAMESPACE
 from ledger.domain.kinds import KINDS
 from ledger.domain.model import Entity
@@ -234,6 +235,7 @@ class _Batch:
         self.stored = 0  # events stored so far, the last of them at last_position
         self.last_position = 0
         self.recorded: set[UUID] = set()
+        self.sources = Registry(conn)
         self.find = Resolver(
             conn,
             pending=self.names,
@@ -312,7 +314,11 @@ class _Batch:
                 existing.position,
             )
             return
-        if isinstance(request, cmd.Correct | cmd.Retract | cmd.Amend):
+        if isinstance(request, cmd.RegisterSource):
+            assert digest is not None
+            event = request.event(change_id, digest)
+            self.sources.register(event)
+        elif isinstance(request, cmd.Correct | cmd.Retract | cmd.Amend):
             # The change it amends is found in the read model: projected first if it is pending,
             # or if a pending correction or retraction amends it already (so that is refused).
             if self.names.names_change(request.target):
@@ -326,11 +332,25 @@ class _Batch:
         else:
             assert digest is not None  # every request but a command's amendment has one
             event = cmd.build_event(request, change_id, digest, self.find)
+        if isinstance(event, Renamed):  # a rename, or the correction of one
+            self._check_name_free(event)
+        if not isinstance(request, cmd.Correct | cmd.Retract | cmd.Amend) or request.sources:
+            self.sources.check(event)  # an amendment's own sources (by default, the original's)
         self.recorded.add(change_id)
         self.names.add(event)
         self.pending.append(Pending(index, event))
         if len(self.pending) >= CHUNK:
             self.flush()
+
+    def _check_name_free(self, event: Renamed) -> None:
+        """A body is not renamed onto the name another body holds on the date."""
+        on = event.effective.start
+        holder = self.find.holder_of_name(event.name, on, other_than=event.organisation)
+        if holder is not None:
+            raise Refused(
+                f"refused renamed: {event.name!r} is the name of another body on {on} "
+                f"({self.find.describe(holder)}); a name names one body at a time"
+            )
 
     def flush(self) -> None:
         """Check the pending changes in order, store them (each once), and follow the log once."""
@@ -353,7 +373,12 @@ class _Batch:
                 exc.index = item.index
                 raise
             checked.append((item, touched))
-        recordings = self.path.store([item.event for item, _ in checked])
+        try:
+            recordings = self.path.store([item.event for item, _ in checked])
+        except NulCharacter as exc:
+            refused = InvalidInput(str(exc))
+            refused.index = checked[exc.index][0].index
+            raise refused from None
         known = {r.notification.id: change for r, change in zip(recordings, stored, strict=True)}
         self.stored += len(known)
         self.last_position = max(known, default=self.last_position)

@@ -7,15 +7,17 @@ neither eventsourcing nor the application, so a question starts fast.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.tables import entities, facts, fold, names
+from ledger.adapters.tables import as_date, entities, facts, fold, names
 from ledger.application.errors import Ambiguous, NotFound
 from ledger.domain.matching import close_bounds, close_matches
+from ledger.domain.timeline import pair
 
 if TYPE_CHECKING:
     from ledger.application.batch import KnownNames, PendingNames
@@ -41,7 +43,24 @@ _BY_NAME = (
     .where(names.c.folded == bindparam("folded"), entities.c.entity == bindparam("entity"))
     .distinct()
 )
+# What says whether a body is in force on a date and under which name (the renamed check).
+_LIFE_AND_NAMES = select(
+    facts.c.aspect, facts.c.value, facts.c.eff_start, facts.c.known_from
+).where(
+    facts.c.subject == bindparam("subject"),
+    facts.c.aspect.in_(("start", "attest", "name", "end")),
+    facts.c.known_to.is_(None),
+    facts.c.planned.is_(False),
+)
 _ENTITY = select(entities.c.id).where(entities.c.id == bindparam("id"))
+# A body's joinings and leavings up to a day, as recorded (plans aside): `member_of`.
+_MEMBERSHIPS = select(facts.c.other, facts.c.aspect, facts.c.eff_start, facts.c.known_from).where(
+    facts.c.subject == bindparam("member"),
+    facts.c.aspect.in_(("member_start", "member_end")),
+    facts.c.known_to.is_(None),
+    facts.c.planned.is_(False),
+    facts.c.eff_start <= bindparam("day"),
+)
 _ID_PREFIX = select(entities.c.id, entities.c.entity).where(
     entities.c.id >= bindparam("low"), entities.c.id < bindparam("high")
 )
@@ -220,6 +239,43 @@ class Resolver:
         value = max(rows, key=lambda r: (r.eff_start, r.known_from)).value
         return str(value) if value else None
 
+    def member_of(self, organisation: UUID, day: date) -> list[UUID]:
+        """The bodies the organisation was a member of on the day, by the recorded joinings and
+        leavings (effective order, then recorded order; plans aside), in the order it joined them."""
+        self.settle()  # a pending change may join or leave
+        rows = self.conn.execute(_MEMBERSHIPS, {"member": organisation.hex, "day": day}).all()
+        marks: dict[str, list[tuple[Any, bool]]] = {}
+        for body, aspect, eff, _ in sorted(rows, key=lambda r: (r[2], r[3])):
+            marks.setdefault(body, []).append((eff, aspect == "member_start"))
+        found = []
+        for body, held in marks.items():
+            periods = pair(held, _first)
+            if periods and periods[-1].end is None:
+                found.append((periods[-1].start, body))
+        return [UUID(body) for _, body in sorted(found)]
+
+    def holder_of_name(self, name: str, on: date, *, other_than: UUID) -> str | None:
+        """The id of another organisation in force on `on` under `name` (its latest name by then),
+        if there is one: a name names one body at a time."""
+        self.settle()
+        folded = fold(name)
+        found = [i for i in self._candidates(name, "organisation") if i != other_than.hex]
+        for candidate in found:
+            rows = self.conn.execute(_LIFE_AND_NAMES, {"subject": candidate}).all()
+            by_then = [r for r in rows if as_date(r.eff_start) <= on]
+            if not by_then or any(r.aspect == "end" for r in by_then):
+                continue
+            named = [r for r in by_then if r.aspect == "name"]
+            if named:
+                current = max(named, key=lambda r: (as_date(r.eff_start), r.known_from)).value
+            else:  # brought in by a merger or split under the name it was given
+                current = self.conn.execute(
+                    select(entities.c.name).where(entities.c.id == candidate)
+                ).scalar()
+            if current is not None and fold(str(current)) == folded:
+                return candidate
+        return None
+
     def describe(self, entity_id: str) -> str:
         self.settle()
         row = self.conn.execute(
@@ -301,3 +357,7 @@ class Resolver:
         close = self.suggestions(text, entity)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         return f"unknown {entity} {text!r}{hint}"
+
+
+def _first(day: date) -> date:
+    return day

@@ -19,6 +19,7 @@ from uuid import UUID
 import sqlalchemy.exc
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
+    DatabaseError,
     IntegrityError,
     Mapper,
     OperationalError,
@@ -29,17 +30,20 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.adapters import audit as audit_tables
-from ledger.adapters import periods
+from ledger.adapters import guarded, periods
+from ledger.adapters.audit import UnsealedEvent
 from ledger.adapters.mapper import PydanticMapper
 from ledger.adapters.readmodel import ReadModel
-from ledger.adapters.recorder import APPEND_LOCK, LedgerFactory, LedgerRecorder, in_transaction
-from ledger.adapters.store import guard_events
+from ledger.adapters.recorder import LedgerFactory, LedgerRecorder, in_transaction
+from ledger.adapters.store import APPEND_LOCK, guard_events, guard_faults
 from ledger.adapters.tables import read_model_complete
 from ledger.application import amendments
 from ledger.application import commands as cmd
 from ledger.application.commands import change_id_for
 from ledger.application.errors import (
     ConcurrentChange,
+    ForeignEvent,
+    GuardMissing,
     PermissionDenied,
     StoreUnavailable,
     first_line,
@@ -83,10 +87,36 @@ class LedgerApp(Application[UUID]):
         self.aggregates = self.write_path.histories.cache  # histories kept between batches
         self.names_memo = self.write_path.names_memo  # the resolver's names, kept likewise
         with self.engine.begin() as conn:
+            chained = audit_tables.exists(conn)
             ReadModel.create(conn)
             audit_tables.create(conn)
-            guard_events(conn)
+            if not audit_tables.max_position(conn) and guard_faults(conn):
+                guard_events(conn)  # a new ledger: its guards are made with its tables
+            if not chained:
+                audit_tables.seal_log(conn)  # a log recorded before the chain existed
+            if conn.dialect.name == "postgresql" and not guarded.current(conn):
+                # Only the ledger's functions write its tables; made by the owner (another user
+                # cannot, and appends nothing until the owner has opened the store once).
+                try:
+                    with conn.begin_nested():
+                        guarded.install(conn)
+                except sqlalchemy.exc.ProgrammingError:
+                    pass
         self._add_missing_indexes()
+
+    def guard_faults(self) -> list[str]:
+        """What is wrong with the append-only guards (nothing, normally): see `store.guard_faults`."""
+        with self.engine.connect() as conn:
+            return guard_faults(conn)
+
+    def restore_guards(self) -> list[str]:
+        """Make the append-only guards again, as the ledger made them (the owner, after looking
+        into why they were gone: `ledger verify` says whether anything was changed meanwhile).
+        Returns the faults found before."""
+        with self.engine.begin() as conn:
+            faults = guard_faults(conn)
+            guard_events(conn)
+        return faults
 
     def _add_missing_indexes(self) -> None:
         """A store made by an earlier version gets the indexes the queries now use. A user who may
@@ -107,8 +137,8 @@ class LedgerApp(Application[UUID]):
                         self.readmodel.cut_all_periods(conn)
         except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError):
             pass
-        except PermissionDenied:
-            pass
+        except (PermissionDenied, GuardMissing):
+            pass  # answered slower meanwhile; a write says why it is refused
 
     # --- transactions ----------------------------------------------------------------------
     @contextmanager
@@ -124,11 +154,19 @@ class LedgerApp(Application[UUID]):
             self.readmodel.discard_pending()
         try:
             with self.database.transaction(commit=True) as conn:
-                if not nested and conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+                if not nested:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK}
+                        )
+                    faults = guard_faults(conn)
+                    if faults:
+                        raise GuardMissing(_guard_missing(faults[0]))
                 yield conn
                 if not nested:
                     self.readmodel.cut_periods(conn)
+        except UnsealedEvent as exc:
+            raise ForeignEvent(_foreign(exc.position)) from None
         except (IntegrityError, sqlalchemy.exc.IntegrityError):
             names = ", ".join(dict.fromkeys(self._touched)) or "the same records"
             raise ConcurrentChange(
@@ -144,6 +182,13 @@ class LedgerApp(Application[UUID]):
             raise StoreUnavailable(
                 f"the ledger store refused the write: {first_line(exc)}"
             ) from None
+        except (DatabaseError, sqlalchemy.exc.DatabaseError) as exc:
+            state, detail = _diagnosis(exc)
+            if state == guarded.FOREIGN_EVENT:
+                raise ForeignEvent(_foreign(int(detail or 0))) from None
+            if state == guarded.GUARD_FAULT:
+                raise GuardMissing(_guard_missing(first_line(_driver_error(exc) or exc))) from None
+            raise
 
     @contextmanager
     def rehearsal(self) -> Iterator[None]:
@@ -270,6 +315,37 @@ class LedgerApp(Application[UUID]):
             workers = os.cpu_count() or 1
         with self.writing() as conn:
             return self.projection.rebuild(conn, self.env, workers, progress)
+
+
+def _foreign(position: int) -> str:
+    return (
+        f"refused: position {position} holds an event the ledger did not seal (written outside "
+        "it); nothing was appended (run ledger verify)"
+    )
+
+
+def _guard_missing(fault: str) -> str:
+    return (
+        f"refused: {fault}; nothing was written (the owner restores the guards with "
+        "ledger init --restore-guards, then runs ledger verify)"
+    )
+
+
+def _driver_error(exc: BaseException) -> Any:
+    """The database driver's own error behind an eventsourcing or SQLAlchemy one, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlalchemy.exc.DBAPIError):
+            return seen.orig
+        seen = seen.__cause__
+    return None
+
+
+def _diagnosis(exc: BaseException) -> tuple[str | None, str | None]:
+    """The SQLSTATE and detail the database gave an error (PostgreSQL's functions raise their own)."""
+    orig = _driver_error(exc)
+    diag = getattr(orig, "diag", None)
+    return getattr(orig, "sqlstate", None), getattr(diag, "message_detail", None)
 
 
 __all__ = ["LedgerApp", "Outcome", "Resolver", "change_id_for", "org_id", "person_id", "post_id"]

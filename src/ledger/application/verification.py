@@ -66,7 +66,7 @@ class Report:
         other = [f for f in self.findings if f.position is None]
         if exact:
             return min(exact, key=lambda f: f.position or 0)
-        rest = other or ranged
+        rest = ranged or other  # what has no position (a guard, a stored checkpoint) comes last
         return rest[0] if rest else None
 
     def summary(self) -> str:
@@ -211,27 +211,32 @@ class ChainCheck:
             self._step(record, content)
 
     def check_checkpoints(self, checkpoints: Sequence[Given], report: Report) -> None:
-        """Compare each checkpoint with the log as recomputed; earlier ones narrow a fault down."""
+        """Compare each checkpoint with the log as recomputed; earlier ones narrow a fault down.
+
+        A stored checkpoint is the ledger's own copy, which a writer of the database could forge:
+        where one a checkpoint from outside (a file) attests disagrees with the log, the stored
+        one is named as altered and the log is not blamed for it."""
+        ordered = sorted(checkpoints, key=lambda g: g.checkpoint.size)
+        problems: dict[int, str | None] = {}
+        for index, given in enumerate(ordered):
+            try:
+                given.checkpoint.check_signature(given.key)
+            except CheckpointError as exc:
+                problems[index] = f"signature: {exc}"
+                continue
+            problems[index] = self._problem(given.checkpoint)
+        attested = max(
+            (g.checkpoint.size for i, g in enumerate(ordered) if not g.stored and not problems[i]),
+            default=0,
+        )
         holding: list[int] = []
         stored_holding = 0
-        for given in sorted(checkpoints, key=lambda g: g.checkpoint.size):
-            cp, name = given.checkpoint, given.name
-            try:
-                cp.check_signature(given.key)
-            except CheckpointError as exc:
-                report.findings.append(Finding(f"checkpoint {name}: {exc}"))
-                continue
-            snap = self.snapshots.get(cp.size)
+        for index, given in enumerate(ordered):
+            cp, name, problem = given.checkpoint, given.name, problems[index]
             since = max(holding, default=0)
-            problem = None
-            if snap is None:
-                problem = f"the log holds {self.merkle.count} events, fewer than its {cp.size}"
-            elif snap.position != cp.position:
-                problem = f"its last event is at position {snap.position} now, not {cp.position}"
-            elif snap.root != cp.root:
-                problem = "the Merkle root differs"
-            elif snap.chain != cp.chain:
-                problem = "the chain hash differs"
+            if problem is not None and problem.startswith("signature: "):
+                report.findings.append(Finding(f"checkpoint {name}: {problem[11:]}"))
+                continue
             if problem is None:
                 holding.append(cp.position)
                 if given.stored:
@@ -239,6 +244,14 @@ class ChainCheck:
                     continue
                 signed = f", signed by {cp.signer}" if cp.signer else ""
                 report.held.append(f"checkpoint {name} holds (size {cp.size}{signed})")
+                continue
+            if given.stored and cp.size <= attested:
+                report.findings.append(
+                    Finding(
+                        f"checkpoint {name} (size {cp.size}) was altered or forged: {problem}, "
+                        f"where a checkpoint kept outside the database still holds"
+                    )
+                )
                 continue
             report.findings.append(
                 Finding(
@@ -256,6 +269,19 @@ class ChainCheck:
             )
         if len(holding) > 1:
             report.held.append("each checkpoint's log extends the one before")
+
+    def _problem(self, cp: Checkpoint) -> str | None:
+        """Why the log as recomputed does not extend a checkpoint (None: it does)."""
+        snap = self.snapshots.get(cp.size)
+        if snap is None:
+            return f"the log holds {self.merkle.count} events, fewer than its {cp.size}"
+        if snap.position != cp.position:
+            return f"its last event is at position {snap.position} now, not {cp.position}"
+        if snap.root != cp.root:
+            return "the Merkle root differs"
+        if snap.chain != cp.chain:
+            return "the chain hash differs"
+        return None
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ typer.core.HAS_RICH = False
 # A command not named here is listed after these, in the order it was registered.
 LISTED = (
     "init", "import", "rebuild",
-    "structure", "show", "history", "lineage", "holders", "log", "project", "diff", "replay",
+    "structure", "show", "history", "lineage", "holders", "person", "search", "log", "project",
+    "diff", "replay", "sources", "source",
     "grant",
     "correct", "retract", "confirm", "cancel", "plans",
     "keygen", "checkpoint", "verify", "export", "prove", "verify-proof",
@@ -46,6 +47,7 @@ LISTED = (
     "record",
     "completion",
 )  # fmt: skip
+CLOSED_PIPE = 141  # 128 + SIGPIPE: the status of a command whose reader closed the pipe
 _PLACE = {name: place for place, name in enumerate(LISTED)}
 
 # The variable the completion scripts set when the shell asks `ledger` for completions.
@@ -135,7 +137,7 @@ class LedgerGroup(SuggestingGroup):
             sys.exit(0)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"{error_prefix()} {exc.format_message()}{hint}", err=True)
+            click.echo(f"{error_prefix()} {one_line(exc.format_message())}{hint}", err=True)
             sys.exit(2)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
@@ -143,7 +145,7 @@ class LedgerGroup(SuggestingGroup):
             click.echo("ledger: interrupted", err=True)
             sys.exit(130)
         except click.ClickException as exc:
-            click.echo(f"{error_prefix()} {exc.format_message()}", err=True)
+            click.echo(f"{error_prefix()} {one_line(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         if isinstance(result, int) and result:
             sys.exit(result)
@@ -162,6 +164,8 @@ Examples:
   ledger import events/
   ledger structure --on 2019-04-01
   ledger lineage "NHS Devon CCG" --format mermaid
+  ledger source add health-and-care-act-2022 --title "Health and Care Act 2022" \\
+      --published 2022-04-28 --issued-by "UK Parliament"
   ledger record renamed "Devon STP" --name "One Devon" --effective 2022-07-01 \\
       --source health-and-care-act-2022:"section 20" --reason "the ICS took the name One Devon"
 
@@ -217,8 +221,17 @@ def main(
 # --- plumbing ---------------------------------------------------------------------------------
 
 
+# What would break an error's one line (str.splitlines' separators), shown escaped instead: a name
+# or a file's text quoted in a message may hold any of them.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(message: str) -> str:
+    return message.strip().translate(_LINE_BREAKS)
+
+
 def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"{error_prefix()} {message}", err=True)
+    typer.echo(f"{error_prefix()} {one_line(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -241,6 +254,12 @@ def handled() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
+    except BrokenPipeError:
+        # The reader of the output went away (`ledger export | head -1`): stop quietly, with the
+        # status of a command that SIGPIPE ended; what is left unflushed goes nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(CLOSED_PIPE) from None
     except LedgerError as exc:
         fail(str(exc), exc.exit_code)
     except (InvalidDate, StoreError, CheckpointError) as exc:
@@ -248,7 +267,23 @@ def handled() -> Iterator[None]:
     except Exception as exc:  # a bug, but still no traceback for the user
         if os.environ.get("LEDGER_DEBUG"):
             raise
+        refused = _refused_value(exc)
+        if refused is not None:
+            fail(f"the store cannot hold a value given: {refused}", 2)
         fail(f"unexpected {type(exc).__name__}: {exc} (set LEDGER_DEBUG=1 for a traceback)", 70)
+
+
+def _refused_value(exc: BaseException) -> str | None:
+    """The driver's one-line reason, when the database refused a value it was given (PostgreSQL's
+    text cannot hold NUL, its integers have a range): bad input that got past the checks."""
+    import sqlalchemy.exc
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlalchemy.exc.DataError):
+            return str(seen.orig).strip().splitlines()[0]
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 # Load what a command uses (and open its store) with the cycle collector off: modules, their classes
@@ -315,17 +350,24 @@ def reading(ctx: typer.Context) -> Iterator["Reader"]:
 
 
 def axes(
-    on: str | None, known_at: str | None, include_planned: bool, led: "Ledger | Reader"
+    on: str | None,
+    known_at: str | None,
+    include_planned: bool,
+    led: "Ledger | Reader",
+    published_by: str | None = None,
 ) -> Any:
     from ledger.domain.dates import parse_period
     from ledger.views.axes import Axes
 
     day, last = parse_period(on) if on else (date.today(), None)
+    by = published_day(published_by)
     return Axes(
         on=day,
         known_at=led.queries.known_at(known_at),
         include_planned=include_planned,
         until=last if last != day else None,
+        published_by=by,
+        published=led.queries.published(by),
     )
 
 
@@ -346,6 +388,20 @@ def colour(stream: Any = None) -> bool:
     """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
     stream = stream or sys.stdout
     return not os.environ.get("NO_COLOR") and stream.isatty()
+
+
+def published_day(text: str | None) -> date | None:
+    """`--published-by`: a day, or the last day of a month, quarter or year."""
+    if not text:
+        return None
+    from ledger.application.errors import InvalidInput
+    from ledger.domain.dates import Effective, InvalidDate
+    from ledger.views.registry import last_day
+
+    try:
+        return last_day(str(Effective.parse(text)))
+    except InvalidDate as exc:
+        raise InvalidInput(f"--published-by: {exc}") from None
 
 
 def show(view: "View", fmt: Format) -> None:

@@ -133,9 +133,7 @@ def checkpoint(
                 key = sign.read_bytes()
             except OSError as exc:
                 fail(f"cannot read the signing key: {exc}", 2)
-        cp, sealed = Audit(led.app).checkpoint(key)
-        if sealed and sealed != cp.size:
-            typer.echo(f"sealed {sealed} events recorded before the chain existed", err=True)
+        cp = Audit(led.app).checkpoint(key)
         if out is not None:
             try:
                 out.write_text(cp.text(), encoding="utf-8")

@@ -19,6 +19,7 @@ from ledger.cli.options import (
     KnownAtOpt,
     OnOpt,
     PlannedOpt,
+    PublishedByOpt,
 )
 from ledger.cli.render import Graph, View
 
@@ -200,6 +201,7 @@ def count(
     by: Annotated[
         CountBy, typer.Option("--by", help="What to count bodies by (kind).")
     ] = CountBy.kind,
+    published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """How many bodies were in force on a date, by kind.
@@ -212,7 +214,7 @@ def count(
     from ledger.views.ods import count_by_kind
 
     with ledger(ctx) as led:
-        data = count_by_kind(led.queries, axes(on, known_at, include_planned, led))
+        data = count_by_kind(led.queries, axes(on, known_at, include_planned, led, published_by))
         show(count_view(data), fmt)
 
 

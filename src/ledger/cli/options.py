@@ -39,6 +39,13 @@ KnownAtOpt = Annotated[
         help="What the ledger had recorded then: a log position, a change id or label, or a timestamp (one shown to the second covers that second).",
     ),
 ]
+PublishedByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--published-by",
+        help="Answer only from changes cited to sources published on or before this date (a change counts from its earliest source): what the papers said by then.",
+    ),
+]
 PlannedOpt = Annotated[
     bool,
     typer.Option(

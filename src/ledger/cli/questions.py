@@ -1,5 +1,5 @@
-"""The questions: `ledger structure`, `show`, `history`, `lineage`, `holders`, `log`, `plans`, `diff`
-and `replay` ask the read model (or the log) and hand a View to the renderer; `project` writes the
+"""The questions: `ledger structure`, `show`, `history`, `lineage`, `holders`, `person`, `search`,
+`log`, `plans`, `diff` and `replay` ask the read model (or the log) and hand a View to the renderer; `project` writes the
 structure at milestone dates. No `from __future__ import annotations` here: see cli/main.py.
 """
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.cli.app import app, axes, fail, handled, ledger, reading, show
+from ledger.cli.app import app, axes, fail, handled, ledger, published_day, reading, show
 from ledger.cli.options import (
     Format,
     FormatOpt,
@@ -17,6 +17,7 @@ from ledger.cli.options import (
     OnOpt,
     OrganisationArg,
     PlannedOpt,
+    PublishedByOpt,
 )
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def structure(
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only organisations of this kind (e.g. ccg).")
     ] = None,
+    published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Every body in force on a date: name on that date, kind, codes, memberships, posts and holders, facts, sources.
@@ -45,7 +47,9 @@ def structure(
     from ledger.cli.views import structure_view
 
     with reading(ctx) as led:
-        data = led.queries.structure(axes(on, known_at, include_planned, led), kind=kind)
+        data = led.queries.structure(
+            axes(on, known_at, include_planned, led, published_by), kind=kind
+        )
         show(structure_view(data), fmt)
 
 
@@ -56,6 +60,7 @@ def show_(
     on: OnOpt = None,
     known_at: KnownAtOpt = None,
     include_planned: PlannedOpt = False,
+    published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """One organisation on a date: names, kind, members, memberships, posts, facts and sources.
@@ -68,9 +73,8 @@ def show_(
     from ledger.cli.views import show_view
 
     with reading(ctx) as led:
-        show(
-            show_view(led.queries.show(organisation, axes(on, known_at, include_planned, led))), fmt
-        )
+        on_axes = axes(on, known_at, include_planned, led, published_by)
+        show(show_view(led.queries.show(organisation, on_axes)), fmt)
 
 
 @app.command()
@@ -79,6 +83,7 @@ def history(
     organisation: OrganisationArg,
     on: OnOpt = None,
     known_at: KnownAtOpt = None,
+    published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Every change touching an organisation, in effective order, with sources.
@@ -91,7 +96,8 @@ def history(
     from ledger.cli.views import history_view
 
     with reading(ctx) as led:
-        show(history_view(led.queries.history(organisation, axes(on, known_at, True, led))), fmt)
+        on_axes = axes(on, known_at, True, led, published_by)
+        show(history_view(led.queries.history(organisation, on_axes)), fmt)
 
 
 @app.command()
@@ -100,6 +106,7 @@ def lineage(
     organisation: OrganisationArg,
     on: OnOpt = None,
     known_at: KnownAtOpt = None,
+    published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """All predecessors and successors, transitively, with the kind and date of each step.
@@ -112,7 +119,8 @@ def lineage(
     from ledger.cli.views import lineage_view
 
     with reading(ctx) as led:
-        show(lineage_view(led.queries.lineage(organisation, axes(on, known_at, False, led))), fmt)
+        on_axes = axes(on, known_at, False, led, published_by)
+        show(lineage_view(led.queries.lineage(organisation, on_axes)), fmt)
 
 
 @app.command()
@@ -126,6 +134,7 @@ def holders(
     all_time: Annotated[
         bool, typer.Option("--all", help="Every holder over time, not just on the date.")
     ] = False,
+    published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Who held a post on a date (or over time with --all), substantive, interim, acting or shadow.
@@ -140,10 +149,57 @@ def holders(
     with reading(ctx) as led:
         show(
             holders_view(
-                led.queries.holders(post, axes(on, known_at, False, led), all_time=all_time)
+                led.queries.holders(
+                    post, axes(on, known_at, False, led, published_by), all_time=all_time
+                )
             ),
             fmt,
         )
+
+
+@app.command()
+def person(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The person's name (or id).")],
+    known_at: KnownAtOpt = None,
+    include_planned: PlannedOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Every post a person held: organisation, dates, interim, acting or shadow, and sources.
+
+    A name the ledger does not know is refused with the close names it does.
+
+    \b
+    Example:
+      ledger person "Mairead McAlinden"
+      ledger person "Dame Ruth Carnell" --include-planned --format json
+    """
+    from ledger.cli.views import person_view
+
+    with reading(ctx) as led:
+        show(person_view(led.queries.person(name, axes(None, known_at, include_planned, led))), fmt)
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="A name, part of one, a code, a source or a change.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = 20,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Find bodies (by every name they have had, aliases and codes), posts, people, functions,
+    sources and changes (label or id) by text: exact, then prefix, word and part matches, then close
+    spellings.
+
+    \b
+    Example:
+      ledger search kernow
+      ledger search "chief exec" --format json
+    """
+    from ledger.cli.views import search_view
+
+    with reading(ctx) as led:
+        show(search_view(led.queries.search(text, limit)), fmt)
 
 
 @app.command()
@@ -192,6 +248,7 @@ def log(
             help="Only changes recorded up to this: a position, a change or a timestamp.",
         ),
     ] = None,
+    published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Every recorded change in recorded order: position, recorded-at, recorder, change id, sources;
@@ -229,7 +286,10 @@ def log(
         if first is not None:
             after = first if after is None else max(after, first)
         last = led.queries.known_at(recorded_until) if recorded_until else None
-        entries = led.queries.log(limit=limit, after=after, until=last, filters=filters)
+        published = led.queries.published(published_day(published_by))
+        entries = led.queries.log(
+            limit=limit, after=after, until=last, filters=filters, published=published
+        )
         view = log_view(entries)
         chosen = [
             f"{name} {value}"
@@ -285,6 +345,7 @@ def _recorded_since(led: Any, text: str) -> int:
 def plans(
     ctx: typer.Context,
     known_at: KnownAtOpt = None,
+    published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Planned changes as the ledger knew them: not yet confirmed or cancelled at --known-at.
@@ -298,13 +359,40 @@ def plans(
 
     with reading(ctx) as led:
         position = led.queries.known_at(known_at)
-        entries = led.queries.plans(position)
+        by = published_day(published_by)
+        entries = led.queries.plans(position, led.queries.published(by))
         view = log_view(entries)
-        view.data = {"known_at": position, "changes": entries}
-        view.title = f"Plans: {len(entries)} planned changes" + (
-            f" as known at {known_at}" if known_at else ""
+        view.data = {
+            "known_at": position,
+            "published_by": by and by.isoformat(),
+            "changes": entries,
+        }
+        view.title = (
+            f"Plans: {len(entries)} planned changes"
+            + (f" as known at {known_at}" if known_at else "")
+            + (f" in sources published by {by}" if by else "")
         )
         show(view, fmt)
+
+
+@app.command()
+def sources(
+    ctx: typer.Context,
+    published_by: PublishedByOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The sources the store has registered, each with its title, date, issuing body and what it
+    supports (the changes citing it); a source cited but not registered is listed too, unregistered.
+
+    \b
+    Example:
+      ledger sources
+      ledger sources --published-by 2017-12-31 --format json
+    """
+    from ledger.cli.views import sources_view
+
+    with reading(ctx) as led:
+        show(sources_view(led.queries.sources(published_day(published_by))), fmt)
 
 
 @app.command()
@@ -352,6 +440,7 @@ def diff(
     end: Annotated[str, typer.Argument(help="The later date.")],
     known_at: KnownAtOpt = None,
     include_planned: PlannedOpt = False,
+    published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """What changed in the structure between two dates: bodies that appeared, ended, were renamed
@@ -370,7 +459,8 @@ def diff(
         d1, d2 = parse_day(start), parse_day(end)
         if d2 < d1:
             fail(f"the second date ({end}) is before the first ({start})", 2)
-        data = led.queries.diff(d1, d2, led.queries.known_at(known_at), include_planned)
+        published = led.queries.published(published_day(published_by))
+        data = led.queries.diff(d1, d2, led.queries.known_at(known_at), include_planned, published)
         show(diff_view(data), fmt)
 
 

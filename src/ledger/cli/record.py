@@ -23,6 +23,9 @@ Every change needs --effective, at least one --source ID:LOCATOR and a --reason.
 
 \b
 Example:
+  ledger source add rduh-merger-2022-04-01 --published 2022-04-01 \\
+      --title "Royal Devon University Healthcare NHS Foundation Trust formed" \\
+      --issued-by "Royal Devon University Healthcare NHS Foundation Trust"
   ledger record merged --predecessor "Northern Devon Healthcare NHS Trust" \\
       --successor "Royal Devon University Healthcare NHS Foundation Trust" \\
       --kind foundation_trust --effective 2022-04-01 \\
@@ -257,7 +260,8 @@ def _make_record_command(kind: "Kind") -> Callable[..., None]:
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     # One command, on its own line and never re-wrapped (`\b`): long, but pasted as it stands.
-    command.__doc__ = f"{kind.blurb}\n\n\b\nExample:\n  {kind.example}\n"
+    example = "\n  ".join(kind.example.splitlines())
+    command.__doc__ = f"{kind.blurb}\n\n\b\nExample:\n  {example}\n"
     command.__name__ = kind.name
     return command
 

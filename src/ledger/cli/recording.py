@@ -1,5 +1,5 @@
 """The commands that write, but for `record`: `ledger init`, `import` (change files), `rebuild` (the
-read model), `grant` (PostgreSQL roles), and the corrections `correct`, `retract`, `confirm` and
+read model), `source add` (the sources registry), `grant` (PostgreSQL roles), and the corrections `correct`, `retract`, `confirm` and
 `cancel`. No `from __future__ import annotations` here: see cli/main.py.
 """
 
@@ -28,15 +28,39 @@ from ledger.cli.options import (
 
 
 @app.command()
-def init(ctx: typer.Context) -> None:
+def init(
+    ctx: typer.Context,
+    restore_guards: Annotated[
+        bool,
+        typer.Option(
+            "--restore-guards",
+            help="Make the append-only guards again where one is missing, altered or disabled "
+            "(the owner, once they know why; then run ledger verify).",
+        ),
+    ] = False,
+) -> None:
     """Create the ledger's tables (idempotent; `import`, `import-ods` and `record` also do this
-    on first use; a question never does, and says there is no ledger).
+    on first use; a question never does, and says there is no ledger), and check that its
+    append-only guards are in place: exit 10 when one is missing or disabled.
 
     \b
     Example:
       ledger --db new-ledger.db init
+      ledger --db new-ledger.db init --restore-guards
     """
+    from ledger.application.errors import GuardMissing
+
     with ledger(ctx, create=True) as led:
+        if restore_guards:
+            for fault in led.app.restore_guards():
+                typer.echo(f"restored: {fault}", err=True)
+        faults = led.app.guard_faults()
+        if faults:
+            raise GuardMissing(
+                f"{faults[0]}"
+                + (f" (and {len(faults) - 1} more)" if len(faults) > 1 else "")
+                + "; the owner restores them with ledger init --restore-guards, then runs ledger verify"
+            )
         typer.echo(f"ledger ready at {led.url} ({led.queries.count_changes()} changes)")
 
 
@@ -80,7 +104,7 @@ def import_(
         paths = list(expand(files))
         if not paths:
             fail("no change files found (looked for *.yaml, *.yml, *.json)", 2)
-        total_new = total_old = 0
+        total_new = total_old = registries = sources_new = 0
         kept: list[str] = []  # the files appended (and committed) before a refusal, if one comes
         bar = Progress(
             sys.stderr,
@@ -125,12 +149,21 @@ def import_(
                         raise
                     new = sum(1 for o in outcomes if o.status != "already recorded")
                     old = len(outcomes) - new
-                    total_new += new
-                    total_old += old
                     bar.clear()
-                    if not outcomes:
+                    if loaded.registry:
+                        registries += 1
+                        sources_new += new
+                        verb = "would register" if dry_run else "registered"
+                        typer.echo(
+                            f"{path}: {verb} {new} sources"
+                            + (f", {old} already registered" if old else "")
+                        )
+                    elif not outcomes:
                         typer.echo(f"{path}: holds no changes (nothing to append)")
                     else:
+                        total_new += new
+                        total_old += old
+                        verb = "would append" if dry_run else "appended"
                         typer.echo(
                             f"{path}: {verb} {new} changes"
                             + (f", {old} already recorded" if old else "")
@@ -140,13 +173,14 @@ def import_(
                     bar.end_file(new)
         finally:
             bar.clear()
-        if len(paths) > 1:
+        if len(paths) - registries > 1:
+            verb = "would append" if dry_run else "appended"
             typer.echo(
-                f"total: {verb} {total_new} changes from {len(paths)} files"
+                f"total: {verb} {total_new} changes from {len(paths) - registries} files"
                 + (f", {total_old} already recorded" if total_old else "")
                 + (" (as one: all or nothing)" if all_or_nothing and not dry_run else "")
             )
-        if total_new == 0 and not dry_run:
+        if total_new == 0 and sources_new == 0 and not dry_run:
             if total_old:
                 typer.echo("nothing new: every change was already recorded")
             else:
@@ -177,25 +211,95 @@ def rebuild(
 
 class Role(StrEnum):
     reader = "reader"
+    auditor = "auditor"
     recorder = "recorder"
+
+
+source_app = typer.Typer(
+    help="""Register a source in the store: once a store has one, every change cites registered sources.
+
+    \b
+    Example:
+      ledger source add board-minutes-2018-06 --title "Board minutes" --published 2018-06 --issued-by "Alpha NHS Trust"
+      ledger import events/sources.yaml
+    """,
+    no_args_is_help=True,
+)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("add")
+def source_add(
+    ctx: typer.Context,
+    source_id: Annotated[str, typer.Argument(help="The source's id, as changes cite it.")],
+    title: Annotated[str, typer.Option("--title", help="The source's title.")],
+    published: Annotated[
+        str,
+        typer.Option("--published", help="Its publication date (a day, month, quarter or year)."),
+    ],
+    issued_by: Annotated[
+        str, typer.Option("--issued-by", help="The body that issued it, as the source says.")
+    ],
+    author: Annotated[str | None, typer.Option("--author", help="Its author(s).")] = None,
+    document: Annotated[
+        str | None, typer.Option("--kind", help="What it is: board paper, scrutiny report, ...")
+    ] = None,
+    file: Annotated[str | None, typer.Option("--file", help="Where a copy is kept.")] = None,
+    by: ByOpt = None,
+) -> None:
+    """Register a source, so changes may cite it; registering it again as it is changes nothing.
+
+    \b
+    Example:
+      ledger source add example-minutes-2020-03 --title "Board minutes (an example for this help)" \\
+          --published 2020-03 --issued-by "Devon STP"
+    """
+    from ledger.application.commands import InvalidChange, parse_source
+    from ledger.application.errors import InvalidInput
+
+    entry = {
+        "id": source_id,
+        "title": title,
+        "date": published,
+        "body": issued_by,
+        "author": author,
+        "kind": document,
+        "file": file,
+        "recorder": by or os_user(),
+    }
+    try:
+        request = parse_source({k: v for k, v in entry.items() if v is not None})
+    except InvalidChange as exc:
+        raise InvalidInput(str(exc)) from None
+    with ledger(ctx) as led:
+        outcome = led.app.record_many([request])[0]
+        verb = "registered" if outcome.status == "recorded" else outcome.status
+        typer.echo(f"{verb}: source {source_id} published {published} (change {outcome.handle})")
 
 
 @app.command()
 def grant(
     ctx: typer.Context,
     role: Annotated[
-        Role, typer.Argument(help="reader (queries only) or recorder (queries and appends).")
+        Role,
+        typer.Argument(
+            help="reader (queries and verify), auditor (also who appended what) or recorder "
+            "(queries and appends)."
+        ),
     ],
     name: Annotated[str, typer.Argument(help="The PostgreSQL login role to create or extend.")],
 ) -> None:
     """Create a PostgreSQL login role that can only read the ledger, or read and append to it.
 
-    Nobody, the owner included, can UPDATE or DELETE a stored event: a trigger refuses it.
-    Run it as the owner of the ledger's tables.
+    No role may INSERT, UPDATE or DELETE in the ledger's tables: a recorder appends through the
+    ledger's functions, which seal and project exactly what they append, and nobody, the owner
+    included, can UPDATE or DELETE a stored event. Run it as the owner of the ledger's tables;
+    docs/roles.md says what each role can and cannot do.
 
     \b
     Example:
       ledger --db postgresql://owner@db.example/ledger grant reader historian
+      ledger --db postgresql://owner@db.example/ledger grant auditor audit_office
       ledger --db postgresql://owner@db.example/ledger grant recorder pmo
     """
     from ledger.adapters.roles import RoleError

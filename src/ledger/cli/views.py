@@ -74,6 +74,23 @@ def structure_view(data: dict[str, Any]) -> View:
     )
 
 
+# How `show` heads each of a body's names other than its formal name on the date.
+_NAME_FIELDS = {
+    "former": "former name",
+    "later": "later name",
+    "alias": "also known as",
+    "designation": "designation",
+}
+
+
+def _name_text(n: dict[str, Any]) -> str:
+    """A name with its note and period: 'Devon ACS (developing as) from 2017-09 ~ to 2018-03-09'."""
+    note = f" ({n['note']})" if n.get("note") else ""
+    until = f" to {approx(n['to'])}" if n.get("to") else ""
+    planned = " [planned]" if n.get("planned") else ""
+    return f"{n['name']}{note} from {approx(n['from'])}{until}{planned}"
+
+
 def show_view(data: dict[str, Any]) -> View:
     org = data["organisation"]
     state = "in force" if org["in_force"] else "not in force"
@@ -91,6 +108,11 @@ def show_view(data: dict[str, Any]) -> View:
                 else ""
             ),
         },
+    ]
+    rows[1:1] = [
+        {"field": _NAME_FIELDS[n["type"]], "value": _name_text(n)}
+        for n in org.get("names", ())
+        if n["type"] != "formal"
     ]
     if org.get("closed"):
         rows.append({"field": "closes", "value": approx(org["closed"])})
@@ -190,24 +212,35 @@ def history_view(data: dict[str, Any]) -> View:
 
 
 def lineage_view(data: dict[str, Any]) -> View:
-    rows = []
+    steps: list[tuple[Any, dict[str, Any]]] = []
     graph = Graph()
     for e in data["edges"]:
-        rows.append(
-            {
-                "from": e["from"],
-                "kind": e["kind"],
-                "to": e["to"],
-                "effective": approx(e["effective"]),
-                "change": e["change"],
-                "sources": cite(e["sources"]),
-            }
-        )
+        steps.append((_day(e["effective"]), _step(e["from"], e["kind"], e["to"], e)))
         graph.nodes[e["from_id"]] = e["from"]
         graph.nodes[e["to_id"]] = e["to"]
         graph.edges.append((e["from_id"], e["to_id"], f"{e['kind']} {e['effective']}"))
     org = data["organisation"]
     graph.nodes.setdefault(org["id"], org["name"])
+    # A body's names over time are steps too: its renames, and what else it was known as.
+    for r in data.get("renames", ()):
+        steps.append((_day(r["effective"]), _step(r["from"], "renamed", r["to"], r)))
+        graph.edges.append((r["id"], r["id"], f"renamed {r['to']} {r['effective']}"))
+    formal: dict[str, list[tuple[Any, str]]] = {}
+    for n in data.get("names", ()):
+        if n["type"] in ("former", "formal", "later"):
+            formal.setdefault(n["id"], []).append((_day(n["from"]), n["name"]))
+    for n in data.get("names", ()):
+        if n["type"] in ("alias", "designation"):
+            start = _day(n["from"])
+            called = [name for day, name in formal.get(n["id"], ()) if day <= start]
+            what = "designated" if n["type"] == "designation" else "also known as"
+            note = f" ({n['note']})" if n.get("note") else ""
+            step = _step(called[-1] if called else "", what, n["name"] + note, n)
+            if n.get("to"):
+                step["effective"] += f" to {approx(n['to'])}"
+            steps.append((start, step))
+    steps.sort(key=lambda step: step[0])
+    rows = [step for _, step in steps]
     return View(
         data=data,
         columns=["from", "kind", "to", "effective", "change", "sources"],
@@ -215,6 +248,24 @@ def lineage_view(data: dict[str, Any]) -> View:
         graph=graph,
         title=f"Lineage of {org['name']}",
     )
+
+
+def _day(effective: str) -> Any:
+    """The first day of an effective date, to put the steps of a lineage in order."""
+    from ledger.domain.dates import parse_day
+
+    return parse_day(effective)
+
+
+def _step(start: str, kind: str, end: str, said: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "from": start,
+        "kind": kind,
+        "to": end,
+        "effective": approx(said["effective"] if "effective" in said else said["from"]),
+        "change": said["change"],
+        "sources": cite(said["sources"]),
+    }
 
 
 def holders_view(data: dict[str, Any]) -> View:
@@ -250,6 +301,61 @@ def holders_view(data: dict[str, Any]) -> View:
         rows=rows,
         graph=graph,
         title=f"Holders of {post['title']}, {post['organisation']} {when}",
+    )
+
+
+def person_view(data: dict[str, Any]) -> View:
+    who = data["person"]
+    rows = []
+    graph = Graph()
+    graph.nodes[who["id"]] = who["name"]
+    for p in data["posts"]:
+        flags = [f for f in ("interim", "acting", "shadow") if p.get(f)]
+        rows.append(
+            {
+                "post": p["title"],
+                "organisation": p["organisation"],
+                "from": approx(p["from"]),
+                "to": approx(p["to"]),
+                "flags": ", ".join(flags + (["planned"] if p.get("planned") else [])),
+                "change": p["change"] + (f", {p['ended_by']}" if p.get("ended_by") else ""),
+                "sources": cite(p["sources"]),
+            }
+        )
+        node = f"{p['post_id']}:{p['from']}"
+        graph.nodes[node] = f"{p['title']}, {p['organisation']}"
+        graph.edges.append((who["id"], node, f"{p['from']} to {p['to'] or 'now'}"))
+    return View(
+        data=data,
+        columns=["post", "organisation", "from", "to", "flags", "change", "sources"],
+        rows=rows,
+        graph=graph,
+        title=f"Posts held by {who['name']}: {len(rows)}",
+    )
+
+
+def search_view(data: dict[str, Any]) -> View:
+    rows = [
+        {
+            "score": m["score"],
+            "type": m["type"],
+            "name": m["name"],
+            "matched": m["matched"] if m["matched"] != m["name"] else "",
+            "detail": m["detail"],
+            "id": m["id"],
+        }
+        for m in data["matches"]
+    ]
+    graph = Graph()
+    for m in data["matches"]:
+        graph.nodes[m["id"]] = f"{m['type']}: {m['name']}"
+    more = f" (and {data['more']} more: use --limit)" if data["more"] else ""
+    return View(
+        data=data,
+        columns=["score", "type", "name", "matched", "detail", "id"],
+        rows=rows,
+        graph=graph,
+        title=f"Search for {data['query']!r}: {len(rows)} matches{more}",
     )
 
 
@@ -338,3 +444,30 @@ def diff_view(data: dict[str, Any]) -> View:
             + "; ".join(f"{c['change']} ({c['kind']} {c['effective']})" for c in changes)
         )
     return view
+
+
+def sources_view(data: dict[str, Any]) -> View:
+    rows = []
+    graph = Graph(direction="LR")
+    for source in data["sources"]:
+        supports = source["supports"]
+        rows.append(
+            {
+                "source": source["id"],
+                "published": source["published"] or "",
+                "issued by": source["issued_by"] or "(not registered)",
+                "title": source["title"] or "",
+                "supports": f"{len(supports)} changes"
+                + (": " + ", ".join(c["change"] for c in supports[:3]) if supports else "")
+                + (", ..." if len(supports) > 3 else ""),
+            }
+        )
+        graph.nodes[source["id"]] = f"{source['id']} ({len(supports)} changes)"
+    by = data.get("published_by")
+    return View(
+        data=data,
+        columns=["source", "published", "issued by", "title", "supports"],
+        rows=rows,
+        graph=graph,
+        title=f"Sources: {len(rows)}" + (f" published by {by}" if by else ""),
+    )

@@ -19,6 +19,7 @@ import keyword
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Any, Literal, Protocol
 from uuid import UUID
@@ -79,7 +80,7 @@ class Field:
     event: str | None = None  # the event field it is stored in (default: key)
     keeps: str | None = None  # an event field that keeps the name as written, beside its id
     minimum: int | None = None  # a count's least value
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # a choice's words; for a name, the words it must be one of
     introduces: bool = False  # its names may bring new bodies into the ledger (merged, split)
 
     @property
@@ -128,6 +129,7 @@ class EventField:
     name: str
     stores: Stores
     required: bool = True
+    refers: EntityType | None = None  # the entities a made field names (a part may play them)
 
 
 @dataclass(eq=False)
@@ -168,13 +170,15 @@ class Row:
 @dataclass(eq=False)
 class Names:
     """An entity the change names: the read model learns its id, name, codes and parent (a post's
-    organisation), and its aggregate keeps the name."""
+    organisation), and its aggregate keeps the name. Another name (`other`: an alias, a
+    designation) finds the entity but does not replace what it is called."""
 
     entity: EntityType
     id: str
     name: str
     codes: str | None = None
     parent: str | None = None
+    other: bool = False
 
 
 @dataclass(slots=True)
@@ -214,6 +218,10 @@ class Find(Protocol):
     ) -> UUID: ...
 
     def kind_of(self, organisation: UUID) -> str | None: ...
+
+    def member_of(self, organisation: UUID, day: date) -> list[UUID]:
+        """The bodies the organisation was a member of on the day, as recorded (plans aside)."""
+        ...
 
 
 # What a part becomes where the change's date is observed (by:, as-at:): the body existed then,
@@ -263,6 +271,10 @@ class Kind:
     # Whether its date may be an observation (`as-at:`): the change records a state a source saw
     # (a body in force, a name, a membership, a holder), not only an event that happened then.
     observable: bool = False
+    apart: tuple[str, str] | None = None  # two fields that must name different bodies
+    # Its summary names the bodies it touches as they were called just before it took effect (a
+    # rename says what it renamed), not by the name they are listed under.
+    names_before: bool = False
 
     @property
     def cli_name(self) -> str:
@@ -285,6 +297,7 @@ class Kind:
     def _parts(self) -> tuple[tuple[str, EntityType, Role, str | None, Role | None, bool], ...]:
         assert not callable(self.parties)
         entities = {f.event_field: f.refers for f in self.fields if f.refers is not None}
+        entities |= {f.name: f.refers for f in self.made if f.refers is not None}
         return tuple(
             (
                 part.field,
@@ -371,6 +384,13 @@ class Kind:
         """The rows the change asserts (those of `aspects`, if given), ids passed through `ident`."""
         if callable(self.rows):
             found = self.rows(get, ident)
+            if observed(get):  # as below: a body seen by the date, not founded then
+                found = [
+                    Assertion(r.subject, "attest", r.other, r.value, r.extra)
+                    if r.aspect == "start"
+                    else r
+                    for r in found
+                ]
             return found if aspects is None else [r for r in found if r.aspect in aspects]
         rows = self._rows
         if aspects is not None:
@@ -420,7 +440,7 @@ class Kind:
     ) -> str | None:
         """The name the change gives this entity (`entity_id`, as `ident` gives ids), if any."""
         for names in self.names:
-            if names.entity == entity and ident(get(names.id)) == entity_id:
+            if names.entity == entity and not names.other and ident(get(names.id)) == entity_id:
                 return str(get(names.name))
         return None
 
@@ -501,7 +521,18 @@ class Kind:
                         or find.new(entity, given, within=within, codes=codes)
                     )
                 ids[f.key] = made[f.event_field] = found
+        if self.apart is not None:
+            first, second = (self.field(key) for key in self.apart)
+            if made[first.event_field] == made[second.event_field]:
+                raise BadChange(
+                    f"refused {self.name}: '{first.key}' and '{second.key}' are the same body "
+                    f"({getattr(request, first.attr)!r}); it moves from one body to another",
+                    refused=True,
+                )
         return made
+
+    def field(self, key: str) -> Field:
+        return next(f for f in self.fields if f.key == key)
 
 
 # How a row reads a value: (event field, or None for a constant; the constant; what the field

@@ -123,6 +123,32 @@ class Renamed(ChangeEvent):
     name: str = Field(min_length=1)
 
 
+class AliasRecorded(ChangeEvent):
+    kind: ClassVar[str] = "alias_recorded"
+    organisation: UUID
+    alias: str = Field(min_length=1)
+    note: str | None = None
+
+
+class AliasEnded(ChangeEvent):
+    kind: ClassVar[str] = "alias_ended"
+    organisation: UUID
+    alias: str = Field(min_length=1)
+
+
+class Designated(ChangeEvent):
+    kind: ClassVar[str] = "designated"
+    organisation: UUID
+    designation: str = Field(min_length=1)
+    qualifier: str | None = None
+
+
+class DesignationEnded(ChangeEvent):
+    kind: ClassVar[str] = "designation_ended"
+    organisation: UUID
+    designation: str = Field(min_length=1)
+
+
 class Reclassified(ChangeEvent):
     kind: ClassVar[str] = "reclassified"
     organisation: UUID
@@ -139,6 +165,7 @@ class Merged(ChangeEvent):
     predecessors: tuple[UUID, ...] = Field(min_length=1)
     successor: UUID
     into_new: bool
+    carried_into: tuple[UUID, ...] = ()  # bodies the successor joins in the predecessors' place
 
 
 class Split(ChangeEvent):
@@ -255,6 +282,19 @@ class Retracted(ChangeEvent):
     retracts: UUID
     cancelled: bool = False
     touched: tuple[Party, ...] = ()
+
+
+class SourceRegistered(ChangeEvent):
+    """A source (a paper, a register's release) enters the registry the changes cite: its
+    publication date is the change's effective date, and it cites itself."""
+
+    kind: ClassVar[str] = "source_registered"
+    source_id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    issued_by: str = Field(min_length=1)
+    author: str | None = None
+    document: str | None = None  # what it is: board paper, scrutiny report, register release ...
+    file: str | None = None
 
 
 # Every kind's event class, by the name its declaration gives it.

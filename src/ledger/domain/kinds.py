@@ -37,11 +37,43 @@ from ledger.domain.declaration import (
     Party,
     Row,
 )
+from ledger.domain.matching import not_one_of
 
 if TYPE_CHECKING:
     from uuid import UUID
 
 RELATIONS = ("hosts", "commissions", "accountable_to", "part_of", "provides_for", "supports")
+
+# The kinds of body a change may give (established, reclassified, a merger's or a split's new
+# bodies, a correction) and a question may filter on. A body the ledger brought in without saying
+# what it is (a log written before predecessors had to be known) is of kind "unknown".
+BODY_KINDS: tuple[str, ...] = (
+    "ccg",
+    "nhs_trust",
+    "foundation_trust",
+    "local_authority",
+    "gp_practice",
+    "community_interest_company",
+    "provider",
+    "integrated_care_organisation",
+    "integrated_care_system",
+    "integrated_care_board",
+    "partnership",
+    "provider_alliance",
+    "commissioner",
+    "shared_service",
+    "national_body",
+    "board",
+    "committee",
+    "group",
+    "programme",
+    "network",
+)
+
+
+def unknown_body_kind(kind: str) -> str:
+    """The one-line refusal of a kind of body not in BODY_KINDS, with the close ones."""
+    return not_one_of(kind, BODY_KINDS, "kind of body", "valid kinds")
 
 
 # --- hooks: what a kind does that its declaration cannot say ---------------------------------
@@ -49,7 +81,7 @@ RELATIONS = ("hosts", "commissions", "accountable_to", "part_of", "provides_for"
 
 def _merge(find: Find, r: Any) -> dict[str, Any]:
     """Into the successor if it is known (or `into: existing`), else into a new body of `kind`;
-    predecessors the ledger does not know are brought in, of the successor's kind."""
+    the predecessors are bodies the ledger knows."""
     introduced: list[dict[str, Any]] = []
     successor = find.maybe("organisation", r.successor)
     if successor is None:
@@ -62,19 +94,13 @@ def _merge(find: Find, r: Any) -> dict[str, Any]:
     if r.into == "existing" and successor is None:
         successor = find.known("organisation", r.successor)  # unknown: says so, with close names
     into_new = successor is None
-    successor_kind = r.kind or (find.kind_of(successor) if successor else None)
     if successor is None:
         if not r.kind:
             raise BadChange(f"merged: 'kind' is required because {r.successor!r} is a new body")
         successor = find.new("organisation", r.successor, codes=r.codes)
         introduced.append({"id": successor, "name": r.successor, "kind": r.kind, "codes": r.codes})
-    predecessors: list[UUID] = []
-    for name in r.predecessors:
-        found = find.maybe("organisation", name, introducing=True)
-        if found is None:
-            found = find.new("organisation", name)
-            introduced.append({"id": found, "name": name, "kind": successor_kind or "unknown"})
-        predecessors.append(found)
+    # Every predecessor is a body the ledger knows (unknown: refused, with the close names).
+    predecessors = [find.known("organisation", name) for name in r.predecessors]
     if successor in predecessors:
         raise BadChange("merged: the successor cannot also be a predecessor")
     return {
@@ -82,7 +108,24 @@ def _merge(find: Find, r: Any) -> dict[str, Any]:
         "successor": successor,
         "into_new": into_new,
         "introduced": tuple(introduced),
+        "carried_into": () if r.no_carry else _carried(find, predecessors, successor, r.effective),
     }
+
+
+def _carried(
+    find: Find, predecessors: list[UUID], successor: UUID, effective: Any
+) -> tuple[UUID, ...]:
+    """The bodies the merging bodies were members of on the day (as recorded), which the
+    successor joins on that day: a merger's successor takes over its predecessors' memberships
+    (`--no-carry`: it does not). Those the successor holds already are left as they are."""
+    day = effective.start
+    held = set(find.member_of(successor, day))
+    found: dict[UUID, None] = {}
+    for predecessor in predecessors:
+        for body in find.member_of(predecessor, day):
+            if body not in held and body != successor and body not in predecessors:
+                found.setdefault(body, None)
+    return tuple(found)
 
 
 def _merged_rows(get: Get, ident: Ident) -> list[Assertion]:
@@ -93,13 +136,18 @@ def _merged_rows(get: Get, ident: Ident) -> list[Assertion]:
         rows.append(Assertion(ident(predecessor), "edge", successor, "merged"))
     if get("into_new"):
         rows.append(Assertion(successor, "start"))
+    for body in get("carried_into"):
+        rows.append(Assertion(successor, "member_start", ident(body)))
     return rows
 
 
 def _merged_summary(d: Mapping[str, Any], n: Namer) -> str:
     predecessors = ", ".join(n(p) for p in d["predecessors"])
     into = "new body" if d["into_new"] else "existing body"
-    return f"{predecessors} merged into {n(d['successor'])} ({into})"
+    found = f"{predecessors} merged into {n(d['successor'])} ({into})"
+    if d.get("carried_into"):
+        found += f", which joins {', '.join(n(b) for b in d['carried_into'])} in their place"
+    return found
 
 
 def _split(find: Find, r: Any) -> dict[str, Any]:
@@ -204,7 +252,7 @@ KINDS: dict[str, Kind] = {
             observable=True,
             command="Establish",
             blurb="A body comes into being.",
-            example='ledger record established "NHS Devon Integrated Care Board" --kind icb --code ods:QJK --effective 2022-07-01 --source health-and-care-act-2022:"section 19" --reason "integrated care boards replaced CCGs"',
+            example='ledger source add health-and-care-act-2022 --title "Health and Care Act 2022" --published 2022-04-28 --issued-by "UK Parliament"\nledger record established "NHS Devon Integrated Care Board" --kind integrated_care_board --code ods:QJK --effective 2022-07-01 --source health-and-care-act-2022:"section 19" --reason "integrated care boards replaced CCGs"',
             fields=(
                 _body(
                     "organisation",
@@ -218,6 +266,7 @@ KINDS: dict[str, Kind] = {
                     flag="--kind",
                     help="Kind of body: ccg, nhs_trust, partnership, board, ...",
                     event="org_kind",
+                    choices=BODY_KINDS,
                 ),
                 Field(
                     "codes",
@@ -250,7 +299,7 @@ KINDS: dict[str, Kind] = {
             observable=True,
             command="Rename",
             blurb="A body takes a new name.",
-            example='ledger record renamed "Devon STP" --name "One Devon" --effective 2022-07-01 --source health-and-care-act-2022:"section 20" --reason "the ICS took the name One Devon"',
+            example='ledger source add health-and-care-act-2022 --title "Health and Care Act 2022" --published 2022-04-28 --issued-by "UK Parliament"\nledger record renamed "Devon STP" --name "One Devon" --effective 2022-07-01 --source health-and-care-act-2022:"section 20" --reason "the ICS took the name One Devon"',
             fields=(
                 _body("organisation", "The body (any name it had)."),
                 Field("name", flag="--name", help="The new name."),
@@ -259,6 +308,87 @@ KINDS: dict[str, Kind] = {
             rows=(Row("name", "organisation", value="name"),),
             names=(Names("organisation", "organisation", "name"),),
             summary="{organisation} renamed {name}",
+            names_before=True,
+        ),
+        Kind(
+            "alias_recorded",
+            event="AliasRecorded",
+            command="RecordAlias",
+            blurb="A body is also known by another name (a full name, a short form); its formal name is unchanged.",
+            example='ledger record alias-recorded "Devon STP" "Devon Sustainability and Transformation Partnership" --note "full name" --effective 2017-10-24 --source devon-stp-update-2017-10-24:"Introduction" --reason "full name used"',
+            fields=(
+                _body("organisation", "The body (any name it has)."),
+                Field("alias", help="The other name."),
+                Field(
+                    "note",
+                    flag="--note",
+                    help="What the name is: full name, short form, ...",
+                    required=False,
+                ),
+            ),
+            parties=(Part("organisation", "acts"),),
+            rows=(Row("alias_start", "organisation", value="alias", extra={"note": "note"}),),
+            names=(Names("organisation", "organisation", "alias", other=True),),
+            summary="{organisation} also known as {alias}[ ({note})]",
+        ),
+        Kind(
+            "alias_ended",
+            event="AliasEnded",
+            command="EndAlias",
+            blurb="A body is no longer known by another name it had.",
+            example='ledger record alias-ended "NEW Devon CCG" "NHS NEW Devon CCG" --effective 2019-04-01 --source plymouth-hasc-2019-03-20:"Section One, 3 Merger of the Devon CCGs" --reason "name no longer used"',
+            fields=(
+                _body("organisation", "The body (any name it has)."),
+                Field("alias", help="The other name, as recorded."),
+            ),
+            parties=(Part("organisation", "ends"),),
+            rows=(Row("alias_end", "organisation", value="alias"),),
+            summary="{organisation} no longer known as {alias}",
+        ),
+        Kind(
+            "designated",
+            event="Designated",
+            command="Designate",
+            blurb="A body is described as what it is becoming or is recognised as (developing as an accountable care system, an emerging integrated care system); its formal name is unchanged.",
+            example='ledger record designated "Cornwall and the Isles of Scilly Health and Social Care Partnership" "Cornwall and the Isles of Scilly Accountable Care System" --qualifier "shadow" --planned --effective 2018-04 --source cios-transformation-2017-12-19:"Critical Path for the development of CIOS Shadow ACS" --reason "shadow working arrangements by April 2018"',
+            fields=(
+                _body("organisation", "The body (any name it has)."),
+                Field(
+                    "designation",
+                    help="What it is described as, e.g. 'Devon Accountable Care System'.",
+                ),
+                Field(
+                    "qualifier",
+                    flag="--qualifier",
+                    help="How the sources put it: developing as, emerging, shadow, ...",
+                    required=False,
+                ),
+            ),
+            parties=(Part("organisation", "acts"),),
+            rows=(
+                Row(
+                    "desig_start",
+                    "organisation",
+                    value="designation",
+                    extra={"qualifier": "qualifier"},
+                ),
+            ),
+            names=(Names("organisation", "organisation", "designation", other=True),),
+            summary="{organisation} designated {designation}[ ({qualifier})]",
+        ),
+        Kind(
+            "designation_ended",
+            event="DesignationEnded",
+            command="EndDesignation",
+            blurb="A body is no longer described as it was.",
+            example='ledger record designated "Cornwall and the Isles of Scilly Health and Social Care Partnership" "Cornwall and the Isles of Scilly Accountable Care System" --qualifier "shadow" --effective 2018-04 --source cios-transformation-2017-12-19:"Critical Path for the development of CIOS Shadow ACS" --reason "shadow working from April 2018"\nledger record designation-ended "Cornwall and the Isles of Scilly Health and Social Care Partnership" "Cornwall and the Isles of Scilly Accountable Care System" --effective 2019-04 --source cios-transformation-2017-12-19:"Critical Path for the development of CIOS Shadow ACS" --reason "an example: when the shadow arrangement ends" --dry-run',
+            fields=(
+                _body("organisation", "The body (any name it has)."),
+                Field("designation", help="The designation, as recorded."),
+            ),
+            parties=(Part("organisation", "ends"),),
+            rows=(Row("desig_end", "organisation", value="designation"),),
+            summary="{organisation} no longer designated {designation}",
         ),
         Kind(
             "reclassified",
@@ -269,7 +399,13 @@ KINDS: dict[str, Kind] = {
             example='ledger record reclassified "Devon STP" --kind integrated_care_system --effective 2018-03-09 --source sdt-lcp-2018-03-09:"Context" --reason "ICS status"',
             fields=(
                 _body("organisation", "The body."),
-                Field("kind", flag="--kind", help="The new kind.", event="org_kind"),
+                Field(
+                    "kind",
+                    flag="--kind",
+                    help="The new kind.",
+                    event="org_kind",
+                    choices=BODY_KINDS,
+                ),
             ),
             parties=(Part("organisation", "acts"),),
             rows=(Row("kind", "organisation", value="org_kind"),),
@@ -280,7 +416,7 @@ KINDS: dict[str, Kind] = {
             event="Closed",
             command="Close",
             blurb="A body ceases to exist (not in force from the effective date).",
-            example='ledger record closed "NHS Devon CCG" --effective 2022-07-01 --source health-and-care-act-2022:"section 14" --reason "CCGs abolished"',
+            example='ledger source add health-and-care-act-2022 --title "Health and Care Act 2022" --published 2022-04-28 --issued-by "UK Parliament"\nledger record closed "NHS Devon CCG" --effective 2022-07-01 --source health-and-care-act-2022:"section 14" --reason "CCGs abolished"',
             fields=(_body("organisation", "The body."),),
             parties=(Part("organisation", "closes"),),
             rows=(Row("end", "organisation"),),
@@ -291,14 +427,13 @@ KINDS: dict[str, Kind] = {
             event="Merged",
             command="Merge",
             blurb="Several bodies merge into a new or an existing one.",
-            example='ledger record merged --predecessor "Northern Devon Healthcare NHS Trust" --successor "Royal Devon University Healthcare NHS Foundation Trust" --kind foundation_trust --effective 2022-04-01 --source rduh-merger-2022-04-01:"section 1" --reason "trust merger"',
+            example='ledger source add rduh-merger-2022-04-01 --title "Royal Devon University Healthcare NHS Foundation Trust formed" --published 2022-04-01 --issued-by "Royal Devon University Healthcare NHS Foundation Trust"\nledger record merged --predecessor "Northern Devon Healthcare NHS Trust" --successor "Royal Devon University Healthcare NHS Foundation Trust" --kind foundation_trust --effective 2022-04-01 --source rduh-merger-2022-04-01:"section 1" --reason "trust merger"',
             fields=(
                 _body(
                     "predecessors",
                     "A merging body (repeatable).",
                     value="names",
                     flag="--predecessor",
-                    introduces=True,
                 ),
                 _body("successor", "The body they become.", flag="--successor"),
                 Field(
@@ -306,6 +441,7 @@ KINDS: dict[str, Kind] = {
                     flag="--kind",
                     help="Kind of the successor, when it is new.",
                     required=False,
+                    choices=BODY_KINDS,
                     stored=False,
                 ),
                 Field(
@@ -325,12 +461,25 @@ KINDS: dict[str, Kind] = {
                     choices=("new", "existing"),
                     stored=False,
                 ),
+                Field(
+                    "no_carry",
+                    "flag",
+                    flag="--no-carry",
+                    help="The successor does not take over the memberships the merging bodies "
+                    "held on the day (by default it joins each of those bodies in their place).",
+                    required=False,
+                    stored=False,
+                ),
             ),
-            made=(EventField("into_new", "flag"),),
+            made=(
+                EventField("into_new", "flag"),
+                EventField("carried_into", "ids", required=False, refers="organisation"),
+            ),
             build=_merge,
             parties=(
                 Part("predecessors", "closes"),
                 Part("successor", "acts", when="into_new", then="establishes"),
+                Part("carried_into", "acts"),
             ),
             rows=_merged_rows,
             summary=_merged_summary,
@@ -355,6 +504,7 @@ KINDS: dict[str, Kind] = {
                     flag="--kind",
                     help="Kind of new successors (default: the source's).",
                     required=False,
+                    choices=BODY_KINDS,
                     stored=False,
                 ),
                 Field(
@@ -409,7 +559,7 @@ KINDS: dict[str, Kind] = {
             event="Left",
             command="Leave",
             blurb="A body leaves a partnership, board or group.",
-            example='ledger record left "Torbay Council" "Devon STP" --effective 2020-04 --source devon-stp-board-2020-03:"item 2" --reason "left the partnership"',
+            example='ledger source add example-minutes-2020-03 --title "Board minutes (an example for this help)" --published 2020-03 --issued-by "Devon STP"\nledger record left "Torbay Council" "Devon STP" --effective 2020-04 --source example-minutes-2020-03:"item 2" --reason "left the partnership"',
             fields=(_body("member", "The member."), _body("body", "The partnership or board.")),
             parties=(Part("member", "ends"), Part("body", "ends")),
             rows=(Row("member_end", "member", other="body"),),
@@ -451,7 +601,7 @@ KINDS: dict[str, Kind] = {
             event="FunctionMoved",
             command="MoveFunction",
             blurb="A function moves from one body to another, optionally with its staff.",
-            example='ledger record function-moved "payroll" --from "Torbay Council" --to "Devon County Council" --effective 2020-04 --source devon-shared-services-2020:"section 2" --reason "shared payroll service"',
+            example='ledger source add example-shared-services-2020 --title "Shared services paper (an example for this help)" --published 2020-03 --issued-by "Devon County Council"\nledger record function-moved "payroll" --from "Torbay Council" --to "Devon County Council" --effective 2020-04 --source example-shared-services-2020:"section 2" --reason "shared payroll service"',
             fields=(
                 Field(
                     "function",
@@ -484,13 +634,14 @@ KINDS: dict[str, Kind] = {
             names=(Names("function", "function", "function_name"),),
             moves=_transfer_moves,
             summary="{function_name} moved from {from_body} to {to_body}[ with {headcount} staff]",
+            apart=("from", "to"),
         ),
         Kind(
             "staff_transferred",
             event="StaffTransferred",
             command="TransferStaff",
             blurb="Staff (a headcount) transfer from one body to another for a function.",
-            example='ledger record staff-transferred "payroll" --from "Torbay Council" --to "Devon County Council" --headcount 12 --effective 2020-04 --source devon-shared-services-2020:"section 3" --reason "TUPE transfer"',
+            example='ledger source add example-shared-services-2020 --title "Shared services paper (an example for this help)" --published 2020-03 --issued-by "Devon County Council"\nledger record staff-transferred "payroll" --from "Torbay Council" --to "Devon County Council" --headcount 12 --effective 2020-04 --source example-shared-services-2020:"section 3" --reason "TUPE transfer"',
             fields=(
                 Field(
                     "function",
@@ -516,6 +667,7 @@ KINDS: dict[str, Kind] = {
             names=(Names("function", "function", "function_name"),),
             moves=_transfer_moves,
             summary="{headcount} {function_name} staff transferred from {from_body} to {to_body}",
+            apart=("from", "to"),
         ),
         Kind(
             "post_created",
@@ -631,7 +783,7 @@ KINDS: dict[str, Kind] = {
             observable=True,
             command="RecordFact",
             blurb="A dated attribute of a body: budget, population served, member practices, headcount ...",
-            example='ledger record fact-recorded "NHS Kernow CCG" population_served 570000 --unit people --effective 2019-04 --source nhs-kernow-annual-report-2019:"page 4" --reason "population"',
+            example='ledger source add example-kernow-report-2019 --title "Annual report (an example for this help)" --published 2019-06 --issued-by "NHS Kernow CCG"\nledger record fact-recorded "NHS Kernow CCG" population_served 570000 --unit people --effective 2019-04 --source example-kernow-report-2019:"page 4" --reason "population"',
             fields=(
                 _body("subject", "The body."),
                 Field("attribute", help="The attribute, e.g. budget."),
@@ -693,6 +845,22 @@ KINDS: dict[str, Kind] = {
             ),
             parties=_mentioned,
             summary=_retracted_summary,
+        ),
+        Kind(
+            # Not recorded as a change of its own: `ledger source add` and a sources file (such as
+            # events/sources.yaml, read by `ledger import`) register a source with it.
+            "source_registered",
+            event="SourceRegistered",
+            command=None,
+            made=(
+                EventField("source_id", "text"),
+                EventField("title", "text"),
+                EventField("issued_by", "text"),
+                EventField("author", "text", required=False),
+                EventField("document", "text", required=False),
+                EventField("file", "text", required=False),
+            ),
+            summary="source {source_id} registered: {title}",
         ),
     )
 }

@@ -68,3 +68,13 @@ def close_bounds(
         )
         found += [[possibilities[int(i)] for i in numpy.flatnonzero(row)] for row in scores]
     return found
+
+
+def not_one_of(value: str, choices: Sequence[str], what: str, listing: str) -> str:
+    """The one-line refusal of a word not among `choices`: the close ones (ignoring case, `_`
+    and `-`), then every choice."""
+    by_fold = {c.lower().replace("_", " ").replace("-", " "): c for c in choices}
+    folded = value.strip().lower().replace("_", " ").replace("-", " ")
+    close = [by_fold[c] for c in difflib.get_close_matches(folded, list(by_fold), n=3, cutoff=0.6)]
+    hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+    return f"unknown {what} {value!r}; {hint}{listing}: {', '.join(choices)}"

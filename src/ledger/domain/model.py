@@ -35,6 +35,7 @@ from ledger.domain.declaration import (
     Party,
     Role,
 )
+from ledger.domain.ids import fold
 from ledger.domain.kinds import KINDS
 from ledger.domain.stored import StoredChange, hex_id
 
@@ -465,6 +466,10 @@ class Organisation(Entity):
             if row.aspect == "kind":
                 if row.subject == key:
                     entry.org_kind = row.value
+            elif row.aspect in _OTHER_NAMES:
+                if row.subject == key:
+                    family, begins = _OTHER_NAMES[row.aspect]
+                    entry.period = ((family, fold(row.value)), begins)
             elif row.other == key:
                 relation = row.value if row.aspect.startswith("rel_") else "member"
                 entry.period = ((relation, row.subject), row.aspect.endswith("_start"))
@@ -518,8 +523,11 @@ class Organisation(Entity):
             if e.period is not None:
                 key, begins = e.period
                 groups.setdefault(key, ([], []))[not begins].append(e)
-        for (relation, _), (opens, closes) in groups.items():
-            what = "membership" if relation == "member" else f"relationship '{relation}'"
+        for (relation, other), (opens, closes) in groups.items():
+            if relation in ("alias", "designation"):
+                what = f"{relation} {other!r}"
+            else:
+                what = "membership" if relation == "member" else f"relationship '{relation}'"
             _, found = _periods(opens, closes, self.label, what)
             yield from found
 
@@ -550,8 +558,17 @@ class Organisation(Entity):
 
 
 # What an organisation keeps of the rows a change asserts (see declaration.Row): the kind it
-# gives the body, and the memberships and relationships it starts or ends.
-_ORGANISATION_ROWS = frozenset({"kind", "member_start", "member_end", "rel_start", "rel_end"})
+# gives the body, the memberships and relationships it starts or ends, and the other names
+# (aliases, designations) it begins or ends, each paired by the name as it is compared.
+_OTHER_NAMES = {
+    "alias_start": ("alias", True),
+    "alias_end": ("alias", False),
+    "desig_start": ("designation", True),
+    "desig_end": ("designation", False),
+}
+_ORGANISATION_ROWS = frozenset(
+    {"kind", "member_start", "member_end", "rel_start", "rel_end", *_OTHER_NAMES}
+)
 
 
 # What a post keeps of the rows a change asserts: the appointments it starts or ends (a start

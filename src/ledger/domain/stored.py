@@ -22,6 +22,9 @@ class StoredChange:
 
     cls: type[ChangeEvent]
     data: dict[str, Any]
+    # Fields its class has gained since it was stored: `data` holds their defaults, and its
+    # details (what the read model shows of it) leave them out, as they were.
+    absent: frozenset[str] = frozenset()
     # What it does to each timeline it touches, once worked out (model.timeline_rows): the write
     # path's checks and the read model's rows share it.
     timelines: list[tuple[str, str | None, Any]] | None = None

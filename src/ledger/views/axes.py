@@ -6,7 +6,7 @@ condition that keeps the facts known at it (or now), with or without plans.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,9 @@ from sqlalchemy.engine import Connection
 
 from ledger.adapters.tables import changes, facts
 from ledger.application.errors import Ambiguous, InvalidInput
+from ledger.application.resolver import id_prefix
+
+HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -40,20 +43,23 @@ class Axes:
             found["until"] = self.until.isoformat()
         return found
 
+    # The sources' own time (`--published-by`): only the changes cited to sources published by
+    # then (views/registry.py, `published`); None: every change.
+    published_by: date | None = None
+    published: frozenset[str] | None = field(default=None, compare=False)
+
 
 def resolve_known_at(conn: Connection, text: str) -> int:
     """A log position, a change id or label, or a timestamp: what the ledger had recorded then."""
     text = text.strip()
     if text.isdigit():
         return _within_the_log(conn, int(text))
-    row = conn.execute(
-        select(changes.c.position).where(
-            or_(
-                changes.c.label == text,
-                changes.c.change_id.like(text.lower().replace("-", "") + "%"),
-            )
-        )
-    ).all()
+    matches = [changes.c.label == text]
+    key = text.lower().replace("-", "")
+    if key and all(c in HEX for c in key):  # taken as it is: never a pattern
+        low, high = id_prefix(key)
+        matches.append(and_(changes.c.change_id >= low, changes.c.change_id < high))
+    row = conn.execute(select(changes.c.position).where(or_(*matches))).all()
     if len(row) == 1:
         return int(row[0][0])
     if len(row) > 1:
@@ -117,4 +123,6 @@ def known_facts(axes: Axes) -> Any:
         conditions.append(facts.c.known_to.is_(None))
     if not axes.include_planned:
         conditions.append(facts.c.planned.is_(False))
+    if axes.published is not None:
+        conditions.append(facts.c.change_id.in_(sorted(axes.published)))
     return and_(*conditions)

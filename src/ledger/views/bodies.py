@@ -7,6 +7,7 @@ cites the changes its answer rests on.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from ledger.adapters.tables import changes, chunks, entities, facts
 from ledger.views.axes import Axes, known_facts
 from ledger.views.log import change_entry, summary
 from ledger.views.names import entity_name, names_of
+from ledger.views.naming import names_of_bodies, names_over_time, renames
 from ledger.views.reading import IDENTITY, rows_of, whole_rows_of, world_around
 from ledger.views.sources import citations, sources_of
 from ledger.views.structure import organisation
@@ -38,14 +40,18 @@ def show(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
         used.add(period.start.change)
         members.append({"id": member, "name": world.name(member), "since": period.start.effective})
     entry["members"] = sorted(members, key=lambda m: m["name"].casefold())
-    entry["sources"] = citations(used, sources_of(conn, used))
+    # Each name cites its own change; the entry's sources stay those of its state on the date.
+    named = names_over_time(conn, org, axes)
+    cited = sources_of(conn, used | {n.start.change for n in named})
+    entry["names"] = [n.as_dict(cited) for n in named]
+    entry["sources"] = citations(used, cited)
     return {**axes.stamp(), "known_at": axes.known_at, "organisation": entry}
 
 
 def history(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
     """Every change touching the organisation (or its posts), in effective order, with sources."""
     post_ids = [r[0] for r in conn.execute(select(entities.c.id).where(entities.c.parent == org))]
-    known = known_facts(Axes(axes.on, axes.known_at, include_planned=True))
+    known = known_facts(replace(axes, include_planned=True))
     change_ids = {
         r[0]
         for r in conn.execute(
@@ -126,8 +132,13 @@ def lineage(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
     edge_rows = [r for r in whole if r.aspect == "edge"]
     for r in sorted(edge_rows, key=lambda r: (r.eff_start, r.id)):
         found[(r.subject, r.other, r.change_id)] = r
-    sources = sources_of(conn, found_changes)
-    named = names_of(conn, {org} | {i for r in found.values() for i in (r.subject, r.other)})
+    bodies = {org} | {i for r in found.values() for i in (r.subject, r.other)}
+    # Each body's names over time: its renames are steps of the lineage too.
+    over_time = names_of_bodies(conn, bodies, axes)
+    sources = sources_of(
+        conn, found_changes | {n.start.change for ns in over_time.values() for n in ns}
+    )
+    named = names_of(conn, bodies)
     edges = []
     for r in sorted(found.values(), key=lambda r: (r.eff_start, r.known_from, r.id)):
         edges.append(
@@ -142,10 +153,27 @@ def lineage(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
                 "sources": sources.get(r.change_id, {}).get("sources", []),
             }
         )
+    order = sorted(bodies, key=lambda b: (b != org, (named.get(b) or b).casefold()))
+    steps = sorted(
+        ((body, before, after) for body in order for before, after in renames(over_time[body])),
+        key=lambda step: (step[2].start.eff, step[2].start.position),
+    )
     return {
         "organisation": {"id": org, "name": named.get(org, org)},
         "known_at": axes.known_at,
         "edges": edges,
+        "renames": [
+            {
+                "id": body,
+                "from": before.name,
+                "to": after.name,
+                "effective": after.start.effective,
+                "change": sources.get(after.start.change, {}).get("change"),
+                "sources": sources.get(after.start.change, {}).get("sources", []),
+            }
+            for body, before, after in steps
+        ],
+        "names": [{"id": body, **n.as_dict(sources)} for body in order for n in over_time[body]],
     }
 
 
@@ -153,7 +181,7 @@ def holders(conn: Connection, post: str, axes: Axes, *, all_time: bool = False) 
     """Who held the post on the date (or ever: `all_time`), each with the change that appointed
     them and its sources."""
     # Over time: everything recorded (as known at the position), whatever its date.
-    span = Axes(date.max, axes.known_at, axes.include_planned) if all_time else axes
+    span = replace(axes, on=date.max) if all_time else axes
     org = conn.execute(_PARENT, {"post": post}).scalar()
     rows = rows_of(conn, span, "subject", post)
     # The organisation's end closes open appointments; its name labels the answer.

@@ -13,10 +13,11 @@ from uuid import UUID
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.tables import changes, facts
+from ledger.adapters.tables import changes, day_of, facts
 from ledger.domain.dates import Effective
 from ledger.views.axes import Axes, known_facts
 from ledger.views.names import entity_name
+from ledger.views.naming import name_before
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,20 @@ def log_entry(conn: Connection, r: Any) -> dict[str, Any]:
 
 
 def summary(conn: Connection, r: Any) -> str:
+    from ledger.domain.kinds import KINDS
+
     details = json.loads(r.details)
+    declared = KINDS.get(r.kind)
+    if declared is not None and declared.names_before:
+        day = day_of(r.eff_start)
+
+        def name(i: Any) -> str:
+            if not _is_uuid(i):
+                return str(i)
+            key = UUID(i).hex
+            return name_before(conn, key, day) or entity_name(conn, key)
+
+        return summarise(r.kind, details, name)
     return summarise(
         r.kind,
         details,

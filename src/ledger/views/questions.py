@@ -1,8 +1,8 @@
 """The questions the CLI, the importers and the tests ask: one `Queries` on a store's engine.
 
 Each question resolves the names it is given, opens one connection (or uses the one it was handed)
-and asks the module that answers it: `structure`, `bodies` (show, history, lineage, holders) or
-`log` (log, diff, plans).
+and asks the module that answers it: `structure`, `bodies` (show, history, lineage, holders),
+`people` (person), `search` or `log` (log, diff, plans).
 """
 
 from __future__ import annotations
@@ -12,14 +12,33 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.adapters.collector import collector_paused
-from ledger.views import bodies, log, names, reading, structure
+from ledger.adapters.tables import facts
+from ledger.application.errors import InvalidInput
+from ledger.domain.kinds import BODY_KINDS, unknown_body_kind
+from ledger.views import bodies, log, names, people, reading, registry, search, structure
 from ledger.views.axes import Axes, resolve_known_at
 from ledger.views.differences import differences
 from ledger.views.snapshot import Snapshot
 from ledger.views.world import World
+
+
+def _cited(entries: list[dict[str, Any]], published: frozenset[str]) -> list[dict[str, Any]]:
+    """The log's entries of the changes cited to sources published by a date."""
+    return [e for e in entries if e["change_id"] in published]
+
+
+def check_kind(conn: Connection, kind: str) -> None:
+    """A filter on a kind of body names one the ledger could hold: one of the vocabulary's, or one
+    a body in the store has (a log written before the vocabulary); else it is refused."""
+    if kind in BODY_KINDS or kind == "unknown":
+        return
+    stored = select(facts.c.value).where(facts.c.aspect == "kind", facts.c.value == kind).limit(1)
+    if conn.execute(stored).first() is None:
+        raise InvalidInput(f"--kind: {unknown_body_kind(kind)}")
 
 
 class Queries:
@@ -65,7 +84,11 @@ class Queries:
         self, axes: Axes, *, kind: str | None = None, only: str | None = None
     ) -> dict[str, Any]:
         with collector_paused(), self.connect() as conn:
-            world = self._snapshot(conn, axes) or self.world(axes, conn)
+            if kind is not None:
+                check_kind(conn, kind)
+            # The periods are cut from every change; an answer from some sources folds their facts.
+            snapshot = self._snapshot(conn, axes) if axes.published is None else None
+            world = snapshot or self.world(axes, conn)
             return structure.structure(conn, world, axes, kind=kind, only=only)
 
     @staticmethod
@@ -93,6 +116,16 @@ class Queries:
         with self.connect() as conn:
             return bodies.holders(conn, post, axes, all_time=all_time)
 
+    def person(self, text: str, axes: Axes) -> dict[str, Any]:
+        """Every post a person held (a misspelt name is refused with the close names)."""
+        who = self.resolve(text, "person")
+        with self.connect() as conn:
+            return people.person(conn, who, axes)
+
+    def search(self, text: str, limit: int = 20) -> dict[str, Any]:
+        with self.connect() as conn:
+            return search.search(conn, text, limit)
+
     def log(
         self,
         *,
@@ -100,34 +133,61 @@ class Queries:
         after: int | None = None,
         until: int | None = None,
         filters: log.Filters | None = None,
+        published: frozenset[str] | None = None,
     ) -> list[dict[str, Any]]:
         with self.connect() as conn:
-            return log.log(conn, limit=limit, after=after, until=until, filters=filters)
+            if published is None:
+                return log.log(conn, limit=limit, after=after, until=until, filters=filters)
+            found = _cited(log.log(conn, after=after, until=until, filters=filters), published)
+            return found if limit is None else found[:limit]
 
     def diff(
-        self, start: date, end: date, known_at: int | None = None, include_planned: bool = False
+        self,
+        start: date,
+        end: date,
+        known_at: int | None = None,
+        include_planned: bool = False,
+        published: frozenset[str] | None = None,
     ) -> dict[str, Any]:
         """The changes effective after `start` up to `end`, and what they made differ: bodies
         appeared, ended, renamed, joining and leaving, holders of posts (`differences`)."""
         with self.connect() as conn:
             found = log.diff(conn, start, end, known_at, include_planned)
+            if published is not None:
+                found["changes"] = _cited(found["changes"], published)
         window = {c["change_id"] for c in found["changes"]}
 
+        def at(day: date) -> Axes:
+            return Axes(
+                on=day, known_at=known_at, include_planned=include_planned, published=published
+            )
+
         def touching(body: str) -> list[dict[str, Any]]:
-            axes = Axes(on=end, known_at=known_at, include_planned=include_planned)
             with self.connect() as conn:
-                history = bodies.history(conn, body, axes)["changes"]
+                history = bodies.history(conn, body, at(end))["changes"]
             return [c for c in history if c["change_id"] in window]
 
-        axes = Axes(on=start, known_at=known_at, include_planned=include_planned)
-        before = self.structure(axes)
-        after = self.structure(Axes(on=end, known_at=known_at, include_planned=include_planned))
-        found["bodies"] = differences(before, after, touching)
+        found["bodies"] = differences(self.structure(at(start)), self.structure(at(end)), touching)
         return found
 
-    def plans(self, known_at: int | None = None) -> list[dict[str, Any]]:
+    def plans(
+        self, known_at: int | None = None, published: frozenset[str] | None = None
+    ) -> list[dict[str, Any]]:
         with self.connect() as conn:
-            return log.plans(conn, known_at)
+            found = log.plans(conn, known_at)
+            return found if published is None else _cited(found, published)
+
+    # --- the sources ----------------------------------------------------------------------------
+    def published(self, by: date | None) -> frozenset[str] | None:
+        """The changes cited to sources published by a date (None: no such bound, every change)."""
+        if by is None:
+            return None
+        with self.connect() as conn:
+            return registry.published(conn, by)
+
+    def sources(self, published_by: date | None = None) -> dict[str, Any]:
+        with self.connect() as conn:
+            return registry.sources(conn, published_by)
 
     def count_changes(self) -> int:
         with self.connect() as conn:

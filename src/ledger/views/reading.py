@@ -26,6 +26,9 @@ POST_MARKS = ("post_start", "post_end")
 # Names, kinds and codes are needed even when later than the date.
 UNDATED = ("name", "kind", "code")
 APPOINTMENT_MARKS = ("appt_start", "appt_end")
+# A body's names over time (views/naming.py): its formal names, the other names' starts and ends,
+# and its closing, which ends them all.
+NAMING = ("name", "alias_start", "alias_end", "desig_start", "desig_end", "end")
 
 
 # The statements a question about one body asks (see `rows_of`), by what they select:
@@ -34,6 +37,13 @@ _SHAPES: dict[str, Any] = {
     "subject": lambda: facts.c.subject == bindparam("about"),
     "subject, unmentioned": lambda: and_(
         facts.c.subject == bindparam("about"), facts.c.aspect != "mention"
+    ),
+    "subject, names": lambda: and_(
+        facts.c.subject == bindparam("about"), facts.c.aspect.in_(sorted(NAMING))
+    ),
+    "subjects, names": lambda: and_(
+        facts.c.subject.in_(bindparam("about", expanding=True)),
+        facts.c.aspect.in_(sorted(NAMING)),
     ),
     "other": lambda: facts.c.other == bindparam("about"),
     "subjects, appointments": lambda: and_(
@@ -103,10 +113,11 @@ def rows_of(conn: Connection, axes: Axes, shape: str, about: Any) -> list[Row]:
     values: dict[str, Any] = {"about": about}
     if known:
         values["known_at"] = axes.known_at
+    cited = axes.published
     return [
         r
         for r in _rows_from(conn.execute(statement, values))
-        if r.eff <= axes.last or r.aspect in UNDATED
+        if (r.eff <= axes.last or r.aspect in UNDATED) and (cited is None or r.change in cited)
     ]
 
 
@@ -115,7 +126,9 @@ def whole_rows_of(conn: Connection, axes: Axes, shape: str, about: list[str]) ->
     lineage's edges and the changes they belong to."""
     at = {"known_at": axes.known_at} if axes.known_at is not None else {}
     statement = _statement(shape, axes.known_at is not None, axes.include_planned, whole=True)
-    return list(conn.execute(statement, {"about": about, **at}).all())
+    found = conn.execute(statement, {"about": about, **at}).all()
+    cited = axes.published
+    return list(found) if cited is None else [r for r in found if r.change_id in cited]
 
 
 def world(conn: Connection, axes: Axes) -> World:

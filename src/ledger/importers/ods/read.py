@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ledger.application.errors import InvalidInput
+from ledger.domain.kinds import BODY_KINDS, unknown_body_kind
 
 ORG_COLUMNS = 27
 SUCC_COLUMNS = 5
@@ -127,7 +128,10 @@ def _day(text: str) -> date:
 def file_kind(path: Path, kind: str | None) -> str:
     """The kind of body an organisation file holds: --kind, or known from the file name."""
     if kind:
-        return KIND_ALIASES.get(kind.strip().lower(), kind.strip())
+        given = KIND_ALIASES.get(kind.strip().lower(), kind.strip())
+        if given not in BODY_KINDS:
+            raise InvalidInput(f"--kind: {unknown_body_kind(kind)}")
+        return given
     stem = path.stem.lower()
     if stem in FILE_KINDS:
         return FILE_KINDS[stem]
@@ -185,6 +189,8 @@ def _dates(code: str, opened: str, closed: str) -> tuple[str | None, date | None
         end = _day(closed)
     except ValueError:
         return f"{code}: close date {closed!r} is not a date (YYYYMMDD)", None, None
+    if end == date.max:  # the calendar's last day: registers write it for "no end"
+        return None, start, None
     if end < start:
         return f"{code}: close date {closed} is before the open date {opened}", None, None
     return None, start, end
