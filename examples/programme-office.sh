@@ -5,7 +5,7 @@
 # Run from the repository root, with `ledger` on PATH (e.g. after `. .venv/bin/activate`):
 #   LEDGER_DATABASE_URL=/tmp/x.db bash examples/programme-office.sh
 #
-# EXAMPLE DATA: the appointment, headcount and transfer below are MADE UP (future-dated, people
+# EXAMPLE DATA: the post, appointment, headcount and transfer below are MADE UP (future-dated, people
 # "Alex Example" and "Sam Sample", source "example-board-minutes"); they are not from the papers.
 # They are appended to the store for real, so use a fresh store (a new file) for each run.
 set -euo pipefail
@@ -29,26 +29,31 @@ WORKFORCE_SOURCE=(--source "example-board-minutes:item 8, workforce"
 FUNCTION="medicines optimisation (example)"
 
 echo
-echo "# NHS Devon CCG as merged on 2019-04-01: the Accountable Officer post is vacant"
+echo "# NHS Devon CCG as merged on 2019-04-01"
 ledger show "NHS Devon CCG" --on 2019-04-01
 
 echo
+echo "# EXAMPLE: a post to appoint to (the papers only propose the CCG's executive posts)"
+ledger record post-created "Chief Operating Officer" --organisation "NHS Devon CCG" \
+    --effective 2027-01-04 "${APPOINTMENT_SOURCE[@]}" --id example-coo-post
+
+echo
 echo "# EXAMPLE: check an appointment first with --dry-run (shows what would be appended; appends nothing)"
-ledger record appointed "Alex Example" --post "Accountable Officer" --organisation "NHS Devon CCG" \
+ledger record appointed "Alex Example" --post "Chief Operating Officer" --organisation "NHS Devon CCG" \
     --effective 2027-01-04 "${APPOINTMENT_SOURCE[@]}" --dry-run
 
 echo
 echo "# EXAMPLE: record it for real, with a stable label"
-ledger record appointed "Alex Example" --post "Accountable Officer" --organisation "NHS Devon CCG" \
-    --effective 2027-01-04 "${APPOINTMENT_SOURCE[@]}" --id example-accountable-officer
+ledger record appointed "Alex Example" --post "Chief Operating Officer" --organisation "NHS Devon CCG" \
+    --effective 2027-01-04 "${APPOINTMENT_SOURCE[@]}" --id example-coo
 
 echo
 echo "# Who holds the post in March 2027?"
-ledger holders "Accountable Officer, NHS Devon CCG" --on 2027-03-01
+ledger holders "Chief Operating Officer, NHS Devon CCG" --on 2027-03-01
 
 echo
 echo "# EXAMPLE: a second substantive holder of the same post is refused (one line, nothing written)"
-if ledger record appointed "Sam Sample" --post "Accountable Officer" --organisation "NHS Devon CCG" \
+if ledger record appointed "Sam Sample" --post "Chief Operating Officer" --organisation "NHS Devon CCG" \
     --effective 2027-03-01 "${APPOINTMENT_SOURCE[@]}"; then
     echo "expected the second substantive appointment to be refused" >&2
     exit 1
@@ -77,5 +82,5 @@ fi
 echo "# (refused, as expected)"
 
 echo
-echo "# NHS Devon CCG's history to the end of 2027: the two accepted examples are there, the refused ones are not"
+echo "# NHS Devon CCG's history to the end of 2027: the accepted examples are there, the refused ones are not"
 ledger history "NHS Devon CCG" --on 2027-12-31

@@ -99,7 +99,7 @@ def test_script_refuses_to_run_without_a_store(name: str) -> None:
 
 def test_historian(db_url: str) -> None:
     out = ran_ok("historian.sh", db_url)
-    assert "total: appended 232 changes from 5 files" in out
+    assert "total: appended 246 changes from 5 files" in out
 
     before = answer(out, "on 2019-03-31")
     assert table_names(before) == {"NEW Devon CCG", "South Devon and Torbay CCG", "NHS Kernow CCG"}
@@ -134,15 +134,13 @@ def test_programme_office(db_url: str, cli: Cli) -> None:
     assert "would record: appointed 2027-01-04" in dry
     assert "dry run: nothing was appended" in dry
 
-    assert "recorded: appointed 2027-01-04 (change example-accountable-officer" in answer(
-        out, "record it for real"
-    )
+    assert "recorded: appointed 2027-01-04 (change example-coo" in answer(out, "record it for real")
     assert "Alex Example" in answer(out, "Who holds the post in March 2027?")
 
     refused = answer(out, "a second substantive holder")
     assert "ledger: error: refused appointed 2027-03-01" in refused
     assert "already has a substantive holder" in refused
-    assert "conflicts with change 'example-accountable-officer'" in refused
+    assert "conflicts with change 'example-coo'" in refused
 
     transfer = answer(out, "check a staff transfer of 12")
     assert "dry run: nothing was appended" in transfer
@@ -153,17 +151,18 @@ def test_programme_office(db_url: str, cli: Cli) -> None:
     assert "only 28 recorded there" in too_many
     assert "conflicts with change 'example-mo-headcount'" in too_many
 
-    # The refusals wrote nothing: only the three accepted examples are in the log.
+    # The refusals wrote nothing: only the four accepted examples are in the log.
     labels = [c["change"] for c in json.loads(cli.ok("log", "--format", "json"))["changes"]]
     assert [label for label in labels if label.startswith("example-")] == [
-        "example-accountable-officer",
+        "example-coo-post",
+        "example-coo",
         "example-mo-headcount",
         "example-mo-transfer",
     ]
     holders = json.loads(
         cli.ok(
             "holders",
-            "Accountable Officer, NHS Devon CCG",
+            "Chief Operating Officer, NHS Devon CCG",
             "--on",
             "2027-06-01",
             "--format",
@@ -173,7 +172,7 @@ def test_programme_office(db_url: str, cli: Cli) -> None:
     assert [h["person"] for h in holders] == ["Alex Example"]
 
     history = answer(out, "history to the end of 2027")
-    assert "example-accountable-officer" in history and "example-mo-transfer" in history
+    assert "example-coo" in history and "example-mo-transfer" in history
     assert "Sam Sample" not in history
 
 
@@ -264,7 +263,7 @@ def test_the_walkthroughs_share_one_store(db_url: str, cli: Cli) -> None:
         ran_ok(name, db_url)
     labels = {c["change"] for c in json.loads(cli.ok("log", "--format", "json"))["changes"]}
     assert {
-        "example-accountable-officer",
+        "example-coo",
         "example-mo-transfer",
         "example-chair-appointment",
         "example-chair-correction",

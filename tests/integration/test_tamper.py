@@ -50,7 +50,7 @@ def checkpointed(cli: Cli, tmp_path: Path) -> tuple[Path, int]:
     text = cli.ok("checkpoint", "--out", str(checkpoint))
     assert text == checkpoint.read_text()
     last = int(next(line for line in text.splitlines() if line.startswith("position:")).split()[1])
-    assert last > 40
+    assert last > 30  # the tests below tamper with positions up to 30
     return checkpoint, last
 
 

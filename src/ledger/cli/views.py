@@ -7,6 +7,14 @@ from typing import Any
 from ledger.cli.render import Graph, View, approx
 
 
+def _first_seen(first: str | None) -> str:
+    """When a body not founded in the ledger is first seen: "by 2016-12"; a date that says its own
+    evidence (`by:2018-03-09`, `as-at:2018-03-09`) is shown as it is, not as "by by:..."."""
+    if not first:
+        return ""
+    return approx(first) if ":" in first else f"by {approx(first)}"
+
+
 def cite(sources: list[dict[str, Any]]) -> list[str]:
     """The sources of a row as cited, in order; the renderer shows each once in a cell."""
     return [f"{s['source']} ({s['locator']})" for s in sources]
@@ -37,8 +45,7 @@ def structure_view(data: dict[str, Any]) -> View:
                 "name": org["name"] + (" [planned]" if org.get("planned") else ""),
                 "kind": org["kind"],
                 "codes": ", ".join(f"{k}:{v}" for k, v in org["codes"].items()),
-                "established": approx(org["established"])
-                or (f"by {approx(org['first_recorded'])}" if org.get("first_recorded") else ""),
+                "established": approx(org["established"]) or _first_seen(org.get("first_recorded")),
                 "member of": [m["name"] for m in org["member_of"]],
                 "posts": posts,
                 "facts": facts,
