@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
+from ledger.adapters.periods import function_of
 from ledger.adapters.tables import day_of, periods
 from ledger.views.rows import Period, Row
 
@@ -52,6 +53,9 @@ class Snapshot:
     # Where a period is asked about, a body may have had several names (kinds, lives, posts) in
     # it: the one valid last is kept, as a fold takes the latest by the period's last day.
     _since: dict[tuple[str, str], date] = field(default_factory=dict)
+    _facts: dict[tuple[str, str | None, str | None], tuple[date, Any, Row]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def read(
@@ -78,6 +82,8 @@ class Snapshot:
         cursor: Any = conn.execute(query).cursor
         for r in cursor:
             snapshot._add(r)
+        for (subject, _, _), (_, order, row) in snapshot._facts.items():
+            snapshot.fact_rows[subject].append((order, row))
         return snapshot
 
     def _add(self, r: Any) -> None:
@@ -116,7 +122,14 @@ class Snapshot:
             assert other is not None
             self.holdings[subject].append((other, row))
         elif aspect == "fact":
-            self.fact_rows[subject].append((order, row))
+            if self.until is None:
+                self.fact_rows[subject].append((order, row))
+            else:  # over a period, a dated attribute's value at its end, as for a name
+                key = (subject, value, function_of(extra))
+                since = day_of(r[12]) if r[12] is not None else date.min
+                held = self._facts.get(key)
+                if held is None or held[0] <= since:
+                    self._facts[key] = (since, order, row)
 
     def _latest(self, subject: str, aspect: str, valid_from: Any) -> bool:
         """Whether a row of a single-valued aspect is valid later than the one held (always, on a
