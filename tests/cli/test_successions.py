@@ -82,6 +82,6 @@ def test_the_bundled_ccg_merger_carries_the_ccgs_memberships(cli: Cli) -> None:
     # commissioning keep a CCG among their members.
     cli.ok("import", str(EVENTS))
     assert member_of(cli, "NHS Devon CCG", "2019-04-01") == [
-        "Devon Integrated Care System",
+        "Devon STP",
         "Plymouth integrated commissioning function",
     ]

@@ -47,7 +47,7 @@ def test_each_change_is_one_stored_event_its_originator_the_change(cli: Cli) -> 
         cli.url,
         "SELECT (SELECT count(*) FROM ledger_events), (SELECT count(*) FROM ledger_changes)",
     )
-    assert events == changes == len(merger) == 248 + 5  # and the five papers' registrations
+    assert events == changes == len(merger) == 246 + 5  # and the five papers' registrations
     # Each event's originator is its change, at version 1, and sits at the change's position.
     rows = _count(
         cli.url,

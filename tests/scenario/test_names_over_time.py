@@ -176,6 +176,9 @@ def test_the_stp_developing_as_an_acs_in_october_2017(bundled: Cli) -> None:
     # The STP's own update of 24 October 2017 speaks of the STP and its transition into the ACS
     # (header, section 1): on that date it is described as developing as the Devon ACS.
     org = as_json(bundled, "show", "Devon STP", "--on", "2017-10-24")["organisation"]
+    # Its name is still the Devon STP: that paper, and the 2019 report, call it so throughout.
+    assert org["name"] == "Devon STP"
+    assert [n["name"] for n in org["names"] if n["type"] == "formal"] == ["Devon STP"]
     [acs] = [n for n in org["names"] if n["type"] == "designation" and n["in_force"]]
     assert (acs["name"], acs["note"], acs["from"], acs["to"]) == (
         "Devon Accountable Care System", "developing as", "2017-09", "2018-03-09",
