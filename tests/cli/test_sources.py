@@ -226,3 +226,16 @@ def test_every_question_answers_from_the_papers_published_by_a_date(bundled: Cli
 def test_a_bad_published_by_date_is_refused_in_one_line(bundled: Cli) -> None:
     line = one_line_error(bundled("structure", "--published-by", "2017-13"))
     assert line.startswith("ledger: error: --published-by: '2017-13' is not a real date")
+
+
+def test_a_bodys_names_published_by_a_date_are_those_the_papers_of_then_give(
+    bundled: Cli,
+) -> None:
+    # By the end of September 2017 only the PDEG paper of 15 September had said the STP was
+    # developing as an ACS; the emerging ICS comes from the paper of 9 March 2018.
+    def names(*extra: str) -> list[str]:
+        shown = as_json(bundled, "show", "Devon STP", "--on", "2017-10-24", *extra)
+        return [n["name"] for n in shown["organisation"]["names"]]
+
+    assert names("--published-by", "2017-09-30") == ["Devon STP", "Devon Accountable Care System"]
+    assert "Devon Integrated Care System" in names()

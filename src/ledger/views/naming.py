@@ -10,7 +10,7 @@ to its end); every period stops at the body's first closing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import pairwise
 from typing import Any
@@ -63,14 +63,14 @@ class Name:
 
 def names_over_time(conn: Connection, org: str, axes: Axes) -> list[Name]:
     """Every name of the body as known at the axes' position, its type said as of the axes' date."""
-    every = Axes(date.max, axes.known_at, axes.include_planned)
+    every = replace(axes, on=date.max, until=None)  # whatever its date; plans and sources as asked
     rows = sorted(rows_of(conn, every, "subject, names", org), key=lambda r: (r.eff, r.position))
     return cut(rows, axes.on)
 
 
 def names_of_bodies(conn: Connection, orgs: set[str], axes: Axes) -> dict[str, list[Name]]:
     """`names_over_time` of several bodies, read together (a statement per 500 bodies)."""
-    every = Axes(date.max, axes.known_at, axes.include_planned)
+    every = replace(axes, on=date.max, until=None)  # whatever its date; plans and sources as asked
     rows: dict[str, list[Row]] = {org: [] for org in orgs}
     for chunk in chunks(sorted(orgs)):
         for r in rows_of(conn, every, "subjects, names", chunk):

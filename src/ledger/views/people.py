@@ -7,6 +7,7 @@ of the posts' organisations.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -28,7 +29,7 @@ _POSTS = select(entities.c.id, entities.c.name, entities.c.parent).where(
 
 def person(conn: Connection, who: str, axes: Axes) -> dict[str, Any]:
     """Every post the person held over time, as known at the axes' position, in date order."""
-    every = Axes(date.max, axes.known_at, axes.include_planned)
+    every = replace(axes, on=date.max, until=None)  # whatever its date; plans and sources as asked
     marks: dict[str, list[tuple[Row, bool]]] = {}
     for r in rows_of(conn, every, "other", who):
         if r.aspect in APPOINTMENT_MARKS:
