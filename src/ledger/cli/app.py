@@ -396,10 +396,9 @@ def published_day(text: str | None) -> date | None:
         return None
     from ledger.application.errors import InvalidInput
     from ledger.domain.dates import Effective, InvalidDate
-    from ledger.views.registry import last_day
 
     try:
-        return last_day(str(Effective.parse(text)))
+        return Effective.parse(text).last_day
     except InvalidDate as exc:
         raise InvalidInput(f"--published-by: {exc}") from None
 

@@ -13,7 +13,7 @@ the change it corrects is left out (and with it the corrected change) before tha
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -36,13 +36,7 @@ _CITING = select(
 
 def last_day(effective: str) -> date:
     """The last day of a (publication) date at its precision."""
-    period = Effective.parse(effective)
-    start = period.start
-    months = {"day": 0, "month": 1, "quarter": 3, "year": 12}[period.precision]
-    if not months:
-        return start
-    month = start.month - 1 + months
-    return date(start.year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return Effective.parse(effective).last_day
 
 
 def published(conn: Connection, by: date) -> frozenset[str]:
