@@ -64,8 +64,9 @@ class Period:
     start: Row
     end: Row | None = None
 
-    def covers(self, on: date) -> bool:
-        return self.start.eff <= on and (self.end is None or self.end.eff > on)
+    def overlaps(self, first: date, last: date) -> bool:
+        """Whether it was in force on any day from `first` to `last` (one day: the same twice)."""
+        return self.start.eff <= last and (self.end is None or self.end.eff > first)
 
 
 def periods_of(marks: list[tuple[Row, bool]]) -> list[Period]:

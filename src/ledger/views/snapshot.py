@@ -52,10 +52,8 @@ class Snapshot:
 
     # Where a period is asked about, a body may have had several names (kinds, lives, posts) in
     # it: the one valid last is kept, as a fold takes the latest by the period's last day.
-    _since: dict[tuple[str, str], date] = field(default_factory=dict)
-    _facts: dict[tuple[str, str | None, str | None], tuple[date, Any, Row]] = field(
-        default_factory=dict
-    )
+    _since: dict[tuple[Any, ...], date] = field(default_factory=dict)
+    _facts: dict[tuple[Any, ...], tuple[Any, Row]] = field(default_factory=dict)
 
     @classmethod
     def read(
@@ -82,8 +80,8 @@ class Snapshot:
         cursor: Any = conn.execute(query).cursor
         for r in cursor:
             snapshot._add(r)
-        for (subject, _, _), (_, order, row) in snapshot._facts.items():
-            snapshot.fact_rows[subject].append((order, row))
+        for (subject, *_), found in snapshot._facts.items():
+            snapshot.fact_rows[subject].append(found)
         return snapshot
 
     def _add(self, r: Any) -> None:
@@ -93,7 +91,7 @@ class Snapshot:
             change, subject, aspect, other, value, extra, day_of(eff), effective, position,
             bool(planned),
         )  # fmt: skip
-        if aspect in ("life", "name", "kind") and not self._latest(subject, aspect, r[12]):
+        if aspect in ("life", "name", "kind") and not self._latest((subject, aspect), r[12]):
             return
         if aspect == "life":
             row.aspect = "start" if value == "start" else "seen"
@@ -125,20 +123,18 @@ class Snapshot:
             if self.until is None:
                 self.fact_rows[subject].append((order, row))
             else:  # over a period, a dated attribute's value at its end, as for a name
-                key = (subject, value, function_of(extra))
-                since = day_of(r[12]) if r[12] is not None else date.min
-                held = self._facts.get(key)
-                if held is None or held[0] <= since:
-                    self._facts[key] = (since, order, row)
+                key = (subject, "fact", value, function_of(extra))
+                if self._latest(key, r[12]):
+                    self._facts[key] = (order, row)
 
-    def _latest(self, subject: str, aspect: str, valid_from: Any) -> bool:
-        """Whether a row of a single-valued aspect is valid later than the one held (always, on a
-        day: one row of each is valid then)."""
+    def _latest(self, key: tuple[Any, ...], valid_from: Any) -> bool:
+        """Whether a row of a single-valued aspect (`key`: the subject and what it says of it) is
+        valid later than the one held (always, on a day: one row of each is valid then)."""
         since = day_of(valid_from) if valid_from is not None else date.min
-        held = self._since.get((subject, aspect))
+        held = self._since.get(key)
         if held is not None and held > since:
             return False
-        self._since[(subject, aspect)] = since
+        self._since[key] = since
         return True
 
     # --- what the structure asks --------------------------------------------------------------

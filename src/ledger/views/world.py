@@ -45,8 +45,6 @@ class World:
     codes: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
 
     def __post_init__(self) -> None:
-        if self.until is None:
-            self.until = self.on
         for row in sorted(self.rows, key=lambda r: (r.eff, r.position)):
             a = row.aspect
             if a == "start":
@@ -83,10 +81,6 @@ class World:
     @property
     def last(self) -> date:
         return self.until or self.on
-
-    def overlaps(self, period: Period) -> bool:
-        """Whether the period was in force at any time in the days asked about."""
-        return period.start.eff <= self.last and (period.end is None or period.end.eff > self.on)
 
     def start_of(self, org: str) -> Row | None:
         return self.starts.get(org) or self.first_seen.get(org)
@@ -173,7 +167,7 @@ class World:
             if member != org or not self.in_force(body):
                 continue
             for period in _periods(list(marks)):
-                if self.overlaps(period):
+                if period.overlaps(self.on, self.last):
                     found.append((body, period))
         return found
 
@@ -183,7 +177,7 @@ class World:
             if b != body or not self.in_force(member):
                 continue
             for period in _periods(list(marks)):
-                if self.overlaps(period):
+                if period.overlaps(self.on, self.last):
                     found.append((member, period))
         return found
 
@@ -194,7 +188,7 @@ class World:
             if org not in (subject, obj) or not (self.in_force(subject) and self.in_force(obj)):
                 continue
             for period in _periods(list(marks)):
-                if self.overlaps(period):
+                if period.overlaps(self.on, self.last):
                     found.append((subject, relation, obj, period))
         return found
 
@@ -217,7 +211,7 @@ class World:
             for period in _periods(list(marks)):
                 if org_end is not None and period.end is None:
                     period = Period(period.start, org_end)
-                if all_time or self.overlaps(period):
+                if all_time or period.overlaps(self.on, self.last):
                     found.append((person, period))
         return sorted(found, key=lambda h: (h[1].start.eff, h[1].start.position))
 
