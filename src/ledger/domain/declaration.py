@@ -325,12 +325,16 @@ class Kind:
             return self.parties(get)
         plain = self._plain_parts
         if plain is not None:
-            if observed(get):
-                return [
-                    Party(entity, get(name), _OBSERVED.get(role, role))
-                    for name, entity, role in plain
-                ]
-            return [Party(entity, get(name), role) for name, entity, role in plain]
+            found = [Party(entity, get(name), role) for name, entity, role in plain]
+        else:
+            found = self._parties_switched(get)
+        if observed(get):
+            return [Party(p.entity, p.id, _OBSERVED.get(p.role, p.role)) for p in found]
+        return found
+
+    def _parties_switched(self, get: Get) -> list[Party]:
+        """The parties where a part may be several entities, or play another role where its
+        switch (`when`) holds."""
         found: list[Party] = []
         for name, entity, role, when, then, many in self._parts:
             value = get(name)
@@ -344,8 +348,6 @@ class Kind:
             for one in value if many else (value,):
                 holds = one in switch if isinstance(switch, list | tuple) else switch
                 found.append(Party(entity, one, then if holds else role))
-        if observed(get):
-            return [Party(p.entity, p.id, _OBSERVED.get(p.role, p.role)) for p in found]
         return found
 
     # --- rows --------------------------------------------------------------------------------
