@@ -69,6 +69,23 @@ def old_store(tmp_path: Path, fixture: Path = OLD) -> str:
     return f"sqlite:///{path}"
 
 
+def answers_as_it_did(old: Cli, fixture: Path) -> None:
+    """The answers the ledger that wrote the store gave, kept beside it."""
+    for args, name in (
+        (("structure", "--on", "2016-12-15"), "structure-2016-12-15.json"),
+        (("structure", "--on", "2019-04-01"), "structure-2019-04-01.json"),
+        (("show", "Devon STP", "--on", "2017-06-01"), "show.json"),
+    ):
+        assert old.ok(*args, "--format", "json") == (fixture / name).read_text(), args
+
+
+def refuses_to_join_torbay_again(old: Cli) -> None:
+    """The stores hold Torbay Council's membership of the STP corrected to begin in 2016-11."""
+    refused = old("record", "joined", "Torbay Council", "Devon STP", "--effective", "2017-01",
+                  "--reason", "r", "--source", "s:l")  # fmt: skip
+    assert refused.exit_code != 0 and "membership already began on 2016-11" in refused.stderr
+
+
 def test_a_store_of_per_aggregate_events_answers_checks_and_verifies(tmp_path: Path) -> None:
     old = Cli(old_store(tmp_path), tmp_path)
     [(events, changes)] = _count(
@@ -77,18 +94,11 @@ def test_a_store_of_per_aggregate_events_answers_checks_and_verifies(tmp_path: P
     )
     assert (events, changes) == (368, 229)  # a merger of three bodies was four events, and so on
     # The same answers as the ledger that wrote it gave.
-    for args, name in (
-        (("structure", "--on", "2016-12-15"), "structure-2016-12-15.json"),
-        (("structure", "--on", "2019-04-01"), "structure-2019-04-01.json"),
-        (("show", "Devon STP", "--on", "2017-06-01"), "show.json"),
-    ):
-        assert old.ok(*args, "--format", "json") == (OLD / name).read_text(), args
+    answers_as_it_did(old, OLD)
     assert "the read model equals a rebuild" in old.ok("verify")
     # Changes are checked against the old history, its correction and retraction included: the
     # corrected membership began in 2016-11, and the retracted one may begin again.
-    refused = old("record", "joined", "Torbay Council", "Devon STP", "--effective", "2017-01",
-                  "--reason", "r", "--source", "s:l")  # fmt: skip
-    assert refused.exit_code != 0 and "membership already began on 2016-11" in refused.stderr
+    refuses_to_join_torbay_again(old)
     old.ok("record", "joined", "Livewell Southwest", "Devon STP", "--effective", "2017-01",
            "--reason", "r", "--source", "s:l")  # fmt: skip
     # The new change is stored once, after the old copies; the log verifies and rebuilds.
@@ -111,18 +121,11 @@ def test_a_store_whose_timeline_rows_lack_entries_answers_checks_and_verifies(
     old = Cli(old_store(tmp_path, NO_ENTRIES), tmp_path)
     columns = [r[1] for r in _count(old.url, "PRAGMA table_info(ledger_parties)")]
     assert columns == ["id", "change_id", "position", "party"]
-    for args, name in (
-        (("structure", "--on", "2016-12-15"), "structure-2016-12-15.json"),
-        (("structure", "--on", "2019-04-01"), "structure-2019-04-01.json"),
-        (("show", "Devon STP", "--on", "2017-06-01"), "show.json"),
-    ):
-        assert old.ok(*args, "--format", "json") == (NO_ENTRIES / name).read_text(), args
+    answers_as_it_did(old, NO_ENTRIES)
     assert "the read model equals a rebuild" in old.ok("verify")
     # Opened by a writer, each change's rows say what it does to each timeline, and the checks
     # read the histories from them, the correction and retraction included.
-    refused = old("record", "joined", "Torbay Council", "Devon STP", "--effective", "2017-01",
-                  "--reason", "r", "--source", "s:l")  # fmt: skip
-    assert refused.exit_code != 0 and "membership already began on 2016-11" in refused.stderr
+    refuses_to_join_torbay_again(old)
     [(rows, bare)] = _count(
         old.url,
         "SELECT count(*), sum(entry IS NULL AND removes IS NULL) FROM ledger_parties",
