@@ -5,6 +5,10 @@ The model of each kind of change is made from its declaration (domain/kinds.py):
 every change has (`Request`), the kind's name in `change`, then its fields in declared order.
 The declaration also makes the event's fields from the command (`Kind.make`), asking the
 resolver for the ids of the names it uses.
+
+Over 400 lines: the envelope, the models built from the declarations, the amendments' and the
+registry's commands and `build_event` share the validation messages written here (the user's
+words for pydantic's), which a split would have to export.
 """
 
 from __future__ import annotations

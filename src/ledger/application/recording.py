@@ -4,6 +4,10 @@ Recording a change: resolve the names it uses and build its event (commands.py, 
 load the history of every body and post it touches (histories.py), let each check its timeline
 with the change applied, then store the change once and let the read model follow it
 (projection.py), all in one write transaction. Anything refused leaves the store as it was.
+
+Just over 400 lines: `WritePath` (the transaction and its retries) and `_Batch` (one call's
+changes, chunk by chunk) share the pending changes and their outcomes; kept together so the one
+write path reads in one place.
 """
 
 from __future__ import annotations

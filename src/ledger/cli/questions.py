@@ -1,6 +1,10 @@
 """The questions: `ledger structure`, `show`, `history`, `lineage`, `holders`, `person`, `search`,
 `log`, `plans`, `diff` and `replay` ask the read model (or the log) and hand a View to the renderer; `project` writes the
 structure at milestone dates. No `from __future__ import annotations` here: see cli/main.py.
+
+Over 400 lines as one group: each command is a thin function over `Queries` with the shared
+options of options.py, and `log` and `diff` carry their filters. Should it grow further, split it
+by the question's subject (bodies and posts; people and search; the log) as app.LISTED orders them.
 """
 
 from datetime import date

@@ -1,6 +1,10 @@
 """The commands that write, but for `record`: `ledger init`, `import` (change files), `rebuild` (the
 read model), `source add` (the sources registry), `grant` (PostgreSQL roles), and the corrections `correct`, `retract`, `confirm` and
 `cancel`. No `from __future__ import annotations` here: see cli/main.py.
+
+Over 400 lines as one group of a dozen commands: `import` (files, registries, progress, the
+summary of what was kept) is the longest, the others thin commands over the one write path. Split
+`import` out first if it grows.
 """
 
 import sys

@@ -1,4 +1,8 @@
-"""Turn query answers (plain dicts, the JSON schema) into Views for the renderer."""
+"""Turn query answers (plain dicts, the JSON schema) into Views for the renderer.
+
+One function a question, each the table and graph of its answer, sharing `View`, `Graph` and the
+small formatters here; over 400 lines because there are many questions, not because any is long.
+"""
 
 from __future__ import annotations
 
