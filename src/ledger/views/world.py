@@ -211,8 +211,12 @@ class World:
             for period in _periods(list(marks)):
                 if org_end is not None and period.end is None:
                     period = Period(period.start, org_end)
-                if all_time or period.overlaps(self.on, self.last):
+                if all_time:
                     found.append((person, period))
+                elif period.overlaps(self.on, self.last):
+                    # As the periods answer it: in force in the days asked about, the end it had
+                    # by their first day (none, or it would not be in force) not shown.
+                    found.append((person, Period(period.start)))
         return sorted(found, key=lambda h: (h[1].start.eff, h[1].start.position))
 
     def facts_of(self, org: str) -> list[Row]:
