@@ -591,6 +591,7 @@ def test_a_newer_release_appends_only_what_changed_and_the_history_keeps_the_old
     assert report["changes_by_kind"] == {
         "closed": 1,
         "established": 1,
+        "listed": 2,  # A1A and C3C, in force on the release date
         "merged into new": 1,
         "ods_name": 3,
         "renamed": 1,
@@ -605,6 +606,8 @@ def test_a_newer_release_appends_only_what_changed_and_the_history_keeps_the_old
         "ods:A1A:renamed:20240601": ("renamed", "2024-06-01"),
         "ods:A1A:ods_name:20240601": ("fact_recorded", "2024-06-01"),
         "ods:D4D:closed": ("closed", "2022-04-01"),
+        "ods:A1A:listed:20240601": ("listed", "as-at:2024-06-01"),
+        "ods:C3C:listed:20240601": ("listed", "as-at:2024-06-01"),
     }
     # The register now knows only the new name; the ledger keeps the old one before the release.
     assert in_force(cli, "2024-05-31")["A1A"] == "NHS Alpha CCG"

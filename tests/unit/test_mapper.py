@@ -78,6 +78,7 @@ SPECIFIC = {
         "unit": "GBP bn",
         "function": None,
     },
+    "listed": {"organisation": A, "listing": "ods:ccg", "state": "active", "member_of": "15N"},
     "decision_recorded": {"body": A, "decision": "endorsed", "about": (B,)},
     "retracted": {
         "retracts": uuid4(),

@@ -31,11 +31,13 @@ class OnError(StrEnum):
 
 class CountBy(StrEnum):
     kind = "kind"
+    commissioner = "commissioner"
 
 
 # How the report names each kind of change it planned, in the order it lists them.
 CATEGORIES = {
     "established": "organisations established",
+    "planned": "proposed organisations (plans)",
     "merged into new": "mergers into a new body (which they establish)",
     "merged into existing": "mergers into an existing body (absorptions)",
     "split": "splits",
@@ -43,6 +45,10 @@ CATEGORIES = {
     "renamed": "organisations renamed",
     "closed": "organisations closed",
     "ods_name": "register names recorded (fact ods_name)",
+    "ods_status": "practice statuses recorded (fact ods_status)",
+    "joined": "practices joined a commissioner",
+    "left": "practices left a commissioner",
+    "listed": "listed in force on the release date (evidence)",
 }
 
 
@@ -152,7 +158,26 @@ def report_view(data: dict[str, Any]) -> View:
         rows.append(
             {"what": f"skipped: {reason}", "count": skipped["count"], "rows": skipped["rows"]}
         )
+    omitted = [o for o in data["omitted"] if not o["closed_by_succession"]]
+    if data["omitted"]:
+        rows.append(
+            {
+                "what": "omitted, with no close date (listed below)",
+                "count": len(omitted),
+                "rows": "",
+            }
+        )
     notes = []
+    for o in data["omitted"]:
+        if o["closed_by_succession"]:
+            notes.append(
+                f"omitted by this release, closed by the successor file: {o['code']} {o['name']}"
+            )
+        else:
+            notes.append(
+                f"omitted by this release: {o['code']} {o['name']}, last listed {o['last_listed']}; "
+                "presumed after that date, not asserted (no close date)"
+            )
     for problem in data["inconsistent"]:
         notes.append(
             f"skipped, inconsistent: {problem['file']} row {problem['row']}: {problem['reason']}"
@@ -199,23 +224,52 @@ def count(
     known_at: KnownAtOpt = None,
     include_planned: PlannedOpt = False,
     by: Annotated[
-        CountBy, typer.Option("--by", help="What to count bodies by (kind).")
+        CountBy,
+        typer.Option(
+            "--by",
+            help="What to count by: kind (every body), or commissioner (GP practices, by the body they were members of).",
+        ),
     ] = CountBy.kind,
     published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """How many bodies were in force on a date, by kind.
+    """How many bodies were in force on a date, by kind; or how many GP practices each commissioner had.
 
     \b
     Example:
       ledger count --on 2019-04-01 --by kind
       ledger count --on 2013-04-01 --format json
+      ledger --db register.db import-ods examples/ods/eccg.csv examples/ods/epraccur.csv \\
+          --released 2016-02-01
+      ledger --db register.db count --on 2016-02-01 --by commissioner
     """
-    from ledger.views.ods import count_by_kind
+    from ledger.views.ods import count_by_commissioner, count_by_kind
 
     with ledger(ctx) as led:
-        data = count_by_kind(led.queries, axes(on, known_at, include_planned, led, published_by))
-        show(count_view(data), fmt)
+        on_axes = axes(on, known_at, include_planned, led, published_by)
+        if by == CountBy.commissioner:
+            show(commissioner_view(count_by_commissioner(led.queries, on_axes)), fmt)
+        else:
+            show(count_view(count_by_kind(led.queries, on_axes)), fmt)
+
+
+def commissioner_view(data: dict[str, Any]) -> View:
+    graph = Graph()
+    rows = []
+    for row in data["counts"]:
+        name = row["commissioner"] or "(no commissioner)"
+        rows.append({"commissioner": name, "code": row["code"] or "", "count": row["count"]})
+        graph.nodes[row["id"] or "none"] = f"{name}: {row['count']}"
+    known = (
+        f" (as known at position {data['known_at']})" if data.get("known_at") is not None else ""
+    )
+    return View(
+        data=data,
+        columns=["commissioner", "code", "count"],
+        rows=rows,
+        graph=graph,
+        title=f"GP practices in force on {data['on']}{known}, by commissioner: {data['total']}",
+    )
 
 
 def count_view(data: dict[str, Any]) -> View:

@@ -37,6 +37,13 @@ def structure(
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only organisations of this kind (e.g. ccg).")
     ] = None,
+    member_of: Annotated[
+        str | None,
+        typer.Option(
+            "--member-of",
+            help="Only the members of this body on the date (a CCG's practices, a partnership's partners).",
+        ),
+    ] = None,
     published_by: PublishedByOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -47,12 +54,15 @@ def structure(
       ledger structure --on 2019-04-01
       ledger structure --on 2018-06-01 --kind ccg --format json
       ledger structure --on 2017-12-19 --format mermaid
+      ledger structure --on 2019-04-01 --member-of "Devon STP"
     """
     from ledger.cli.views import structure_view
 
     with reading(ctx) as led:
         data = led.queries.structure(
-            axes(on, known_at, include_planned, led, published_by), kind=kind
+            axes(on, known_at, include_planned, led, published_by),
+            kind=kind,
+            member_of=member_of,
         )
         show(structure_view(data), fmt)
 
@@ -111,6 +121,13 @@ def lineage(
     on: OnOpt = None,
     known_at: KnownAtOpt = None,
     published_by: PublishedByOpt = None,
+    members: Annotated[
+        bool,
+        typer.Option(
+            "--members",
+            help="Also say, for each step, where the members of the body it comes from went on its date (a CCG's practices when it merged).",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """All predecessors and successors, transitively, with the kind and date of each step.
@@ -119,12 +136,21 @@ def lineage(
     Example:
       ledger lineage "NHS Devon CCG"
       ledger lineage "NEW Devon CCG" --format mermaid
+      ledger lineage "NHS Devon CCG" --members
     """
     from ledger.cli.views import lineage_view
 
     with reading(ctx) as led:
         on_axes = axes(on, known_at, False, led, published_by)
-        show(lineage_view(led.queries.lineage(organisation, on_axes)), fmt)
+        data = led.queries.lineage(organisation, on_axes)
+        if not members:
+            show(lineage_view(data), fmt)
+            return
+        from ledger.views.members import members_moved, members_notes
+
+        view = lineage_view(members_moved(led.queries, data, on_axes))
+        view.notes.extend(members_notes(data))
+        show(view, fmt)
 
 
 @app.command()

@@ -268,6 +268,14 @@ class FactRecorded(ChangeEvent):
     function_name: str | None = None
 
 
+class Listed(ChangeEvent):
+    kind: ClassVar[str] = "listed"
+    organisation: UUID
+    listing: str = Field(min_length=1)
+    state: str | None = None
+    member_of: str | None = None
+
+
 class DecisionRecorded(ChangeEvent):
     kind: ClassVar[str] = "decision_recorded"
     body: UUID

@@ -812,6 +812,47 @@ KINDS: dict[str, Kind] = {
             summary="{subject}: {attribute}[ ({function_name})] = {value}[ {unit}]",
         ),
         Kind(
+            "listed",
+            event="Listed",
+            observable=True,
+            command="RecordListing",
+            blurb="A register or list shows a body in force on its date (a release of the NHS register lists it): evidence that it existed then, which changes nothing.",
+            example='ledger record listed "NHS Devon CCG" --listing ods:ccg --state active --effective as-at:2019-06-01 --source plymouth-hasc-2019-03-20:"section 2" --reason "the June 2019 release lists it"',
+            fields=(
+                _body("organisation", "The body the list shows."),
+                Field(
+                    "listing",
+                    "text",
+                    flag="--listing",
+                    help="The list that shows it, e.g. ods:gp_practice (an ODS release's practice file).",
+                ),
+                Field(
+                    "state",
+                    "text",
+                    flag="--state",
+                    help="Its state as the list gives it (active, dormant, ...).",
+                    required=False,
+                ),
+                Field(
+                    "member_of",
+                    "text",
+                    flag="--member-of",
+                    help="The body the list places it in, as the list writes it (a commissioner's code).",
+                    required=False,
+                ),
+            ),
+            parties=(Part("organisation", "attests"),),
+            rows=(
+                Row(
+                    "attest",
+                    "organisation",
+                    value="listing",
+                    extra={"state": "state", "member_of": "member_of"},
+                ),
+            ),
+            summary="{organisation} listed in {listing}[ ({state})][, member of {member_of}]",
+        ),
+        Kind(
             "decision_recorded",
             event="DecisionRecorded",
             command="RecordDecision",

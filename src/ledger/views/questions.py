@@ -81,15 +81,21 @@ class Queries:
 
     # --- questions ------------------------------------------------------------------------------
     def structure(
-        self, axes: Axes, *, kind: str | None = None, only: str | None = None
+        self,
+        axes: Axes,
+        *,
+        kind: str | None = None,
+        only: str | None = None,
+        member_of: str | None = None,
     ) -> dict[str, Any]:
+        body = self.resolve(member_of) if member_of is not None else None
         with collector_paused(), self.connect() as conn:
             if kind is not None:
                 check_kind(conn, kind)
             # The periods are cut from every change; an answer from some sources folds their facts.
             snapshot = self._snapshot(conn, axes) if axes.published is None else None
             world = snapshot or self.world(axes, conn)
-            return structure.structure(conn, world, axes, kind=kind, only=only)
+            return structure.structure(conn, world, axes, kind=kind, only=only, members_of=body)
 
     @staticmethod
     def _snapshot(conn: Connection, axes: Axes) -> Snapshot | None:

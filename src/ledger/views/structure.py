@@ -22,10 +22,16 @@ from ledger.views.world import World
 
 
 def structure(
-    conn: Connection, world: World | Snapshot, axes: Axes, *, kind: str | None, only: str | None
+    conn: Connection,
+    world: World | Snapshot,
+    axes: Axes,
+    *,
+    kind: str | None,
+    only: str | None,
+    members_of: str | None = None,
 ) -> dict[str, Any]:
-    """Every organisation in force in `world` (or `only` one, or those of a `kind`), by kind and
-    name, each with the sources its entry rests on."""
+    """Every organisation in force in `world` (or `only` one, or the members of one, or those of
+    a `kind`), by kind and name, each with the sources its entry rests on."""
     codes = world.codes
     people = {
         r.id: r.name
@@ -34,6 +40,8 @@ def structure(
         )
     }
     orgs = [only] if only else world.organisations()
+    if members_of is not None:
+        orgs = sorted({member for member, _ in world.members(members_of)})
     result = []
     cited: dict[str, set[str]] = {}
     for org in orgs:

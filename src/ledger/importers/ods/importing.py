@@ -66,6 +66,7 @@ def import_ods(
         released=released or today,
         imported=imported or today,
         recorder=recorder,
+        listing=released is not None,
     )
     report = planned.report
     report.dry_run, report.on_error = dry_run, on_error

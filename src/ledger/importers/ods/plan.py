@@ -1,13 +1,18 @@
 """Plans an ODS import: the changes the register's rows imply that the ledger does not hold yet.
 
 Pure: rows in, change requests and a report out, planned against what the ledger already holds (an
-`OdsSnapshot`): bodies established, renamed and closed, and successions as mergers, splits or plain
-successions; so a re-import plans nothing and a newer release plans only what changed.
+`OdsSnapshot`): bodies established, renamed and closed, successions as mergers, splits or plain
+successions, practices' memberships of their commissioners and statuses, and (with a release date)
+each body the release lists; so a re-import plans nothing and a newer release plans only what
+changed.
 
-Over 400 lines as one module because it is one planner: the successions and the organisations are
-planned over shared state (a merger into a new body introduces the body the organisations must not
-establish again, a succession that closes its predecessor keeps them from closing it, and both draw
-on one set of the names in use), so two modules would only hand that state back and forth.
+Over 400 lines as one module because it is one planner: the successions, the organisations, the
+memberships and the listings are planned over shared state (a merger into a new body introduces the
+body the organisations must not establish again, a succession that closes its predecessor keeps
+them from closing it, a membership is bounded by both bodies' lifetimes as this import leaves
+them, a body the release omits is closed by a succession that would otherwise only be an edge, and
+all draw on one set of the names in use), so several modules would only hand that state back and
+forth.
 """
 
 from __future__ import annotations
@@ -63,11 +68,13 @@ class _Planner:
         released: date,
         imported: date,
         recorder: str,
+        listing: bool = False,
     ) -> None:
         self.org_files = org_files
         self.succ_file = succ_file
         self.known = known
         self.released = released
+        self.listing = listing  # record each body the release lists as in force on its date
         self.imported = imported
         self.recorder = recorder
         self.report = Report()
@@ -82,13 +89,18 @@ class _Planner:
         self.facts: list[Planned] = []
         self.renames: list[Planned] = []
         self.closes: list[Planned] = []
+        self.memberships: list[Planned] = []  # practices leaving and joining commissioners
+        self.listings: list[Planned] = []
+        # Bodies an earlier release listed that this one leaves out, with no close date.
+        self.omitted: dict[str, KnownBody] = {}
+        self.clamped: list[tuple[str, int]] = []  # joined before their commissioner opened
 
     # --- helpers
     def request(
         self,
         change: str,
         label: str,
-        effective: date,
+        effective: date | str,
         rows: Sequence[tuple[SourceFile, int]],
         reason: str,
         **fields: Any,
@@ -98,7 +110,7 @@ class _Planner:
         return {
             "id": label,
             "change": change,
-            "effective": effective.isoformat(),
+            "effective": effective if isinstance(effective, str) else effective.isoformat(),
             "recorder": self.recorder,
             "reason": reason,
             "sources": [file.cite(row, self.imported) for file, row in rows],
@@ -126,6 +138,11 @@ class _Planner:
         body, org = self.known.bodies.get(code), self.orgs.get(code)
         if body is not None and body.end is not None:
             return False  # already closed in the ledger: the succession adds only the edge
+        if org is None and code in self.omitted:
+            # Left out of this release without a close date: the succession closes it, after
+            # the last release that listed it.
+            listed = self.omitted[code].listed
+            return listed is not None and listed[0] < effective
         return org is not None and org.end == effective
 
     def display_name(self, org: OrgRow) -> str:
@@ -170,10 +187,19 @@ class _Planner:
                 }
             )
         self.collect_organisations()
+        if self.listing:
+            self.find_omitted()
         if self.succ_file is not None:
             self.report.problems.extend(self.succ_file.problems)
             self.plan_successions(self.succ_file.rows)
         self.plan_organisations()
+        self.report_omitted()
+        if self.clamped:
+            self.report.notes.append(
+                f"{len(self.clamped)} practice row{'s' if len(self.clamped) > 1 else ''} "
+                f"({ranges(self.clamped)}) give a join date before the commissioner (or the "
+                "practice) opened: each such membership is recorded from the later open date"
+            )
         changes = [
             *self.established,
             # By date; on one date mergers and splits first, as they bring in the bodies edges use.
@@ -185,9 +211,15 @@ class _Planner:
                     p.request["id"],
                 ),
             ),
+            # By date; on one date leaving one commissioner before joining the next.
+            *sorted(
+                self.memberships,
+                key=lambda p: (p.request["effective"], p.request["change"] != "left"),
+            ),
             *self.facts,
             *self.renames,
             *self.closes,
+            *self.listings,
         ]
         for planned in changes:
             self.report.counts[planned.category] += 1
@@ -383,32 +415,259 @@ class _Planner:
         for code, org in sorted(self.orgs.items(), key=lambda item: (item[1].opened, item[0])):
             cite = [(org.file, org.row)]
             body = self.known.bodies.get(code)
+            if body is None and code in self.known.planned:
+                self.plan_kept(org)
+                continue
             if body is None:
                 self.plan_new(org, cite)
-                continue
-            self.compare(org, body, cite)
+                self.plan_membership(org, None, cite)
+                self.plan_status(org, None, cite)
+            elif not self.compare(org, body, cite):
+                self.report.already += 1
+            self.plan_listing(org, body, cite)
+
+    def plan_kept(self, org: OrgRow) -> None:
+        """A body the ledger holds as a plan (a proposed practice): still proposed, nothing new;
+        open now, the plan is for the user to confirm, with what the release says."""
+        if org.status == "proposed":
+            self.report.already += 1
+            return
+        self.report.differences.append(
+            Problem(
+                org.file.name,
+                org.row,
+                f"{org.code} is a plan in the ledger; the register shows it {org.status or 'open'} "
+                f"from {org.opened.isoformat()} (not changed: `ledger confirm "
+                f"ods:{org.code}:established` confirms the plan)",
+            )
+        )
+
+    # --- a release as evidence of its date
+    def find_omitted(self) -> None:
+        """The bodies an earlier release of these files listed that this one does not, with no
+        close date in the ledger."""
+        lists = {f"ods:{f.kind}" for f in self.org_files}
+        for code, body in self.known.bodies.items():
+            if (
+                body.listed is not None
+                and body.listed[1] in lists
+                and body.listed[0] < self.released
+                and body.end is None
+                and code not in self.orgs
+                and code not in self.bad_orgs
+            ):
+                self.omitted[code] = body
+
+    def report_omitted(self) -> None:
+        for code, body in sorted(self.omitted.items()):
+            assert body.listed is not None
+            closed = code in self.closed_by_succession
+            self.report.omitted.append(
+                {
+                    "code": code,
+                    "name": body.name,
+                    "last_listed": body.listed[0].isoformat(),
+                    "closed_by_succession": closed,
+                }
+            )
+
+    def plan_listing(
+        self, org: OrgRow, body: KnownBody | None, cite: list[tuple[SourceFile, int]]
+    ) -> None:
+        """Record that the release lists the body as in force on its date (an `as-at:`
+        observation), with its state and commissioner as listed."""
+        day = self.released
+        if not self.listing or not org.open_on(day):
+            return
+        if body is not None:
+            if body.listed is not None and body.listed[0] == day:
+                return  # this release is already recorded
+            if (body.end is not None and body.end <= day) or (
+                body.start is not None and body.start > day
+            ):
+                return  # the ledger holds another lifetime: reported as a difference
+        member_of = None
+        m = org.membership
+        if m is not None and m.joined <= day and (m.end is None or day < m.end):
+            member_of = m.commissioner
+        self.add(
+            self.listings,
+            "listed",
+            self.request(
+                "listed",
+                f"ods:{org.code}:listed:{day.strftime('%Y%m%d')}",
+                f"as-at:{day.isoformat()}",
+                cite,
+                f"ODS {org.file.name}: the release of {day.isoformat()} lists {org.code}",
+                organisation=org.code,
+                listing=f"ods:{org.kind}",
+                state=org.status,
+                member_of=member_of,
+            ),
+            cite,
+        )
+
+    # --- a practice's commissioner and status
+    def plan_membership(
+        self, org: OrgRow, body: KnownBody | None, cite: list[tuple[SourceFile, int]]
+    ) -> bool:
+        """The practice's membership of its commissioner, from the day it joined (or the day both
+        were open) to the day after it left (or the practice closed); a release showing another
+        commissioner records the move. Whether it planned anything."""
+        m = org.membership
+        if m is None:
+            return False
+        c = m.commissioner
+        if c not in self.orgs and c not in self.known.bodies:
+            self.report.skipped["commissioner not in the files or the ledger"].append(
+                (org.file.name, org.row)
+            )
+            return False
+        c_start, c_end = self.lifetime(c)
+        p_start, p_end = self.lifetime(org.code)
+        start = max(d for d in (m.joined, c_start, p_start) if d is not None)
+        if start > m.joined:
+            self.clamped.append((org.file.name, org.row))
+        end = min((d for d in (m.end, p_end) if d is not None), default=None)
+        if end is not None and c_end is not None:
+            end = min(end, c_end)
+        if end is not None and end <= start:
+            self.report.skipped["membership outside its bodies' lifetimes"].append(
+                (org.file.name, org.row)
+            )
+            return False
+        known = body.memberships if body is not None else ()
+        same = [k for k in known if k[0] == c]
+        if any(k[1] == start for k in same) or any(k[2] is None for k in same):
+            recorded = next((k for k in same if k[1] == start), None) or next(
+                k for k in same if k[2] is None
+            )
+            changed = False
+            if recorded[1] != start:
+                self.report.differences.append(
+                    Problem(
+                        org.file.name,
+                        org.row,
+                        f"{org.code} joined {c} on {start.isoformat()}; the ledger has it from "
+                        f"{recorded[1].isoformat()} (not changed)",
+                    )
+                )
+                changed = True
+            if end is not None and recorded[2] is None and end > recorded[1]:
+                self.membership(org, "left", c, end, cite)
+                changed = True
+            elif end is not None and recorded[2] is not None and recorded[2] != end:
+                self.report.differences.append(
+                    Problem(
+                        org.file.name,
+                        org.row,
+                        f"{org.code} left {c} on {(end - ONE_DAY).isoformat()}; the ledger has "
+                        f"{(recorded[2] - ONE_DAY).isoformat()} (not changed)",
+                    )
+                )
+                changed = True
+            return changed
+        for other, since, until in known:
+            if until is None:
+                # It left the old commissioner when it joined the new, or when the old closed
+                # (a commissioner merged away between the two releases).
+                closing = self.lifetime(other)[1]
+                leaving = min(start, closing) if closing is not None else start
+                if since < leaving:
+                    self.membership(org, "left", other, leaving, cite)
+                else:
+                    self.report.differences.append(
+                        Problem(
+                            org.file.name,
+                            org.row,
+                            f"{org.code} joined {c} on {start.isoformat()}; the ledger has it in "
+                            f"{other} from {since.isoformat()} (not changed)",
+                        )
+                    )
+                    return True
+        self.membership(org, "joined", c, start, cite)
+        if end is not None:
+            self.membership(org, "left", c, end, cite)
+        return True
+
+    def membership(
+        self,
+        org: OrgRow,
+        change: str,
+        commissioner: str,
+        day: date,
+        cite: list[tuple[SourceFile, int]],
+    ) -> None:
+        verb = "joined" if change == "joined" else "left"
+        fields: dict[str, Any] = {"member": org.code, "body": commissioner}
+        if change == "joined":
+            fields["role"] = "member practice"
+        request = self.request(
+            change,
+            f"ods:{org.code}:{change}:{commissioner}:{day.strftime('%Y%m%d')}",
+            day,
+            cite,
+            f"ODS {org.file.name}: {org.code} {verb} its commissioner {commissioner}"
+            + (
+                f" on {day.isoformat()}"
+                if change == "joined"
+                else f"; its last day was {(day - ONE_DAY).isoformat()}"
+            ),
+            **fields,
+        )
+        if org.status == "proposed":
+            request["status"] = "planned"
+        self.add(self.memberships, change, request, cite)
+
+    def plan_status(
+        self, org: OrgRow, body: KnownBody | None, cite: list[tuple[SourceFile, int]]
+    ) -> bool:
+        """A dormant practice says so (fact `ods_status`, as the release sees it); one the ledger
+        holds as dormant that the release shows active again says that."""
+        known = (body.status if body is not None else None) or "active"
+        if org.status not in ("active", "dormant") or org.status == known:
+            return False
+        day = self.released
+        if not org.open_on(day) or (body is not None and body.end is not None):
+            return False
+        self.add(
+            self.facts,
+            "ods_status",
+            self.request(
+                "fact_recorded",
+                f"ods:{org.code}:ods_status:{day.strftime('%Y%m%d')}",
+                f"as-at:{day.isoformat()}",
+                cite,
+                f"ODS {org.file.name}: the release of {day.isoformat()} shows {org.code} {org.status}",
+                subject=org.code,
+                attribute="ods_status",
+                value=org.status,
+            ),
+            cite,
+        )
+        return True
 
     def plan_new(self, org: OrgRow, cite: list[tuple[SourceFile, int]]) -> None:
         code = org.code
         opened = org.opened.isoformat()
+        proposed = org.status == "proposed"
         if code not in self.introduced:
             name = self.display_name(org)
             self.names[code] = name
-            self.add(
-                self.established,
+            request = self.request(
                 "established",
-                self.request(
-                    "established",
-                    f"ods:{code}:established",
-                    org.opened,
-                    cite,
-                    f"ODS {org.file.name}: {code} opened {opened}",
-                    organisation=name,
-                    kind=org.kind,
-                    codes={"ods": code},
-                ),
+                f"ods:{code}:established",
+                org.opened,
                 cite,
+                f"ODS {org.file.name}: {code} "
+                + (f"proposed, to open {opened}" if proposed else f"opened {opened}"),
+                organisation=name,
+                kind=org.kind,
+                codes={"ods": code},
             )
+            if proposed:
+                request["status"] = "planned"
+            self.add(self.established, "planned" if proposed else "established", request, cite)
         self.name_fact(org, org.opened, f"ods:{code}:ods_name", cite)
         if org.closed and code not in self.closed_by_succession:
             self.close(org, cite)
@@ -416,21 +675,19 @@ class _Planner:
     def name_fact(
         self, org: OrgRow, effective: date, label: str, cite: list[tuple[SourceFile, int]]
     ) -> None:
-        self.add(
-            self.facts,
-            "ods_name",
-            self.request(
-                "fact_recorded",
-                label,
-                effective,
-                cite,
-                f"ODS {org.file.name}: the register's name for {org.code}",
-                subject=org.code,
-                attribute="ods_name",
-                value=org.name,
-            ),
+        request = self.request(
+            "fact_recorded",
+            label,
+            effective,
             cite,
+            f"ODS {org.file.name}: the register's name for {org.code}",
+            subject=org.code,
+            attribute="ods_name",
+            value=org.name,
         )
+        if org.status == "proposed":
+            request["status"] = "planned"
+        self.add(self.facts, "ods_name", request, cite)
 
     def close(self, org: OrgRow, cite: list[tuple[SourceFile, int]]) -> None:
         assert org.end is not None and org.closed is not None
@@ -448,8 +705,9 @@ class _Planner:
             cite,
         )
 
-    def compare(self, org: OrgRow, body: KnownBody, cite: list[tuple[SourceFile, int]]) -> None:
-        """A body the ledger already holds: append what the register shows that is new."""
+    def compare(self, org: OrgRow, body: KnownBody, cite: list[tuple[SourceFile, int]]) -> bool:
+        """A body the ledger already holds: append what the register shows that is new; whether
+        the row showed anything new or different."""
         code, unchanged = org.code, True
         if body.start is not None and body.start != org.opened:
             unchanged = False
@@ -514,8 +772,11 @@ class _Planner:
                     f"{code} has no close date; the ledger has it closed from {body.end.isoformat()} (not changed)",
                 )
             )
-        if unchanged:
-            self.report.already += 1
+        if self.plan_membership(org, body, cite):
+            unchanged = False
+        if self.plan_status(org, body, cite):
+            unchanged = False
+        return not unchanged
 
 
 def _root(parent: dict[str, str], code: str) -> str:
@@ -551,8 +812,17 @@ def plan(
     released: date,
     imported: date,
     recorder: str,
+    listing: bool = False,
 ) -> Plan:
-    """The changes the files imply that the ledger does not hold yet, in an order that records."""
+    """The changes the files imply that the ledger does not hold yet, in an order that records;
+    with `listing`, also that each body the files show in force was in the register on the day
+    of the release."""
     return _Planner(
-        org_files, succ_file, known, released=released, imported=imported, recorder=recorder
+        org_files,
+        succ_file,
+        known,
+        released=released,
+        imported=imported,
+        recorder=recorder,
+        listing=listing,
     ).run()

@@ -21,6 +21,10 @@ from ledger.domain.kinds import BODY_KINDS, unknown_body_kind
 ORG_COLUMNS = 27
 SUCC_COLUMNS = 5
 CODE, NAME, OPENED, CLOSED, ROLE = 0, 1, 10, 11, 13
+# A GP practice file's own columns: its status, its commissioner, and when it joined and left it.
+STATUS, COMMISSIONER, JOINED, LEFT = 12, 14, 15, 16
+STATUSES = {"A": "active", "C": "closed", "D": "dormant", "P": "proposed"}
+PRACTICE = "gp_practice"
 ONE_DAY = timedelta(days=1)
 
 # Kinds of body by ODS file name, and short names accepted by --kind.
@@ -60,6 +64,21 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Membership:
+    """A practice's commissioner as a practice file row gives it: the code, the day it joined, and
+    its leave date (the LAST day it belonged), if any."""
+
+    commissioner: str
+    joined: date
+    left: date | None
+
+    @property
+    def end(self) -> date | None:
+        """The first day the practice no longer belongs to it."""
+        return self.left + ONE_DAY if self.left else None
+
+
+@dataclass(frozen=True)
 class OrgRow:
     file: SourceFile
     row: int
@@ -69,11 +88,21 @@ class OrgRow:
     opened: date
     closed: date | None  # the register's close date: the LAST day the body existed
     role: str
+    status: str | None = None  # a practice's: active, closed, dormant or proposed
+    membership: Membership | None = None  # a practice's commissioner
 
     @property
     def end(self) -> date | None:
         """The first day the body no longer exists (the ledger's effective date of its closing)."""
         return self.closed + ONE_DAY if self.closed else None
+
+    def open_on(self, day: date) -> bool:
+        """Whether the row shows the body in force on the day (a proposed one is only a plan)."""
+        return (
+            self.status != "proposed"
+            and self.opened <= day
+            and (self.end is None or day < self.end)
+        )
 
 
 @dataclass(frozen=True)
@@ -169,10 +198,65 @@ def read_organisations(
         if reason or opened is None:
             problems.append(Problem(file.name, number, reason or "no open date", code))
             continue
+        status, membership = None, None
+        if body_kind == PRACTICE:
+            reason, status, membership = _practice(code, cells)
+            if reason:
+                problems.append(Problem(file.name, number, reason, code))
+                continue
         found.append(
-            OrgRow(file, number, code, name, body_kind, opened, closed, cells[ROLE].strip())
+            OrgRow(
+                file,
+                number,
+                code,
+                name,
+                body_kind,
+                opened,
+                closed,
+                cells[ROLE].strip(),
+                status,
+                membership,
+            )
         )
     return OrgFile(file, body_kind, found, problems, len(rows))
+
+
+def _practice(code: str, cells: list[str]) -> tuple[str | None, str | None, Membership | None]:
+    """(what is wrong, status, commissioner) of one GP practice row."""
+    letter = cells[STATUS].strip().upper()
+    if letter and letter not in STATUSES:
+        known = ", ".join(f"{k} ({v})" for k, v in STATUSES.items())
+        return f"{code}: status {letter!r} is not one the register uses ({known})", None, None
+    status = STATUSES.get(letter)
+    commissioner = cells[COMMISSIONER].strip().upper()
+    joined, left = cells[JOINED].strip(), cells[LEFT].strip()
+    if not commissioner:
+        return None, status, None
+    try:
+        start = _day(joined)
+    except ValueError:
+        return (
+            f"{code}: the date it joined {commissioner}, {joined!r}, is not a date (YYYYMMDD)",
+            None,
+            None,
+        )
+    end = None
+    if left:
+        try:
+            end = _day(left)
+        except ValueError:
+            return (
+                f"{code}: the date it left {commissioner}, {left!r}, is not a date (YYYYMMDD)",
+                None,
+                None,
+            )
+        if end < start:
+            return (
+                f"{code}: it left {commissioner} on {left}, before it joined on {joined}",
+                None,
+                None,
+            )
+    return None, status, Membership(commissioner, start, end)
 
 
 def _dates(code: str, opened: str, closed: str) -> tuple[str | None, date | None, date | None]:

@@ -22,6 +22,8 @@ class Report:
     skipped: dict[str, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
     differences: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Bodies an earlier release listed as open that this release leaves out with no close date.
+    omitted: list[dict[str, Any]] = field(default_factory=list)
     already: int = 0  # rows whose every change the ledger already holds
     appended: int = 0
     already_recorded: int = 0
@@ -48,6 +50,7 @@ class Report:
             "differences": [
                 {"file": p.file, "row": p.row, "what": p.reason} for p in self.differences
             ],
+            "omitted": self.omitted,
             "notes": self.notes,
             "changes": self.changes,
         }
