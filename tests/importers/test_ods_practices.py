@@ -139,6 +139,47 @@ def test_a_practice_moves_between_commissioners_from_one_release_to_the_next(
     )
 
 
+def test_a_practice_whose_commissioner_merged_away_between_releases_left_it_when_it_closed(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # Alpha merged into Beta in 2018 and Beta into Gamma in 2019, both between the two releases.
+    ccgs = write(
+        tmp_path / "eccg.csv",
+        [
+            org("A1A", "NHS ALPHA CCG", "20130401", "20180331"),
+            org("B2B", "NHS BETA CCG", "20180401", "20190331"),
+            org("C3C", "NHS GAMMA CCG", "20190401"),
+        ],
+    )
+    successions = write(
+        tmp_path / "succ.csv", [succ("A1A", "B2B", "20180401"), succ("B2B", "C3C", "20190401")]
+    )
+    p1 = practice("P1", "HIGH STREET SURGERY", "19740401", commissioner="A1A", joined="20130401")
+    import_ods(
+        cli, ccgs, write(tmp_path / "2018" / "epraccur.csv", [p1]), "--released", "2018-02-01"
+    )
+    moved = practice("P1", "HIGH STREET SURGERY", "19740401", commissioner="C3C", joined="20190401")
+    report = import_ods(
+        cli,
+        write(tmp_path / "2019" / "epraccur.csv", [moved]),
+        "--successors",
+        successions,
+        "--released",
+        "2019-06-01",
+    )
+    new = {
+        c["change"]: c["effective"] for c in report["changes"] if c["kind"] in ("joined", "left")
+    }
+    assert new == {
+        "ods:P1:left:A1A:20180401": "2018-04-01",
+        "ods:P1:joined:C3C:20190401": "2019-04-01",
+    }
+    # Where it was in between, the register does not say, and the ledger does not guess.
+    assert commissioners(cli, "P1", "2018-03-31") == ["A1A"]
+    assert commissioners(cli, "P1", "2018-06-01") == []
+    assert commissioners(cli, "P1", "2019-04-01") == ["C3C"]
+
+
 def test_a_proposed_practice_is_a_plan_and_a_dormant_one_says_so(cli: Cli, tmp_path: Path) -> None:
     rows = [
         practice(
@@ -218,6 +259,10 @@ def structure_answers(cli: Cli, known_at: str) -> list[Any]:
     return found
 
 
+@pytest.mark.postgres(
+    reason="slice: two practice releases, their memberships and listings written through the "
+    "PostgreSQL owner's functions, and --known-at the first"
+)
 def test_an_organisation_the_next_release_omits_is_reported_and_known_at_keeps_the_first(
     cli: Cli, tmp_path: Path, store_fingerprint: Fingerprint
 ) -> None:

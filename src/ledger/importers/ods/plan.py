@@ -531,7 +531,7 @@ class _Planner:
         end = min((d for d in (m.end, p_end) if d is not None), default=None)
         if end is not None and c_end is not None:
             end = min(end, c_end)
-        if end is not None and end <= start:
+        if (end is not None and end <= start) or (c_end is not None and c_end <= start):
             self.report.skipped["membership outside its bodies' lifetimes"].append(
                 (org.file.name, org.row)
             )
