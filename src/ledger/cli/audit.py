@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.cli.app import app, fail, handled, ledger
+from ledger.cli.app import app, fail, handled, ledger, reading
 from ledger.cli.options import JobsOpt, KeyOpt, KnownAtOpt
 
 if TYPE_CHECKING:
     from ledger.application.verification import Report
-    from ledger.bootstrap import Ledger
+    from ledger.bootstrap import Ledger, Reader
     from ledger.domain.checkpoint import Checkpoint
 
 
@@ -246,14 +246,16 @@ def export(
         fail("--known-at and --base are for --format jsonld or popolo; jsonl is the whole log", 2)
     if base is not None and not _absolute(base):
         fail(f"--base {base!r} is not an absolute address (e.g. https://example.org/ledger/)", 2)
-    with ledger(ctx) as led:
+    # The linked formats read the read model alone (no application), with the collector off
+    # meanwhile, as a question does: the document is millions of objects on a long log.
+    with reading(ctx) if linked else ledger(ctx) as led:
 
         def write(handle: Any) -> str:
             if not linked:
                 return f"{Audit(led.app).export(handle)} events"
             document = _knowledge(led, fmt, known_at, base)
-            json.dump(document, handle, indent=1, ensure_ascii=False)
-            handle.write("\n")
+            # One line, encoded at once (the C encoder: an indented dump is 3.5 times slower)
+            handle.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n")
             return "the ledger's knowledge" if fmt == ExportFormat.jsonld else "Popolo JSON"
 
         if out is None:
@@ -280,7 +282,9 @@ def _absolute(base: str) -> bool:
     return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme in ("urn", "tag"))
 
 
-def _knowledge(led: "Ledger", fmt: ExportFormat, known_at: str | None, base: str | None) -> Any:
+def _knowledge(
+    led: "Ledger | Reader", fmt: ExportFormat, known_at: str | None, base: str | None
+) -> Any:
     """The JSON-LD or Popolo document of what the ledger had recorded by `known_at`."""
     from ledger.views.linked import jsonld, popolo
 
