@@ -22,6 +22,8 @@ from ledger.domain.kinds import BODY_KINDS, unknown_body_kind
 from ledger.views import bodies, log, names, people, reading, registry, search, structure
 from ledger.views.axes import Axes, resolve_known_at
 from ledger.views.differences import differences
+from ledger.views.linked import knowledge
+from ledger.views.linked.knowledge import Knowledge
 from ledger.views.snapshot import Snapshot
 from ledger.views.world import World
 
@@ -188,6 +190,11 @@ class Queries:
     def sources(self, published_by: date | None = None) -> dict[str, Any]:
         with self.connect() as conn:
             return registry.sources(conn, published_by)
+
+    def knowledge(self, known_at: int | None = None) -> Knowledge:
+        """Everything the ledger had recorded by a position (None: now), for an export."""
+        with collector_paused(), self.connect() as conn:
+            return knowledge.read(conn, known_at)
 
     def count_changes(self) -> int:
         with self.connect() as conn:
