@@ -177,6 +177,18 @@ class Queries:
             found = log.plans(conn, known_at)
             return found if published is None else _cited(found, published)
 
+    def plans_answer(
+        self, known_at: int | None = None, published_by: date | None = None
+    ) -> dict[str, Any]:
+        """`ledger plans` as JSON (the web's too): the open plans as known at a position, in the
+        sources published by a date."""
+        entries = self.plans(known_at, self.published(published_by))
+        return {
+            "known_at": known_at,
+            "published_by": published_by and published_by.isoformat(),
+            "changes": entries,
+        }
+
     # --- the sources ----------------------------------------------------------------------------
     def published(self, by: date | None) -> frozenset[str] | None:
         """The changes cited to sources published by a date (None: no such bound, every change)."""
