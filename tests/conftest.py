@@ -142,15 +142,34 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In CI the PostgreSQL run must really run: no skipped test, and at least one test."""
-    if ENGINE not in ("postgresql", "postgres") or not os.environ.get("CI"):
+    """In CI the PostgreSQL run must really run: no skipped test, and at least one test. And the
+    browser tests (tests/browser, headless Chromium) must run in the SQLite run: none skipped."""
+    if not os.environ.get("CI"):
         return
     if hasattr(session.config, "workerinput"):
         return  # a worker of `pytest -n`: the controller counts every worker's tests
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     stats = getattr(reporter, "stats", {}) if reporter else {}
+    if ENGINE == "sqlite":
+        _browser_tests_ran(session, stats)
+        return
+    if ENGINE not in ("postgresql", "postgres"):
+        return
     skipped = len(stats.get("skipped", []))
     passed = len(stats.get("passed", []))
     if skipped or not passed:
         print(f"\nCI: the PostgreSQL run must not skip tests (passed {passed}, skipped {skipped})")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _browser_tests_ran(session: pytest.Session, stats: dict[str, list[object]]) -> None:
+    """The browser tests that were collected all passed: a missing chromium skips them, which CI
+    counts as a failure (`.ci/run` installs chromium and chromium-driver)."""
+
+    def browser(reports: list[object]) -> int:
+        return sum(1 for r in reports if getattr(r, "nodeid", "").startswith("tests/browser/"))
+
+    skipped = browser(stats.get("skipped", []))
+    if skipped:
+        print(f"\nCI: the browser tests must not be skipped ({skipped} skipped)")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

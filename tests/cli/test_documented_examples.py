@@ -35,11 +35,56 @@ def run(block: Block, folder: Path, monkeypatch: pytest.MonkeyPatch, **replace: 
     for command in block.commands:
         args = [_replaced(arg, replace) for arg in command.args]
         env = {name: _replaced(value, replace) for name, value in command.env}
+        if args[:1] == ["serve"]:
+            serves(args, folder, env)
+            continue
         result = CliRunner().invoke(ledger_command(), args, env=env, catch_exceptions=False)
         assert result.exit_code == 0, (
             f"{block.where}: `{command.text}` exited {result.exit_code}: {result.stderr}"
         )
         assert "Traceback" not in result.output
+
+
+def serves(args: list[str], folder: Path, env: dict[str, str]) -> None:
+    """`ledger serve ...` runs until stopped: run it as shown (on a free port of this machine's
+    loopback), check that it answers its first page, and stop it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.support.web import free_port
+
+    port = free_port()
+    shown = list(args)
+    for option in ("--host", "--port"):
+        if option in shown:
+            at = shown.index(option)
+            del shown[at : at + 2]
+    command = [sys.executable, "-m", "ledger.cli.main", *shown, "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
+    process = subprocess.Popen(
+        command, cwd=folder, env={**os.environ, **env}, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+                    assert answer.status == 200
+                    assert b"The ledger, on any date" in answer.read()
+                    break
+            except OSError:
+                assert process.poll() is None, f"`ledger {' '.join(args)}` ended: {process.stderr}"
+                assert time.monotonic() < deadline, f"`ledger {' '.join(args)}` never answered"
+                time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
 
 
 def _replaced(text: str, replace: dict[str, str]) -> str:

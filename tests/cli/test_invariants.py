@@ -421,6 +421,30 @@ def test_leaving_without_a_membership_is_refused(cli: Cli, refuse) -> None:
     assert "no membership" in line
 
 
+def test_a_membership_seen_again_while_it_holds_is_evidence_not_a_second_joining(
+    cli: Cli, refuse
+) -> None:
+    establish(cli, "Plymouth City Council", "local_authority", "1974")
+    establish(cli, "Devon STP", "partnership", "2016")
+    cli.ok("record", "joined", "Plymouth City Council", "Devon STP", "--effective", "2016-12",
+           *SOURCE)  # fmt: skip
+    # A paper of October 2017 sees the council in the partnership: accepted, as evidence.
+    cli.ok("record", "joined", "Plymouth City Council", "Devon STP", "--effective",
+           "as-at:2017-10-24", *SOURCE)  # fmt: skip
+    member_of = as_json(cli, "show", "Plymouth City Council", "--on", "2018-01-01")["organisation"][
+        "member_of"
+    ]
+    assert [(m["since"], m["status"], m["last_evidence"]) for m in member_of] == [
+        ("2016-12", "presumed", "2017-10-24")
+    ]
+    # A second joining dated exactly is still refused: it says the membership began again.
+    line = refuse(
+        "record", "joined", "Plymouth City Council", "Devon STP", "--effective", "2018-01-01",
+        *SOURCE,
+    )  # fmt: skip
+    assert "membership already began on 2016-12" in line
+
+
 # --- a change needs a source ------------------------------------------------------------------
 
 

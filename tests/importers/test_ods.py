@@ -180,6 +180,9 @@ def test_an_organisation_is_established_on_its_open_date_and_closed_after_its_la
             "unit": None,
             "function": None,
             "effective": "2013-04-01",
+            # the register's spelling as it stood on its date: the file says no more after it
+            "status": "presumed",
+            "last_evidence": "2013-04-01",
         }
     ]
 

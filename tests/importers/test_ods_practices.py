@@ -173,6 +173,7 @@ def test_a_practice_whose_commissioner_merged_away_between_releases_left_it_when
     assert new == {
         "ods:P1:left:A1A:20180401": "2018-04-01",
         "ods:P1:joined:C3C:20190401": "2019-04-01",
+        "ods:P1:joined:C3C:as-at:20190601": "as-at:2019-06-01",  # seen there on the release date
     }
     # Where it was in between, the register does not say, and the ledger does not guess.
     assert commissioners(cli, "P1", "2018-03-31") == ["A1A"]
@@ -293,7 +294,7 @@ def test_an_organisation_the_next_release_omits_is_reported_and_known_at_keeps_t
             "closed_by_succession": False,
         }
     ]
-    assert report["changes_by_kind"] == {"listed": 1}
+    assert report["changes_by_kind"] == {"listed": 1, "seen member": 1}
     text = cli.ok("import-ods", str(second), "--released", "2017-02-01")
     counted = [line.split() for line in text.splitlines() if line.startswith("omitted, with")]
     assert counted[0][-1] == "1"
@@ -320,11 +321,6 @@ def _status(entry: dict[str, Any]) -> Any:
     return entry.get("status")
 
 
-@pytest.mark.xfail(
-    reason="needs issue 18's three-valued answers (a 'status' of 'in force' | 'presumed' | "
-    "'unknown' on each body in an answer), not yet on main",
-    strict=True,
-)
 def test_after_its_last_release_an_omitted_organisation_is_presumed_not_in_force(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -343,11 +339,16 @@ def test_after_its_last_release_an_omitted_organisation_is_presumed_not_in_force
         cli, write(tmp_path / "2017" / "epraccur.csv", first[:1]), "--released", "2017-02-01"
     )
     p2 = as_json(cli, "show", "P2", "--on", "2016-02-01")["organisation"]
-    assert (_status(p2), p2.get("last_evidence")) == ("in force", "2016-02-01")
+    assert (_status(p2), p2["last_evidence"]) == ("in force", None)
     p2 = as_json(cli, "show", "P2", "--on", "2016-06-01")["organisation"]
-    assert (_status(p2), p2.get("last_evidence")) == ("presumed", "2016-02-01")
+    assert (_status(p2), p2["last_evidence"]) == ("presumed", "2016-02-01")
+    # Its membership too: the release saw it in Alpha on its date, and nothing since.
+    assert [(m["status"], m["last_evidence"]) for m in p2["member_of"]] == [
+        ("presumed", "2016-02-01")
+    ]
     p1 = as_json(cli, "show", "P1", "--on", "2016-06-01")["organisation"]
     assert _status(p1) == "in force"
+    assert [m["status"] for m in p1["member_of"]] == ["in force"]
 
 
 def test_a_successor_file_closes_an_organisation_the_release_omits(

@@ -69,14 +69,35 @@ def old_store(tmp_path: Path, fixture: Path = OLD) -> str:
     return f"sqlite:///{path}"
 
 
+# What an answer says of its items' evidence (docs/evidence.md): fields the ledger that wrote the
+# old stores did not have. Its answers are compared without them, and they are checked present.
+EVIDENCE_FIELDS = ("status", "last_evidence", "planned_end", "first_evidence")
+
+
+def as_it_was(answer: str) -> str:
+    """An answer without the evidence fields, in the form the earlier ledger printed it."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in EVIDENCE_FIELDS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return json.dumps(strip(json.loads(answer)), indent=2, ensure_ascii=False) + "\n"
+
+
 def answers_as_it_did(old: Cli, fixture: Path) -> None:
-    """The answers the ledger that wrote the store gave, kept beside it."""
+    """The answers the ledger that wrote the store gave, kept beside it, and now what they say of
+    each item's evidence too."""
     for args, name in (
         (("structure", "--on", "2016-12-15"), "structure-2016-12-15.json"),
         (("structure", "--on", "2019-04-01"), "structure-2019-04-01.json"),
         (("show", "Devon STP", "--on", "2017-06-01"), "show.json"),
     ):
-        assert old.ok(*args, "--format", "json") == (fixture / name).read_text(), args
+        answer = old.ok(*args, "--format", "json")
+        assert as_it_was(answer) == (fixture / name).read_text(), args
+        assert '"status": "' in answer, args
 
 
 def refuses_to_join_torbay_again(old: Cli) -> None:
@@ -110,7 +131,7 @@ def test_a_store_of_per_aggregate_events_answers_checks_and_verifies(tmp_path: P
     old.ok("rebuild")
     assert "the read model equals a rebuild" in old.ok("verify")
     assert (
-        old.ok("structure", "--on", "2016-12-15", "--format", "json")
+        as_it_was(old.ok("structure", "--on", "2016-12-15", "--format", "json"))
         == (OLD / "structure-2016-12-15.json").read_text()
     )
 

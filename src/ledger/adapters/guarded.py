@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from ledger.adapters.store import APPEND_LOCK, PG_GUARD_BODY
 from ledger.adapters.tables import (
     APPENDED,
+    PERIODS_TRACKING,
     changes,
     entities,
     facts,
@@ -38,7 +39,7 @@ from ledger.adapters.tables import (
     through_functions,
 )
 
-VERSION = "ledger functions 1"  # the comment on ledger_append: made again when it differs
+VERSION = "ledger functions 2"  # the comment on ledger_append: made again when it differs
 APPENDS_TABLE = "ledger_appends"  # who appended which positions: written by ledger_append alone
 FOREIGN_EVENT = "LG001"  # SQLSTATEs the functions raise
 GUARD_FAULT = "LG002"
@@ -55,7 +56,7 @@ _PUT: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
 }
 _IDENTITY = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
              "position", "planned", "first_eff", "first_position", "valid_from", "valid_to",
-             "views")  # fmt: skip
+             "last_seen", "views")  # fmt: skip
 
 
 def appended(conn: Connection) -> bool:
@@ -280,7 +281,7 @@ DECLARE v_lo bigint; v_hi bigint;
 BEGIN
   SELECT min(first_position), max(last_position) INTO v_lo, v_hi
     FROM ledger_appends WHERE txid = txid_current();
-  IF p_name NOT IN ('readmodel', 'periods') OR v_lo IS NULL OR p_at NOT BETWEEN v_lo AND v_hi THEN
+  IF p_name NOT IN ('readmodel', '{periods_tracking}') OR v_lo IS NULL OR p_at NOT BETWEEN v_lo AND v_hi THEN
     RAISE EXCEPTION 'ledger_tracking moves only to a position this transaction appended'
       USING ERRCODE = 'insufficient_privilege';
   END IF;
@@ -345,6 +346,7 @@ def install(conn: Connection) -> None:
         guard_fault=GUARD_FAULT,
         foreign_event=FOREIGN_EVENT,
         guard_body=f"'{body}'",
+        periods_tracking=PERIODS_TRACKING,
     )
     sql += ";\n".join(_put_function(short, conn) for short in _PUT).replace("{schema}", quoted)
     sql += ";\n" + _close_function(conn).replace("{schema}", quoted) + ";\n"

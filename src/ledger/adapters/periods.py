@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ledger.adapters import guarded
 from ledger.adapters.tables import (
     CHUNK,
+    PERIODS_TRACKING,
     bulk_insert,
     chunks,
     day_of,
@@ -41,9 +42,11 @@ from ledger.adapters.tables import (
     tracked,
     tracking,
 )
-from ledger.domain.timeline import Segment, lifetime, pair, succession
+from ledger.domain.dates import parse_stored
+from ledger.domain.timeline import Segment, evidenced, last_evidence, lifetime, pair, succession
 
-TRACKING = "periods"  # the tracking row: present once the periods are current with the facts
+TRACKING = PERIODS_TRACKING
+EARLIER_TRACKING = ("periods",)  # the names it had before (see tables.PERIODS_TRACKING)
 
 # What the cutting reads of a fact, in this order.
 FACT_COLUMNS = ("id", "change_id", "known_from", "known_to", "planned", "subject", "aspect",
@@ -98,6 +101,11 @@ def _eff(fact: Fact) -> date:
     return fact.eff
 
 
+def _evidence(fact: Fact) -> tuple[date, date]:
+    """The first and last day of what a fact shows (see timeline.last_evidence)."""
+    return fact.eff, parse_stored(fact.effective).last_day
+
+
 def group_of(fact: Fact) -> tuple[str, ...] | None:
     """Which of the subject's periods a fact bears on (None: none; edges, transfers, decisions)."""
     a = fact.aspect
@@ -137,7 +145,7 @@ def function_of(extra: str | None) -> str | None:
 
 # A period row as it is compared and stored, without `views` and the known-at columns:
 # (subject, aspect, other, value, extra, change_id, effective, eff_start, position, planned,
-#  first_eff, first_position, valid_from, valid_to)
+#  first_eff, first_position, valid_from, valid_to, last_seen)
 PeriodRow = tuple[Any, ...]
 
 
@@ -150,11 +158,13 @@ def _row(
     value: str | None = None,
     extra: str | None = None,
     first: Fact | None = None,
+    last_seen: date | None = None,
 ) -> PeriodRow:
     first = first or basis
     return (
         basis.subject, aspect, other, value, extra, basis.change_id, basis.effective, basis.eff,
         basis.known_from, basis.planned, first.eff, first.known_from, segment.start, segment.end,
+        last_seen,
     )  # fmt: skip
 
 
@@ -168,9 +178,13 @@ def cut(group: tuple[str, ...], known: list[Fact]) -> list[PeriodRow]:
         marks: list[list[Fact]] = [[], [], []]
         for f in known:
             marks[_LIFE[f.aspect]].append(f)
+        # A life without a recorded end rests on its last evidence: whatever showed it last.
+        sighted = last_evidence(_evidence(f) for f in known if _LIFE[f.aspect] != 2)
         return [
-            _row("life", s.basis, s, value="start" if s.basis.aspect == "start" else "seen")
+            _row("life", s.basis, part, value=value, last_seen=seen)
             for s in lifetime(marks[0], marks[1], marks[2], _eff)
+            for value in ("start" if s.basis.aspect == "start" else "seen",)
+            for part, seen in evidenced(s, sighted)
         ]
     if kind in ("name", "kind"):
         return [
@@ -178,13 +192,13 @@ def cut(group: tuple[str, ...], known: list[Fact]) -> list[PeriodRow]:
             for s in succession(known, _eff, earliest_before=True)
         ]
     if kind == "code":
-        last = known[-1]
+        latest = known[-1]
         return [
             _row(
                 "code",
-                last,
-                Segment(last, None, None),
-                value=last.value,
+                latest,
+                Segment(latest, None, None),
+                value=latest.value,
                 extra=group[1],
                 first=known[0],
             )
@@ -206,17 +220,22 @@ def cut(group: tuple[str, ...], known: list[Fact]) -> list[PeriodRow]:
         return [_row("post", start, Segment(start, start.eff, end), other=start.other,
                      value=start.value, first=start)]  # fmt: skip
     segments = pair([(f, _PAIRED[f.aspect][1]) for f in known], _eff)
+    # An open membership, relationship or holding rests on its last sighting: the latest of its
+    # openings (a later observation of it opens nothing, being already open, but attests it).
+    seen = last_evidence(_evidence(f) for f in known if _PAIRED[f.aspect][1])
     return [
         _row(
             kind,
             s.basis,
-            s,
+            part,
             other=s.basis.other,
             value=s.basis.value,
             extra=s.basis.extra if kind == "holder" else None,
             first=known[0],
+            last_seen=last_seen,
         )
         for s in segments
+        for part, last_seen in evidenced(s, seen)
     ]
 
 
@@ -257,28 +276,35 @@ _LIFE_GROUP = ("life",)
 
 
 def _undominated(life: list[Fact]) -> list[Fact]:
-    """A body's life facts (in `_order`) without the sightings that can never be its first: a
-    lifetime takes only the first sighting known (timeline.lifetime), and a sighting is never
-    first if an earlier one (in `_order`) is known from no later position, never closed, and in
-    every view it is in (a plan is in the view with plans only). Such a sighting changes no cut,
-    so leaving it out changes no row, and spares cutting the group again at the position of each
-    of a busy body's thousands of mentions (most of a rebuild's cutting)."""
-    kept: list[Fact] = []
+    """A body's life facts (in `_order`) without the sightings that can never be its first nor its
+    last: a lifetime takes only the first sighting known (timeline.lifetime) and its evidence only
+    the last day of any (`cut`), and a sighting is never first if an earlier one (in `_order`) is
+    known from no later position, never closed, and in every view it is in (a plan is in the view
+    with plans only); never last, likewise, if a later one is. Such a sighting changes no cut, so
+    leaving it out changes no row, and spares cutting the group again at the position of each of
+    a busy body's thousands of mentions recorded out of order."""
+    first = _dominated(life)
+    last = _dominated(life[::-1])
+    return [f for f in life if _LIFE[f.aspect] != 1 or f.id not in first or f.id not in last]
+
+
+def _dominated(life: list[Fact]) -> set[int]:
+    """The sightings an earlier one in this order makes irrelevant (see `_undominated`)."""
+    found: set[int] = set()
     happened = planned = None  # the lowest known_from of the earlier open sightings, by kind
     for f in life:
-        if _LIFE[f.aspect] != 1:  # starts and ends are kept
-            kept.append(f)
+        if _LIFE[f.aspect] != 1:
             continue
         earliest = happened if not f.planned else _lowest(happened, planned)
         if earliest is not None and earliest <= f.known_from:
+            found.add(f.id)
             continue
-        kept.append(f)
         if f.known_to is None:
             if f.planned:
                 planned = _lowest(planned, f.known_from)
             else:
                 happened = _lowest(happened, f.known_from)
-    return kept
+    return found
 
 
 def _lowest(a: int | None, b: int | None) -> int | None:
@@ -345,7 +371,7 @@ class Cutter:
             rows = []
             for r in self.inserts:
                 values = dict(zip(_STORED, r, strict=True))
-                for name in ("eff_start", "first_eff", "valid_from", "valid_to"):
+                for name in _DAYS:
                     values[name] = dates(values[name])
                 values["planned"] = flag(values["planned"])
                 rows.append(values)
@@ -357,9 +383,10 @@ class Cutter:
 # those with the known-at columns (what is stored).
 _IDENTITY = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
              "position", "planned", "first_eff", "first_position", "valid_from", "valid_to",
-             "views")  # fmt: skip
+             "last_seen", "views")  # fmt: skip
 _STORED = (*_IDENTITY, "known_from", "known_to")
-_DATES = [_STORED.index(name) for name in ("eff_start", "first_eff", "valid_from", "valid_to")]
+_DAYS = ("eff_start", "first_eff", "valid_from", "valid_to", "last_seen")
+_DATES = [_STORED.index(name) for name in _DAYS]
 _PLANNED = _STORED.index("planned")
 
 
@@ -491,27 +518,30 @@ def _family_statement(shape: str) -> Any:
 
 
 def _first_mentions(subjects: Any, after: Any) -> list[Any]:
-    """The first of the subjects' mentions known at `after`, without plans and with them (each
-    found by a step along the subject index, whatever the number of mentions)."""
+    """The first and the last of the subjects' mentions known at `after`, without plans and with
+    them (each found by a step along the subject index, whatever the number of mentions): all a
+    lifetime and its evidence take from them."""
     c = facts.c
     firsts = []
     for only_happened in (True, False):
-        m = facts.alias("m")
-        conditions = [
-            m.c.subject == entities.c.id, m.c.aspect == "mention", m.c.known_from <= after,
-            m.c.known_to.is_(None),
-        ]  # fmt: skip
-        if only_happened:
-            conditions.append(m.c.planned.is_(False))
-        first = (
-            select(m.c.id)
-            .where(*conditions)
-            .order_by(m.c.eff_start, m.c.known_from, m.c.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        ids = select(first).where(entities.c.id.in_(subjects))
-        firsts.append(_fact_query().where(c.id.in_(ids)))
+        for latest in (False, True):
+            m = facts.alias("m")
+            conditions = [
+                m.c.subject == entities.c.id, m.c.aspect == "mention", m.c.known_from <= after,
+                m.c.known_to.is_(None),
+            ]  # fmt: skip
+            if only_happened:
+                conditions.append(m.c.planned.is_(False))
+            order = (m.c.eff_start, m.c.known_from, m.c.id)
+            first = (
+                select(m.c.id)
+                .where(*conditions)
+                .order_by(*(o.desc() for o in order) if latest else order)
+                .limit(1)
+                .scalar_subquery()
+            )
+            ids = select(first).where(entities.c.id.in_(subjects))
+            firsts.append(_fact_query().where(c.id.in_(ids)))
     return firsts
 
 
@@ -522,7 +552,13 @@ def _distinct(found: list[Fact]) -> list[Fact]:
 
 def cut_all(conn: Connection, upto: int) -> None:
     """Cut every subject's periods over the whole log, from nothing (a rebuild, or a store made
-    before the periods existed)."""
+    before the periods existed, or one cut by an earlier version: its rows gain what they now hold)."""
+    present = {c["name"] for c in inspect(conn).get_columns(periods.name)}
+    for column in periods.columns:
+        if column.name not in present:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {periods.name} ADD COLUMN {column.name} {kind}")
+    conn.execute(delete(tracking).where(tracking.c.name.in_(EARLIER_TRACKING)))
     conn.execute(delete(periods))
     cutter = Cutter()
     subject: str | None = None

@@ -143,12 +143,19 @@ periods = Table(
     Column("first_position", Integer, nullable=False),
     Column("valid_from", Date, nullable=True),
     Column("valid_to", Date, nullable=True),
+    # An open period's part after its last evidence is presumed: that day (NULL: in force).
+    Column("last_seen", Date, nullable=True),
     Column("views", Integer, nullable=False),
     Column("known_from", Integer, nullable=False),
     Column("known_to", Integer, nullable=True),
     Index("ledger_periods_valid", "known_to", "valid_to"),
     Index("ledger_periods_subject", "subject", "known_to"),
 )
+
+# The periods' tracking row: present once they are current with the facts. Named anew whenever
+# what a period row holds changes (after "periods": the day an open period is presumed after), so
+# a store cut by an earlier version is cut again, once, when a recorder opens it.
+PERIODS_TRACKING = "periods, evidenced"
 
 tracking = Table(
     "ledger_tracking",

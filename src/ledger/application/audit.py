@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import IO, Any
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -172,43 +173,59 @@ class Audit:
     def prove(self, change: str, cp: Checkpoint) -> dict[str, Any]:
         """An inclusion proof of a change's stored events in the log the checkpoint attests."""
         with self.app.engine.connect() as conn:
-            row, event = self.app.find_change(conn, change)
-            leaves: list[bytes] = []
-            found: list[tuple[StoredRecord, str, int]] = []  # (event, payload hash, leaf index)
-            for record in store.stored_records(conn):
-                if len(leaves) == cp.size:
-                    break
-                payload = payload_hash(record.state)
-                leaves.append(
-                    leaf_hash(
-                        record.position,
-                        content_hash(
-                            record.originator_id,
-                            record.originator_version,
-                            record.topic,
-                            payload,
-                        ),
-                    )
-                )
-                if change_of(record) == event.change_id:
-                    found.append((record, payload, len(leaves) - 1))
+            row, _ = self.app.find_change(conn, change)
+            return Proofs(conn, cp).prove(row, change)
 
-        if len(leaves) < cp.size or merkle_root(leaves).hex() != cp.root:
+
+class Proofs:
+    """Inclusion proofs of changes in the log a checkpoint attests: its leaves are hashed once,
+    from the stored events, for as many proofs as are asked (`ledger prove`, the web's change
+    pages). Reads only."""
+
+    def __init__(self, conn: Connection, cp: Checkpoint) -> None:
+        self.cp = cp
+        self.leaves: list[bytes] = []
+        # change id -> its events: (event, payload hash, leaf index)
+        self.events: dict[UUID, list[tuple[StoredRecord, str, int]]] = {}
+        for record in store.stored_records(conn):
+            if len(self.leaves) == cp.size:
+                break
+            payload = payload_hash(record.state)
+            self.leaves.append(
+                leaf_hash(
+                    record.position,
+                    content_hash(
+                        record.originator_id, record.originator_version, record.topic, payload
+                    ),
+                )
+            )
+            change = change_of(record)
+            if change is not None:
+                self.events.setdefault(change, []).append((record, payload, len(self.leaves) - 1))
+        self.holds = len(self.leaves) == cp.size and merkle_root(self.leaves).hex() == cp.root
+
+    def prove(self, row: Any, asked: str | None = None) -> dict[str, Any]:
+        """The proof of the change a `ledger_changes` row describes; refused when the log no
+        longer matches the checkpoint, or the checkpoint does not cover the change."""
+        cp = self.cp
+        if not self.holds:
             raise Refused(
                 "refused: the log no longer matches this checkpoint (run ledger verify)"
-                if len(leaves) >= cp.size
-                else f"refused: the checkpoint covers {cp.size} events but the log holds {len(leaves)}"
+                if len(self.leaves) >= cp.size
+                else f"refused: the checkpoint covers {cp.size} events but the log holds {len(self.leaves)}"
             )
+        change_id = UUID(row.change_id)
+        found = self.events.get(change_id, [])
         if not found:
             raise NotFound(
-                f"change {change!r} (position {row.position}) is not among the {cp.size} events "
-                "this checkpoint covers; take a later checkpoint"
+                f"change {asked or row.label or row.change_id!r} (position {row.position}) is not "
+                f"among the {cp.size} events this checkpoint covers; take a later checkpoint"
             )
         return {
             "format": PROOF_FORMAT,
             "change": {
-                "id": event.change_id.hex,
-                "label": event.label,
+                "id": change_id.hex,
+                "label": row.label,
                 "kind": row.kind,
                 "effective": row.effective,
             },
@@ -222,11 +239,19 @@ class Audit:
                     "topic": record.topic,
                     **state_field(record.state),
                     "payload_hash": payload,
-                    "path": [h.hex() for h in inclusion_path(leaves, index)],
+                    "path": [h.hex() for h in inclusion_path(self.leaves, index)],
                 }
                 for record, payload, index in found
             ],
         }
+
+
+def latest_checkpoint(conn: Connection) -> Checkpoint | None:
+    """The last checkpoint the store recorded (`ledger checkpoint`), if any."""
+    text = conn.execute(
+        select(store.checkpoints.c.text).order_by(store.checkpoints.c.id.desc()).limit(1)
+    ).scalar()
+    return parse(text, "the store's last checkpoint") if text else None
 
 
 def _stored_checkpoints(conn: Connection, report: Report) -> list[Given]:

@@ -42,7 +42,7 @@ typer.core.HAS_RICH = False
 LISTED = (
     "init", "import", "rebuild",
     "structure", "show", "history", "lineage", "holders", "person", "search", "log", "project",
-    "diff", "replay", "sources", "source",
+    "diff", "replay", "sources", "source", "serve", "atlas",
     "grant",
     "correct", "retract", "confirm", "cancel", "plans",
     "keygen", "checkpoint", "verify", "export", "prove", "verify-proof",

@@ -14,7 +14,7 @@ typer reads every command's options at start-up, and from strings it compiled ea
 
 import gc
 
-from ledger.cli import audit, completion, ods, questions, record, recording  # noqa: F401  (they register)
+from ledger.cli import audit, completion, ods, questions, record, recording, web  # noqa: F401  (they register)
 from ledger.cli.app import app
 
 __all__ = ["app", "run"]

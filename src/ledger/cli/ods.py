@@ -49,6 +49,7 @@ CATEGORIES = {
     "joined": "practices joined a commissioner",
     "left": "practices left a commissioner",
     "listed": "listed in force on the release date (evidence)",
+    "seen member": "memberships seen on the release date (evidence)",
 }
 
 

@@ -388,17 +388,12 @@ def plans(
     from ledger.cli.views import log_view
 
     with reading(ctx) as led:
-        position = led.queries.known_at(known_at)
         by = published_day(published_by)
-        entries = led.queries.plans(position, led.queries.published(by))
-        view = log_view(entries)
-        view.data = {
-            "known_at": position,
-            "published_by": by and by.isoformat(),
-            "changes": entries,
-        }
+        data = led.queries.plans_answer(led.queries.known_at(known_at), by)
+        view = log_view(data["changes"])
+        view.data = data
         view.title = (
-            f"Plans: {len(entries)} planned changes"
+            f"Plans: {len(data['changes'])} planned changes"
             + (f" as known at {known_at}" if known_at else "")
             + (f" in sources published by {by}" if by else "")
         )

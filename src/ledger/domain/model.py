@@ -417,6 +417,8 @@ def _periods(
     current: Entry | None = None
     for _, is_open, e in marks:
         if is_open:
+            if current is not None and e.effective.evidence == "as-at":
+                continue  # a source saw it holding on its day: evidence of it, not a new start
             if current is not None:
                 conflicts.append(
                     _pair(subject, e, current, f"{what} already began on {current.effective}")

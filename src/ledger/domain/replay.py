@@ -10,7 +10,12 @@ The rules it applies (the same ones the queries implement with indexed rows):
 - its name and kind on a date are the latest recorded on or before it (else the earliest known);
 - memberships, relationships and appointments run from their start to their end; an end on the
   same date as a start applies first; closing a body ends them;
-- ties on the same date go in recorded order.
+- ties on the same date go in recorded order;
+- a body, membership, relationship or appointment with no end recorded (at any date) is in force
+  up to its last evidence and presumed after it: a body's evidence is every change it takes part
+  in (establishing, attesting, acting, ending something), a period's is each change that opens or
+  observes it; the last evidence is the last day of the latest-beginning such change (a dated
+  attribute's, its own date's last day).
 
 It reads a change through its kind's declaration (domain/kinds.py): the part each party plays, and
 the rows the change asserts (a name, a kind, a code, a membership's start ...), each aspect of
@@ -29,6 +34,7 @@ from uuid import UUID
 from ledger.domain.declaration import Assertion
 from ledger.domain.events import ChangeEvent, Retracted
 from ledger.domain.kinds import KINDS
+from ledger.domain.timeline import last_evidence
 
 
 def known_changes(
@@ -174,6 +180,57 @@ def replay_structure(
     def open_periods(marks: list[Mark]) -> list[Step]:
         return [start for start, end in _pair(marks) if end is None]
 
+    # What is presumed: the evidence of every change, whatever its date.
+    sightings: dict[UUID, list[tuple[date, date]]] = defaultdict(list)
+    ever_closed: set[UUID] = set()
+    every_mark: dict[tuple[Any, ...], list[Mark]] = defaultdict(list)
+    planned_ends: dict[tuple[UUID, UUID], str] = {}
+    for position, event in changes:
+        day = event.effective.start
+        piece = (day, event.effective.last_day)
+        for party in event.parties():
+            if party.entity != "organisation":
+                continue
+            if party.role in ("establishes", "attests", "acts", "ends"):
+                sightings[party.id].append(piece)
+            elif party.role == "closes":
+                ever_closed.add(party.id)
+        for row in _rows(event):
+            if row.aspect in _OPENS:
+                aspect, end = row.aspect.rsplit("_", 1)
+                key = (aspect, row.subject, row.value if aspect == "rel" else None, row.other)
+                mark = (day, end == "start", position, event, row)
+                every_mark[key].append(mark)
+    if not include_planned:
+        for _, event in known_changes(log, known_at):
+            if event.planned:
+                for row in _rows(event):
+                    if row.aspect == "appt_end":
+                        planned_ends[(row.subject, row.other)] = str(event.effective)
+
+    def standing(last: date | None) -> dict[str, Any]:
+        presumed = last is not None and last < on
+        return {
+            "status": "presumed" if presumed else "in force",
+            "last_evidence": last.isoformat() if presumed and last is not None else None,
+        }
+
+    def org_standing(org_id: UUID) -> dict[str, Any]:
+        if org_id in ever_closed:
+            return standing(None)
+        return standing(last_evidence(sightings[org_id]))
+
+    def period_standing(aspect: str, row: Assertion) -> dict[str, Any]:
+        """The period a row opened, as every mark pairs it: in force if ever closed, else by the
+        last of its openings."""
+        value = row.value if aspect == "rel" else None
+        marks = every_mark[(aspect, row.subject, value, row.other)]
+        for start, end in _pair(marks):
+            if start[1].effective.start <= on and end is None:
+                opened = [m for m in marks if m[1] and m[0] >= start[1].effective.start]
+                return standing(last_evidence((m[0], m[3].effective.last_day) for m in opened))
+        return standing(None)
+
     result: list[dict[str, Any]] = []
     for org_id in [o for o in list(orgs) if in_force(o)]:
         org = orgs[org_id]
@@ -199,13 +256,14 @@ def replay_structure(
                         "since": str(event.effective),
                         "role": row.value,
                         "planned": event.planned,
+                        **period_standing("member", row),
                     }
                 )
         relationships = []
         for (subject, relation, obj), marks in relations.items():
             if org_id not in (subject, obj) or not (in_force(subject) and in_force(obj)):
                 continue
-            for position, event, _ in open_periods(marks):
+            for position, event, row in open_periods(marks):
                 used.add((position, event.change_id))
                 relationships.append(
                     {
@@ -215,6 +273,7 @@ def replay_structure(
                         "subject_id": subject.hex,
                         "object_id": obj.hex,
                         "since": str(event.effective),
+                        **period_standing("rel", row),
                     }
                 )
         post_list = []
@@ -244,6 +303,8 @@ def replay_structure(
                         "interim": row.extra["interim"],
                         "acting": row.extra["acting"],
                         "shadow": row.extra["shadow"],
+                        **period_standing("appt", row),
+                        "planned_end": planned_ends.get((post_id, person)),
                     }
                 )
             post_list.append({"id": post_id.hex, "title": post.value, "holders": holders})
@@ -262,6 +323,7 @@ def replay_structure(
                     "unit": row.extra["unit"],
                     "function": row.extra["function"],
                     "effective": str(event.effective),
+                    **standing(event.effective.last_day),
                 }
             )
         sources = []
@@ -289,11 +351,16 @@ def replay_structure(
                 "posts": post_list,
                 "facts": fact_list,
                 "planned": begin[1].planned,
+                **org_standing(org_id),
                 "sources": sources,
             }
         )
     result.sort(key=lambda e: (e["kind"] or "", e["name"].casefold()))
     return {"on": on.isoformat(), "known_at": known_at, "organisations": result}
+
+
+# The rows that open or close a period, each named by its kind's prefix ("member_start": "member").
+_OPENS = frozenset({"member_start", "member_end", "rel_start", "rel_end", "appt_start", "appt_end"})
 
 
 def _position_of(changes: list[tuple[int, ChangeEvent]], event: ChangeEvent) -> int:

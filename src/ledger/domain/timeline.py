@@ -8,6 +8,9 @@ or `from` (on or after it). Asked about a day, an interval answers in force, not
 unknown: an `exact` interval never answers unknown; a bounded end leaves the days it does not
 settle unknown.
 
+A stretch with no recorded end is in force up to its last evidence (the latest change that shows
+it holding) and *presumed* after it: `evidenced` cuts it there, and `standing` answers for a day.
+
 Marks are the raw material: a dated opening or closing (a membership begins, an appointment ends),
 ordered by effective day, closings before openings on the same day, then in recorded order.
 """
@@ -16,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Generic, Literal, TypeVar
 
 Evidence = Literal["exact", "by", "from"]
 Status = Literal["in force", "not in force", "unknown"]
+Standing = Literal["in force", "presumed"]
 
 T = TypeVar("T")
 
@@ -153,3 +157,35 @@ def lifetime(
     if start is not None:
         found.append(Segment(start, day(start), end))
     return [s for s in found if s.end is None or (s.start is not None and s.start < s.end)]
+
+
+# --- evidence: in force up to the last sighting, presumed after it ---------------------------------
+
+
+def evidenced(segment: Segment[T], last: date | None) -> list[tuple[Segment[T], date | None]]:
+    """A stretch cut at its last evidence (`last`, the latest day a change shows it holding), each
+    part with the day it is presumed after (None: in force). A stretch with a recorded end rests
+    on its two ends and is in force throughout; one without rests on its evidence alone, so the
+    days after the last of it are presumed: nothing says it ended, nothing says it went on."""
+    if segment.end is not None or last is None or segment.start is None or last < segment.start:
+        return [(segment, None)]
+    if last == date.max:
+        return [(segment, None)]
+    after = last + timedelta(days=1)
+    return [
+        (Segment(segment.basis, segment.start, after, segment.closer), None),
+        (Segment(segment.basis, after, None), last),
+    ]
+
+
+def last_evidence(pieces: Iterable[tuple[date, date]]) -> date | None:
+    """The day a stretch is last shown holding, from each piece of evidence's first and last day
+    (a change dated 2018 shows it by 2018-12-31): the last day of the latest-beginning piece
+    (of several beginning that day, the longest). None: no evidence."""
+    latest = max(pieces, default=None)
+    return latest[1] if latest is not None else None
+
+
+def standing(last_seen: date | None, on: date) -> Standing:
+    """In force on a day (or in a period from `on`) unless its last evidence came before it."""
+    return "presumed" if last_seen is not None and last_seen < on else "in force"

@@ -47,6 +47,9 @@ class Axes:
     # then (views/registry.py, `published`); None: every change.
     published_by: date | None = None
     published: frozenset[str] | None = field(default=None, compare=False)
+    # Only what the sources attest on the date (`--attested`): nothing presumed past its last
+    # evidence (see docs/evidence.md).
+    attested: bool = False
 
 
 def resolve_known_at(conn: Connection, text: str) -> int:

@@ -15,13 +15,21 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.tables import changes, chunks, entities, facts
+from ledger.domain.dates import parse_stored
 from ledger.views.axes import Axes, known_facts
 from ledger.views.log import change_entry, summary
 from ledger.views.names import entity_name, names_of
 from ledger.views.naming import names_of_bodies, names_over_time, renames
-from ledger.views.reading import IDENTITY, rows_of, whole_rows_of, world_around
+from ledger.views.reading import (
+    IDENTITY,
+    SIGHTINGS,
+    evidence_of,
+    rows_of,
+    whole_rows_of,
+    world_around,
+)
 from ledger.views.sources import citations, sources_of
-from ledger.views.structure import organisation
+from ledger.views.structure import organisation, planned_ends, standing
 from ledger.views.world import World
 
 _PARENT = select(entities.c.parent).where(entities.c.id == bindparam("post"))
@@ -33,12 +41,24 @@ def show(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
     world = world_around(conn, axes, org)
     codes = world.codes
     people = names_of(conn, {person for _, person in world.appointments})
-    entry, used = organisation(world, org, codes, people)
+    plans = planned_ends(conn, axes, set(world.posts_of(org)))
+    entry, used = organisation(world, org, codes, people, plans, attested=axes.attested)
     entry["in_force"] = world.in_force(org)
+    if not entry["in_force"]:
+        entry.update(_before_or_after(conn, org, axes, world))
     members = []
     for member, period in world.members(org):
+        if axes.attested and period.last_seen is not None:
+            continue
         used.add(period.start.change)
-        members.append({"id": member, "name": world.name(member), "since": period.start.effective})
+        members.append(
+            {
+                "id": member,
+                "name": world.name(member),
+                "since": period.start.effective,
+                **standing(period.last_seen),
+            }
+        )
     entry["members"] = sorted(members, key=lambda m: m["name"].casefold())
     # Each name cites its own change; the entry's sources stay those of its state on the date.
     named = names_over_time(conn, org, axes)
@@ -46,6 +66,27 @@ def show(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
     entry["names"] = [n.as_dict(cited) for n in named]
     entry["sources"] = citations(used, cited)
     return {**axes.stamp(), "known_at": axes.known_at, "organisation": entry}
+
+
+def _before_or_after(conn: Connection, org: str, axes: Axes, world: World) -> dict[str, Any]:
+    """Why a body is not in force on the date: closed by then, or not yet established
+    (`not in force`); or first shown later by a change that does not date its beginning, an
+    observation or a bound (`unknown`: the sources are silent about the date; `first_evidence`
+    says when they first speak of it)."""
+    if org in world.ends and world.ends[org].eff <= axes.on:
+        return {"status": "not in force", "last_evidence": None}
+    first = conn.execute(
+        select(facts.c.aspect, facts.c.effective)
+        .where(known_facts(axes), facts.c.subject == org, facts.c.aspect.in_(SIGHTINGS))
+        .order_by(facts.c.eff_start, facts.c.known_from)
+        .limit(1)
+    ).first()
+    if first is None:
+        return {"status": "not in force", "last_evidence": None}
+    founded = first.aspect == "start" and parse_stored(first.effective).evidence != "by"
+    if founded:
+        return {"status": "not in force", "last_evidence": None}
+    return {"status": "unknown", "last_evidence": None, "first_evidence": first.effective}
 
 
 def history(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
@@ -186,7 +227,8 @@ def holders(conn: Connection, post: str, axes: Axes, *, all_time: bool = False) 
     rows = rows_of(conn, span, "subject", post)
     # The organisation's end closes open appointments; its name labels the answer.
     owner = [r for r in rows_of(conn, span, "subject", org) if r.aspect in IDENTITY] if org else []
-    world = World(rows + owner, span.on, span.until)
+    evidence = None if all_time else evidence_of(conn, span, [post])
+    world = World(rows + owner, span.on, span.until, evidence)
     named = (
         World(
             [r for r in rows_of(conn, axes, "subject", org) if r.aspect in IDENTITY],
@@ -197,6 +239,9 @@ def holders(conn: Connection, post: str, axes: Axes, *, all_time: bool = False) 
         else world
     )
     held = world.holders(post, all_time=all_time) if post in world.posts else []
+    if axes.attested:
+        held = [(person, period) for person, period in held if period.last_seen is None]
+    plans = planned_ends(conn, axes, {post})
     people = names_of(conn, {person for person, _ in held})
     used = {p.start.change for _, p in held} | {p.end.change for _, p in held if p.end}
     sources = sources_of(conn, used)
@@ -213,6 +258,8 @@ def holders(conn: Connection, post: str, axes: Axes, *, all_time: bool = False) 
                 "shadow": bool(flags.get("shadow")),
                 "change": sources.get(period.start.change, {}).get("change"),
                 "sources": sources.get(period.start.change, {}).get("sources", []),
+                **({} if all_time else standing(period.last_seen)),
+                "planned_end": plans.get((post, person)),
             }
         )
     title = entity_name(conn, post)

@@ -212,3 +212,77 @@ def change_entry(r: Any) -> dict[str, Any]:
         "sources": json.loads(r.sources),
         "superseded_at": r.superseded_at,
     }
+
+
+# --- the dates on which anything changed, and one change (the web's pages) ----------------------
+
+_NOT_CHANGES = ("source_registered", "retracted", "cancelled")
+
+
+def _in_force_changes(known_at: int | None, include_planned: bool) -> list[Any]:
+    """The conditions of the changes that stand at a position (or now): not sources' registrations,
+    retractions or cancellations, not superseded then; plans only if asked."""
+    found: list[Any] = [changes.c.kind.not_in(_NOT_CHANGES)]
+    if known_at is not None:
+        found += [
+            changes.c.position <= known_at,
+            or_(changes.c.superseded_at.is_(None), changes.c.superseded_at > known_at),
+        ]
+    else:
+        found.append(changes.c.superseded_at.is_(None))
+    if not include_planned:
+        found.append(changes.c.status != "planned")
+    return found
+
+
+def change_days(
+    conn: Connection, known_at: int | None = None, include_planned: bool = False
+) -> list[date]:
+    """Every first day on which a change took effect, in order."""
+    q = select(changes.c.eff_start).where(*_in_force_changes(known_at, include_planned)).distinct()
+    return sorted({day_of(r[0]) for r in conn.execute(q)})
+
+
+def neighbouring_days(
+    conn: Connection, day: date, known_at: int | None = None, include_planned: bool = False
+) -> tuple[date | None, date | None]:
+    """The last day before `day` and the first after it on which a change took effect."""
+    standing = _in_force_changes(known_at, include_planned)
+    before = conn.execute(
+        select(func.max(changes.c.eff_start)).where(*standing, changes.c.eff_start < day)
+    ).scalar()
+    after = conn.execute(
+        select(func.min(changes.c.eff_start)).where(*standing, changes.c.eff_start > day)
+    ).scalar()
+    return (day_of(before) if before else None, day_of(after) if after else None)
+
+
+def change(conn: Connection, text: str) -> dict[str, Any]:
+    """One change by label or id (a prefix of 6+ hex digits will do), as the log shows it, with
+    its details as recorded and the changes that corrected, retracted, confirmed or cancelled it."""
+    from ledger.application.errors import Ambiguous, NotFound
+
+    key = text.strip()
+    rows = conn.execute(select(changes).where(changes.c.label == key)).all()
+    hexkey = key.lower().replace("-", "")
+    if not rows and len(hexkey) >= 6 and all(c in "0123456789abcdef" for c in hexkey):
+        rows = conn.execute(select(changes).where(changes.c.change_id.like(hexkey + "%"))).all()
+    if not rows:
+        raise NotFound(f"unknown change {text!r} (give its label or id, as `ledger log` shows)")
+    if len(rows) > 1:
+        raise Ambiguous(
+            f"change {text!r} is ambiguous: {', '.join(r.change_id[:12] for r in rows[:5])}"
+        )
+    row = rows[0]
+    amended = conn.execute(
+        select(changes).where(changes.c.supersedes == row.change_id).order_by(changes.c.position)
+    ).all()
+    return {
+        "change": log_entry(conn, row) | {"details": json.loads(row.details)},
+        "amended_by": [log_entry(conn, r) for r in amended],
+    }
+
+
+def change_row(conn: Connection, change_id: str) -> Any:
+    """The `ledger_changes` row of a change id (for its inclusion proof)."""
+    return conn.execute(select(changes).where(changes.c.change_id == change_id)).first()

@@ -22,6 +22,8 @@ from ledger.domain.kinds import BODY_KINDS, unknown_body_kind
 from ledger.views import bodies, log, names, people, reading, registry, search, structure
 from ledger.views.axes import Axes, resolve_known_at
 from ledger.views.differences import differences
+from ledger.views.linked import knowledge
+from ledger.views.linked.knowledge import Knowledge
 from ledger.views.snapshot import Snapshot
 from ledger.views.world import World
 
@@ -183,6 +185,43 @@ class Queries:
             found = log.plans(conn, known_at)
             return found if published is None else _cited(found, published)
 
+    def plans_answer(
+        self, known_at: int | None = None, published_by: date | None = None
+    ) -> dict[str, Any]:
+        """`ledger plans` as JSON (the web's too): the open plans as known at a position, in the
+        sources published by a date."""
+        entries = self.plans(known_at, self.published(published_by))
+        return {
+            "known_at": known_at,
+            "published_by": published_by and published_by.isoformat(),
+            "changes": entries,
+        }
+
+    def entity_ids(self, entity: str) -> list[str]:
+        """The ids of every entity of a sort (organisation, post, person, function), by name."""
+        from ledger.adapters.tables import entities
+
+        query = select(entities.c.id).where(entities.c.entity == entity).order_by(entities.c.name)
+        with self.connect() as conn:
+            return [r[0] for r in conn.execute(query)]
+
+    def change(self, text: str) -> dict[str, Any]:
+        """One change, as recorded, with what amended it (the web's change page)."""
+        with self.connect() as conn:
+            return log.change(conn, text)
+
+    def change_days(self, known_at: int | None = None, include_planned: bool = False) -> list[date]:
+        """Every day on which a change took effect, in order."""
+        with self.connect() as conn:
+            return log.change_days(conn, known_at, include_planned)
+
+    def neighbouring_days(
+        self, day: date, known_at: int | None = None, include_planned: bool = False
+    ) -> tuple[date | None, date | None]:
+        """The days before and after `day` on which a change took effect (None: none)."""
+        with self.connect() as conn:
+            return log.neighbouring_days(conn, day, known_at, include_planned)
+
     # --- the sources ----------------------------------------------------------------------------
     def published(self, by: date | None) -> frozenset[str] | None:
         """The changes cited to sources published by a date (None: no such bound, every change)."""
@@ -194,6 +233,11 @@ class Queries:
     def sources(self, published_by: date | None = None) -> dict[str, Any]:
         with self.connect() as conn:
             return registry.sources(conn, published_by)
+
+    def knowledge(self, known_at: int | None = None) -> Knowledge:
+        """Everything the ledger had recorded by a position (None: now), for an export."""
+        with collector_paused(), self.connect() as conn:
+            return knowledge.read(conn, known_at)
 
     def count_changes(self) -> int:
         with self.connect() as conn:

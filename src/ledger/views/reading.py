@@ -7,16 +7,20 @@ statements built once per process (`_SHAPES`, `_statement`).
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.tables import chunks, facts
+from ledger.adapters.tables import chunks, day_of, facts
+from ledger.domain.dates import parse_stored
+from ledger.domain.timeline import last_evidence
 from ledger.views.axes import Axes, known_facts
 from ledger.views.rows import ROW_COLUMNS, Row
 from ledger.views.rows import rows_from as _rows_from
-from ledger.views.world import World
+from ledger.views.world import Evidence, World
 
 # Aspects that say whether a body is in force and what it is called.
 IDENTITY = ("start", "end", "attest", "mention", "name", "kind")
@@ -29,6 +33,10 @@ APPOINTMENT_MARKS = ("appt_start", "appt_end")
 # A body's names over time (views/naming.py): its formal names, the other names' starts and ends,
 # and its closing, which ends them all.
 NAMING = ("name", "alias_start", "alias_end", "desig_start", "desig_end", "end")
+# What shows a body existing, and what opens or closes a stretch that is paired (a membership, a
+# relationship, a holding): read whatever their date, for what they say of the days before them.
+SIGHTINGS = ("start", "attest", "mention")
+PAIRED_MARKS = (*LINKS, *APPOINTMENT_MARKS)
 
 
 # The statements a question about one body asks (see `rows_of`), by what they select:
@@ -53,6 +61,14 @@ _SHAPES: dict[str, Any] = {
     "subjects, identity": lambda: and_(
         facts.c.subject.in_(bindparam("about", expanding=True)),
         facts.c.aspect.in_(sorted(UNMENTIONED)),
+    ),
+    "subjects, paired": lambda: and_(
+        facts.c.subject.in_(bindparam("about", expanding=True)),
+        facts.c.aspect.in_(sorted(PAIRED_MARKS)),
+    ),
+    "others, paired": lambda: and_(
+        facts.c.other.in_(bindparam("about", expanding=True)),
+        facts.c.aspect.in_(sorted(PAIRED_MARKS)),
     ),
     "subjects, mentions": lambda: and_(
         facts.c.subject.in_(bindparam("about", expanding=True)), facts.c.aspect == "mention"
@@ -133,7 +149,56 @@ def whole_rows_of(conn: Connection, axes: Axes, shape: str, about: list[str]) ->
 
 def world(conn: Connection, axes: Axes) -> World:
     """Every organisation, post and membership on the date, folded from every fact."""
-    return World(_world_rows(conn, axes), axes.on, axes.last)
+    return World(_world_rows(conn, axes), axes.on, axes.last, evidence_of(conn, axes))
+
+
+def evidence_of(conn: Connection, axes: Axes, subjects: list[str] | None = None) -> Evidence:
+    """The evidence a fold needs beyond the rows dated by the days asked about (of every body, or
+    of some `subjects` and of the posts and bodies they name): each body's last sighting and
+    whether it ever closed, and the paired marks dated after those days. From these the fold
+    says, as the periods do, what is presumed after its last evidence."""
+    about = [] if subjects is None else [facts.c.subject.in_(subjects)]
+    found = Evidence()
+    # The latest-beginning sightings of each body, and their dates' last days (timeline.last_evidence).
+    latest = (
+        select(facts.c.subject, func.max(facts.c.eff_start).label("day"))
+        .where(known_facts(axes), facts.c.aspect.in_(SIGHTINGS), *about)
+        .group_by(facts.c.subject)
+        .subquery()
+    )
+    sightings = select(facts.c.subject, facts.c.eff_start, facts.c.effective).where(
+        known_facts(axes),
+        facts.c.aspect.in_(SIGHTINGS),
+        facts.c.subject == latest.c.subject,
+        facts.c.eff_start == latest.c.day,
+    )
+    pieces: dict[str, list[tuple[date, date]]] = defaultdict(list)
+    for subject, day, effective in conn.execute(sightings):
+        pieces[subject].append((day_of(day), parse_stored(effective).last_day))
+    for subject, found_pieces in pieces.items():
+        seen = last_evidence(found_pieces)
+        if seen is not None:
+            found.sighted[subject] = seen
+    closed = select(facts.c.subject).where(known_facts(axes), facts.c.aspect == "end", *about)
+    found.closed = {subject for (subject,) in conn.execute(closed)}
+    if subjects is None:
+        later = [facts.c.aspect.in_(PAIRED_MARKS), facts.c.eff_start > axes.last]
+        found.later = _rows(conn, axes, *later, dated=False)
+        return found
+    # Through the subject and other indexes, dated here (as `rows_of` does).
+    values: dict[str, Any] = {"about": subjects}
+    if axes.known_at is not None:
+        values["known_at"] = axes.known_at
+    taken: set[tuple[Any, ...]] = set()
+    for shape in ("subjects, paired", "others, paired"):
+        statement = _statement(shape, axes.known_at is not None, axes.include_planned)
+        for r in _rows_from(conn.execute(statement, values)):
+            cited = axes.published is None or r.change in axes.published
+            key = (r.change, r.subject, r.aspect, r.other, r.value)
+            if r.eff > axes.last and cited and key not in taken:
+                taken.add(key)
+                found.later.append(r)
+    return found
 
 
 def _world_rows(conn: Connection, axes: Axes) -> list[Row]:
@@ -182,4 +247,5 @@ def world_around(conn: Connection, axes: Axes, org: str) -> World:
     established = {r.subject for r in rows if r.aspect == "start" and r.eff <= axes.last}
     for chunk in chunks(sorted(({org} | linked) - established)):
         rows += rows_of(conn, axes, "subjects, mentions", chunk)
-    return World(rows, axes.on, axes.last)
+    evidence = evidence_of(conn, axes, sorted({org} | linked | posts))
+    return World(rows, axes.on, axes.last, evidence)

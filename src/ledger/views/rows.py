@@ -24,6 +24,8 @@ class Row:
     effective: str
     position: int
     planned: bool
+    # A period's row (views/snapshot.py) past its last evidence: that day. None for a fact row.
+    last_seen: date | None = None
 
     @cached_property
     def extra(self) -> dict[str, Any] | None:
@@ -63,6 +65,13 @@ def rows_from(result: Any) -> list[Row]:
 class Period:
     start: Row
     end: Row | None = None
+    # The day of its last evidence, where that came before the days asked about (it has no
+    # recorded end, and nothing shows it holding then: presumed). None: in force.
+    last_seen: date | None = None
+
+    @property
+    def standing(self) -> str:
+        return "presumed" if self.last_seen is not None else "in force"
 
     def overlaps(self, first: date, last: date) -> bool:
         """Whether it was in force on any day from `first` to `last` (one day: the same twice)."""

@@ -20,7 +20,7 @@ from ledger.adapters.tables import day_of, periods
 from ledger.views.rows import Period, Row
 
 _COLUMNS = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
-            "position", "planned", "first_eff", "first_position", "valid_from")  # fmt: skip
+            "position", "planned", "first_eff", "first_position", "valid_from", "last_seen")  # fmt: skip
 
 
 @dataclass
@@ -54,6 +54,9 @@ class Snapshot:
     # it: the one valid last is kept, as a fold takes the latest by the period's last day.
     _since: dict[tuple[Any, ...], date] = field(default_factory=dict)
     _facts: dict[tuple[Any, ...], tuple[Any, Row]] = field(default_factory=dict)
+    # Over a period, an open stretch may be in force in part of it and presumed after: both its
+    # rows are valid then, and it is in force in the period (each stretch by its basis change).
+    _stretches: dict[tuple[Any, ...], Row] = field(default_factory=dict)
 
     @classmethod
     def read(
@@ -87,10 +90,18 @@ class Snapshot:
     def _add(self, r: Any) -> None:
         subject, aspect, other, value, extra, change, effective, eff, position, planned = r[:10]
         order = (day_of(r[10]), r[11])
+        last_seen = day_of(r[13]) if r[13] is not None else None
         row = Row(
             change, subject, aspect, other, value, extra, day_of(eff), effective, position,
-            bool(planned),
+            bool(planned), last_seen,
         )  # fmt: skip
+        if aspect in ("life", "member", "relation", "holder"):
+            stretch = (subject, aspect, other, value, change)
+            held = self._stretches.get(stretch)
+            if held is not None:  # the same stretch's other part: in force in the period
+                held.last_seen = None
+                return
+            self._stretches[stretch] = row
         if aspect in ("life", "name", "kind") and not self._latest((subject, aspect), r[12]):
             return
         if aspect == "life":
@@ -152,6 +163,11 @@ class Snapshot:
     def in_force(self, org: str) -> bool:
         return org in self.life
 
+    def last_seen(self, org: str) -> date | None:
+        """The day of the body's last evidence, if it came before the days asked about."""
+        row = self.life.get(org)
+        return row.last_seen if row is not None else None
+
     def organisations(self) -> list[str]:
         return sorted(self.life)
 
@@ -171,21 +187,21 @@ class Snapshot:
 
     def member_of(self, org: str) -> list[tuple[str, Period]]:
         return [
-            (body, Period(row))
+            (body, Period(row, last_seen=row.last_seen))
             for _, body, row in sorted(self.memberships.get(org, ()), key=_first)
             if self.in_force(body)
         ]
 
     def members(self, body: str) -> list[tuple[str, Period]]:
         return [
-            (member, Period(row))
+            (member, Period(row, last_seen=row.last_seen))
             for _, member, row in sorted(self.members_of.get(body, ()), key=_first)
             if self.in_force(member)
         ]
 
     def relationships(self, org: str) -> list[tuple[str, str, str, Period]]:
         return [
-            (subject, relation, obj, Period(row))
+            (subject, relation, obj, Period(row, last_seen=row.last_seen))
             for _, (subject, relation, obj), row in sorted(self.relations.get(org, ()), key=_first)
             if self.in_force(subject) and self.in_force(obj)
         ]
@@ -198,7 +214,10 @@ class Snapshot:
         return self.posts[post]
 
     def holders(self, post: str) -> list[tuple[str, Period]]:
-        found = [(person, Period(row)) for person, row in self.holdings.get(post, ())]
+        found = [
+            (person, Period(row, last_seen=row.last_seen))
+            for person, row in self.holdings.get(post, ())
+        ]
         return sorted(found, key=lambda h: (h[1].start.eff, h[1].start.position))
 
     def facts_of(self, org: str) -> list[Row]:

@@ -8,14 +8,18 @@ describes one organisation as an entry of the structure does (`organisation`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.periods import in_step as periods_in_step
-from ledger.adapters.tables import entities
-from ledger.views.axes import Axes
+from ledger.adapters.tables import entities, facts
+from ledger.domain.dates import parse_stored
+from ledger.views.axes import Axes, known_facts
+from ledger.views.rows import Row
 from ledger.views.snapshot import Snapshot
 from ledger.views.sources import citations, sources_of
 from ledger.views.world import World
@@ -42,12 +46,15 @@ def structure(
     orgs = [only] if only else world.organisations()
     if members_of is not None:
         orgs = sorted({member for member, _ in world.members(members_of)})
+    if axes.attested:
+        orgs = [org for org in orgs if world.last_seen(org) is None]
+    plans = planned_ends(conn, axes, {p for org in orgs for p in world.posts_of(org)})
     result = []
     cited: dict[str, set[str]] = {}
     for org in orgs:
         if kind and world.kind(org) != kind:
             continue
-        entry, used = organisation(world, org, codes, people)
+        entry, used = organisation(world, org, codes, people, plans, attested=axes.attested)
         result.append(entry)
         cited[org] = used
     sources = sources_of(conn, set().union(*cited.values()) if cited else set())
@@ -65,12 +72,51 @@ def snapshot(conn: Connection, axes: Axes) -> Snapshot | None:
     return Snapshot.read(conn, axes.on, axes.known_at, axes.include_planned, axes.until)
 
 
+def standing(last_seen: date | None) -> dict[str, Any]:
+    """What an answer says of an item's evidence: in force, or presumed after its last evidence
+    (see docs/evidence.md)."""
+    return {
+        "status": "presumed" if last_seen is not None else "in force",
+        "last_evidence": last_seen.isoformat() if last_seen is not None else None,
+    }
+
+
+def fact_standing(row: Row, on: date) -> dict[str, Any]:
+    """A dated attribute is shown by its own date: in force in it, presumed after it."""
+    last = parse_stored(row.effective).last_day
+    return standing(last if last < on else None)
+
+
+def planned_ends(conn: Connection, axes: Axes, posts: set[str]) -> dict[tuple[str, str], str]:
+    """The planned ends of appointments to some posts, (post, person) to the plan's date, as
+    known at the axes' position: shown beside a holder still in force or presumed, because a
+    plan is not a confirmation (with `--include-planned` the plan itself ends the holding)."""
+    if not posts or axes.include_planned:
+        return {}
+    c = facts.c
+    query = (
+        select(c.subject, c.other, c.effective)
+        .where(
+            known_facts(replace(axes, include_planned=True)),
+            c.aspect == "appt_end",
+            c.planned.is_(True),
+            c.subject.in_(sorted(posts)),
+        )
+        .order_by(c.known_from)
+    )  # the latest recorded plan, where there are several
+    return {(post, person): effective for post, person, effective in conn.execute(query)}
+
+
 def organisation(
     world: World | Snapshot,
     org: str,
     codes: dict[str, dict[str, str]],
     people: dict[str, str],
+    plans: dict[tuple[str, str], str] | None = None,
+    *,
+    attested: bool = False,
 ) -> tuple[dict[str, Any], set[str]]:
+    """One body's entry (with `attested`, without what is only presumed)."""
     used: set[str] = set()
     start = world.start_of(org)
     name_row = world.name_row(org)
@@ -80,6 +126,8 @@ def organisation(
             used.add(row.change)
     member_of: list[dict[str, Any]] = []
     for body, period in world.member_of(org):
+        if attested and period.last_seen is not None:
+            continue
         used.add(period.start.change)
         member_of.append(
             {
@@ -88,10 +136,13 @@ def organisation(
                 "since": period.start.effective,
                 "role": period.start.value,
                 "planned": period.start.planned,
+                **standing(period.last_seen),
             }
         )
     relationships = []
     for subject, relation, obj, period in world.relationships(org):
+        if attested and period.last_seen is not None:
+            continue
         used.add(period.start.change)
         relationships.append(
             {
@@ -101,6 +152,7 @@ def organisation(
                 "subject_id": subject,
                 "object_id": obj,
                 "since": period.start.effective,
+                **standing(period.last_seen),
             }
         )
     posts = []
@@ -109,6 +161,8 @@ def organisation(
         used.add(post_row.change)
         holders = []
         for person, period in world.holders(post):
+            if attested and period.last_seen is not None:
+                continue
             used.add(period.start.change)
             flags = period.start.extra or {}
             holders.append(
@@ -119,11 +173,16 @@ def organisation(
                     "interim": bool(flags.get("interim")),
                     "acting": bool(flags.get("acting")),
                     "shadow": bool(flags.get("shadow")),
+                    **standing(period.last_seen),
+                    "planned_end": (plans or {}).get((post, person)),
                 }
             )
         posts.append({"id": post, "title": post_row.value, "holders": holders})
     fact_list = []
     for row in world.facts_of(org):
+        evidence = fact_standing(row, world.on)
+        if attested and evidence["status"] != "in force":
+            continue
         used.add(row.change)
         extra = row.extra or {}
         fact_list.append(
@@ -133,6 +192,7 @@ def organisation(
                 "unit": extra.get("unit"),
                 "function": extra.get("function"),
                 "effective": row.effective,
+                **evidence,
             }
         )
     entry = {
@@ -147,5 +207,6 @@ def organisation(
         "posts": posts,
         "facts": fact_list,
         "planned": bool(start and start.planned),
+        **standing(world.last_seen(org)),
     }
     return entry, used

@@ -12,8 +12,21 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from ledger.domain.dates import parse_stored
+from ledger.domain.timeline import last_evidence, standing
 from ledger.views.rows import Period, Row
 from ledger.views.rows import periods_of as _periods
+
+
+@dataclass
+class Evidence:
+    """What the fold needs beyond the rows dated by the days asked about, to say what is presumed
+    (`views/reading.py`, `evidence_of`): each body's last sighting, the bodies that ever closed,
+    and the paired marks dated after those days."""
+
+    sighted: dict[str, date] = field(default_factory=dict)
+    closed: set[str] = field(default_factory=set)
+    later: list[Row] = field(default_factory=list)
 
 
 @dataclass
@@ -25,6 +38,8 @@ class World:
     # The last day of the period asked about (`--on 2017-10`: the whole month): what was in force
     # at any time from `on` to `until`. The day `on` itself when None.
     until: date | None = None
+    # Without it, the fold says nothing is presumed (a fold of some rows for one purpose).
+    evidence: Evidence | None = None
     starts: dict[str, Row] = field(default_factory=dict)
     ends: dict[str, Row] = field(default_factory=dict)
     first_seen: dict[str, Row] = field(default_factory=dict)
@@ -45,7 +60,10 @@ class World:
     codes: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
 
     def __post_init__(self) -> None:
-        for row in sorted(self.rows, key=lambda r: (r.eff, r.position)):
+        later = self.evidence.later if self.evidence else []
+        for row in sorted(self.rows, key=lambda r: (r.eff, r.position)) + sorted(
+            later, key=lambda r: (r.eff, r.position)
+        ):
             a = row.aspect
             if a == "start":
                 self.starts.setdefault(row.subject, row)
@@ -91,6 +109,26 @@ class World:
             return False
         end = self.ends.get(org)
         return end is None or end.eff > self.on
+
+    def last_seen(self, org: str) -> date | None:
+        """The day of the body's last evidence, if it came before the days asked about and no
+        closing is recorded (presumed then); None: in force, as the periods say (timeline.evidenced)."""
+        if self.evidence is None or org in self.evidence.closed:
+            return None
+        seen = self.evidence.sighted.get(org)
+        return seen if standing(seen, self.on) == "presumed" else None
+
+    def _presumed(self, period: Period, marks: list[tuple[Row, bool]]) -> Period:
+        """The period, with the day of its last evidence if it is presumed on the days asked
+        about: open (no closing recorded, whatever its date), and opened last before them."""
+        if self.evidence is None or period.end is not None:
+            return period
+        seen = last_evidence(
+            (row.eff, parse_stored(row.effective).last_day) for row, opening in marks if opening
+        )
+        if seen is None or standing(seen, self.on) == "in force":
+            return period
+        return Period(period.start, None, seen)
 
     def organisations(self) -> list[str]:
         known = set(self.starts) | set(self.first_seen)
@@ -168,7 +206,7 @@ class World:
                 continue
             for period in _periods(list(marks)):
                 if period.overlaps(self.on, self.last):
-                    found.append((body, period))
+                    found.append((body, self._presumed(period, marks)))
         return found
 
     def members(self, body: str) -> list[tuple[str, Period]]:
@@ -178,7 +216,7 @@ class World:
                 continue
             for period in _periods(list(marks)):
                 if period.overlaps(self.on, self.last):
-                    found.append((member, period))
+                    found.append((member, self._presumed(period, marks)))
         return found
 
     def relationships(self, org: str) -> list[tuple[str, str, str, Period]]:
@@ -189,6 +227,7 @@ class World:
                 continue
             for period in _periods(list(marks)):
                 if period.overlaps(self.on, self.last):
+                    period = self._presumed(period, marks)
                     found.append((subject, relation, obj, period))
         return found
 
@@ -208,15 +247,18 @@ class World:
         for (p, person), marks in self._appointments_by_post.get(post, ()):
             if p != post:
                 continue
-            for period in _periods(list(marks)):
+            for paired in _periods(list(marks)):
+                period = paired
                 if org_end is not None and period.end is None:
                     period = Period(period.start, org_end)
                 if all_time:
                     found.append((person, period))
                 elif period.overlaps(self.on, self.last):
                     # As the periods answer it: in force in the days asked about, the end it had
-                    # by their first day (none, or it would not be in force) not shown.
-                    found.append((person, Period(period.start)))
+                    # by their first day (none, or it would not be in force) not shown, and
+                    # presumed past its last evidence whatever its body's closing.
+                    seen = self._presumed(paired, list(marks)).last_seen
+                    found.append((person, Period(period.start, None, seen)))
         return sorted(found, key=lambda h: (h[1].start.eff, h[1].start.position))
 
     def facts_of(self, org: str) -> list[Row]:

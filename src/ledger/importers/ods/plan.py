@@ -94,6 +94,8 @@ class _Planner:
         # Bodies an earlier release listed that this one leaves out, with no close date.
         self.omitted: dict[str, KnownBody] = {}
         self.clamped: list[tuple[str, int]] = []  # joined before their commissioner opened
+        # A practice's membership as this import leaves it: (commissioner, first day, end).
+        self.member_of: dict[str, tuple[str, date, date | None]] = {}
 
     # --- helpers
     def request(
@@ -490,6 +492,21 @@ class _Planner:
         m = org.membership
         if m is not None and m.joined <= day and (m.end is None or day < m.end):
             member_of = m.commissioner
+        held = self.member_of.get(org.code)
+        if held is not None and held[1] <= day and (held[2] is None or day < held[2]):
+            # The membership as listed, seen on the release date: evidence of it, as of the body.
+            request = self.request(
+                "joined",
+                f"ods:{org.code}:joined:{held[0]}:as-at:{day.strftime('%Y%m%d')}",
+                f"as-at:{day.isoformat()}",
+                cite,
+                f"ODS {org.file.name}: the release of {day.isoformat()} lists {org.code} "
+                f"as a member of {held[0]}",
+                member=org.code,
+                body=held[0],
+                role="member practice",
+            )
+            self.add(self.listings, "seen member", request, cite)
         self.add(
             self.listings,
             "listed",
@@ -537,6 +554,8 @@ class _Planner:
             )
             return False
         known = body.memberships if body is not None else ()
+        if org.status != "proposed":
+            self.member_of[org.code] = (c, start, end)
         same = [k for k in known if k[0] == c]
         if any(k[1] == start for k in same) or any(k[2] is None for k in same):
             recorded = next((k for k in same if k[1] == start), None) or next(
@@ -584,6 +603,7 @@ class _Planner:
                             f"{other} from {since.isoformat()} (not changed)",
                         )
                     )
+                    self.member_of.pop(org.code, None)
                     return True
         self.membership(org, "joined", c, start, cite)
         if end is not None:
