@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger.cli.render import PRESUMED
 from tests.conftest import Cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +69,8 @@ def table_names(body: str) -> set[str]:
     """First-column values of the table rows in a section (lines after the dashes line)."""
     lines = body.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("---"))
-    rows = [line for line in lines[start + 1 :] if line.strip() and not line.startswith("~ ")]
+    legend = ("~ ", f"{PRESUMED} ")  # the marks' legend, below the rows
+    rows = [line for line in lines[start + 1 :] if line.strip() and not line.startswith(legend)]
     return {re.split(r"\s{2,}", row.strip())[0] for row in rows}
 
 

@@ -10,11 +10,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ledger.cli.render import View, render
+from ledger.cli.render import PRESUMED, View, render
 from ledger.cli.views import structure_view
 from tests.conftest import ledger_command
 
-COLUMNS = ["name", "kind", "codes", "established", "member of", "posts", "facts", "sources"]
+COLUMNS = [
+    "name",
+    "status",
+    "kind",
+    "codes",
+    "established",
+    "member of",
+    "posts",
+    "facts",
+    "sources",
+]
 
 
 def ask(store: Path, *args: str, columns: int | None = None) -> str:
@@ -34,7 +44,7 @@ def rows_of(table: str) -> tuple[list[str], list[list[str]]]:
     for line in body:
         if not line.strip():
             rows.append([])
-        elif not line.startswith("~ approximate"):
+        elif not line.startswith(("~ approximate", f"{PRESUMED} presumed")):  # the legend
             rows[-1].append(line)
     return header, [r for r in rows if r]
 

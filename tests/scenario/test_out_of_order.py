@@ -263,9 +263,10 @@ def test_every_format(devon: Cli) -> None:
     rows = list(
         csv.DictReader(io.StringIO(devon.ok("structure", "--on", "2019-03-31", "--format", "csv")))
     )
+    # (Each membership joined in 2016-04 and seen no later: presumed, marked with that month's end.)
     assert [(r["name"], r["kind"], r["member of"]) for r in rows] == [
-        ("NEW Devon CCG", "ccg", "Devon ACS"),
-        ("South Devon and Torbay CCG", "ccg", "Devon ACS"),
+        ("NEW Devon CCG", "ccg", "Devon ACS ◐ 2016-04-30"),
+        ("South Devon and Torbay CCG", "ccg", "Devon ACS ◐ 2016-04-30"),
         ("Devon ACS", "partnership", ""),
     ]
     # Table: the same bodies, month-precision dates marked approximate.

@@ -358,6 +358,7 @@ def axes(
     include_planned: bool,
     led: "Ledger | Reader",
     published_by: str | None = None,
+    attested: bool = False,
 ) -> Any:
     from ledger.domain.dates import parse_period
     from ledger.views.axes import Axes
@@ -371,6 +372,7 @@ def axes(
         until=last if last != day else None,
         published_by=by,
         published=led.queries.published(by),
+        attested=attested,
     )
 
 

@@ -52,6 +52,14 @@ PlannedOpt = Annotated[
         "--include-planned", help="Also show planned changes in force on the date, flagged."
     ),
 ]
+AttestedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--attested",
+        help="Only what the sources attest on the date: leave out what is only presumed "
+        "(no end recorded, but nothing shows it after its last evidence).",
+    ),
+]
 OrganisationArg = Annotated[str, typer.Argument(help="Id, code or unambiguous name.")]
 
 # --- long work: importing, rebuilding, verifying ----------------------------------------------

@@ -15,6 +15,7 @@ import typer
 
 from ledger.cli.app import app, axes, fail, handled, ledger, published_day, reading, show
 from ledger.cli.options import (
+    AttestedOpt,
     Format,
     FormatOpt,
     KnownAtOpt,
@@ -45,9 +46,13 @@ def structure(
         ),
     ] = None,
     published_by: PublishedByOpt = None,
+    attested: AttestedOpt = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Every body in force on a date: name on that date, kind, codes, memberships, posts and holders, facts, sources.
+
+    Each item is in force, or presumed (marked, with its last evidence: no end is recorded but no
+    source shows it after that date); --attested keeps only what the sources attest on the date.
 
     \b
     Example:
@@ -55,12 +60,13 @@ def structure(
       ledger structure --on 2018-06-01 --kind ccg --format json
       ledger structure --on 2017-12-19 --format mermaid
       ledger structure --on 2019-04-01 --member-of "Devon STP"
+      ledger structure --on 2017-10-24 --attested
     """
     from ledger.cli.views import structure_view
 
     with reading(ctx) as led:
         data = led.queries.structure(
-            axes(on, known_at, include_planned, led, published_by),
+            axes(on, known_at, include_planned, led, published_by, attested),
             kind=kind,
             member_of=member_of,
         )
@@ -75,19 +81,24 @@ def show_(
     known_at: KnownAtOpt = None,
     include_planned: PlannedOpt = False,
     published_by: PublishedByOpt = None,
+    attested: AttestedOpt = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """One organisation on a date: names, kind, members, memberships, posts, facts and sources.
+
+    Its status is in force, presumed (past its last evidence, no end recorded), not in force, or
+    unknown (before the sources first speak of it, by a date that does not found it).
 
     \b
     Example:
       ledger show "NHS Devon CCG" --on 2019-04-01
       ledger show "Livewell Southwest" --format json
+      ledger show "Devon County Council" --on 2016-01-01
     """
     from ledger.cli.views import show_view
 
     with reading(ctx) as led:
-        on_axes = axes(on, known_at, include_planned, led, published_by)
+        on_axes = axes(on, known_at, include_planned, led, published_by, attested)
         show(show_view(led.queries.show(organisation, on_axes)), fmt)
 
 
@@ -165,13 +176,19 @@ def holders(
         bool, typer.Option("--all", help="Every holder over time, not just on the date.")
     ] = False,
     published_by: PublishedByOpt = None,
+    attested: AttestedOpt = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Who held a post on a date (or over time with --all), substantive, interim, acting or shadow.
 
+    A holder no source shows after an appointment with no recorded end is presumed (marked, with
+    the last evidence); a planned end never confirmed is shown beside it.
+
     \b
     Example:
       ledger holders "Chief Executive, Devon STP" --on 2017-10-24
+      ledger holders "Chief Executive, Devon STP" --on 2017-10
+      ledger holders "Independent Chair, Devon STP" --on 2019-04-01
       ledger holders "Independent Chair, Devon STP" --all --format json
     """
     from ledger.cli.views import holders_view
@@ -180,7 +197,9 @@ def holders(
         show(
             holders_view(
                 led.queries.holders(
-                    post, axes(on, known_at, False, led, published_by), all_time=all_time
+                    post,
+                    axes(on, known_at, False, led, published_by, attested),
+                    all_time=all_time,
                 )
             ),
             fmt,

@@ -16,6 +16,11 @@ from typing import Any
 
 FORMATS = ("table", "json", "csv", "mermaid", "dot")
 APPROXIMATE = "~"
+# An item past its last evidence with no end recorded (docs/evidence.md), as the web marks it.
+PRESUMED = "◐"
+PRESUMED_LEGEND = (
+    f"{PRESUMED} presumed: no end recorded, none seen after the date (--attested omits)"
+)
 
 
 @dataclass
@@ -45,6 +50,21 @@ def approx(effective: str | None) -> str:
     return (
         effective if re.fullmatch(r"\d{4}-\d{2}-\d{2}", effective) else f"{effective} {APPROXIMATE}"
     )
+
+
+def presumed(item: dict[str, Any]) -> str:
+    """The mark of an item presumed past its last evidence, with that date ("" if in force)."""
+    if item.get("status") != "presumed":
+        return ""
+    return f" {PRESUMED} {item.get('last_evidence') or ''}".rstrip()
+
+
+def legend(view: View) -> View:
+    """The view with the presumption legend among its notes, if any of its cells has the mark."""
+    marked = any(PRESUMED in str(value) for row in view.rows for value in row.values())
+    if marked and PRESUMED_LEGEND not in view.notes:
+        view.notes.append(PRESUMED_LEGEND)
+    return view
 
 
 def render(view: View, fmt: str, *, width: int | None = None, colour: bool = False) -> str:
@@ -130,11 +150,15 @@ def _shares(columns: list[str], cells: list[list[str]], width: int) -> list[int]
     words = [max(len(w) for t in column for w in t.split() or [""]) for column in texts]
     room = max(width - SEPARATOR * (len(columns) - 1), len(columns))
     first = min(words[0], room // 2)
-    cap = max(room // len(columns), 1)
-    while cap > 1 and first + sum(min(n, cap) for n in words[1:]) > room:
-        cap -= 1
-    # A header's words are kept whole in any case.
+    # A header's words are kept whole in any case (and the cap leaves room for them).
     heading = [max(len(w) for w in name.split()) for name in columns]
+    cap = max(room // len(columns), 1)
+    while (
+        cap > 1
+        and first + sum(max(min(n, cap), h) for n, h in zip(words[1:], heading[1:], strict=True))
+        > room
+    ):
+        cap -= 1
     least = [
         max(first, heading[0]),
         *(max(min(n, cap), h) for n, h in zip(words[1:], heading[1:], strict=True)),

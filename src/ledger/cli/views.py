@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.cli.render import Graph, View, approx
+from ledger.cli.render import Graph, View, approx, legend, presumed
 
 
 def _first_seen(first: str | None) -> str:
@@ -28,7 +28,8 @@ def _holder_text(h: dict[str, Any]) -> str:
     flags = [f for f in ("interim", "acting", "shadow") if h.get(f)]
     flag = f" ({', '.join(flags)})" if flags else ""
     until = f" to {approx(h['to'])}" if h.get("to") else ""
-    return f"{h['person']}{flag} from {approx(h['from'])}{until}"
+    plan = f" (planned end {approx(h['planned_end'])})" if h.get("planned_end") else ""
+    return f"{h['person']}{flag} from {approx(h['from'])}{until}{plan}{presumed(h)}"
 
 
 def structure_view(data: dict[str, Any]) -> View:
@@ -47,10 +48,11 @@ def structure_view(data: dict[str, Any]) -> View:
         rows.append(
             {
                 "name": org["name"] + (" [planned]" if org.get("planned") else ""),
+                "status": presumed(org).strip(),
                 "kind": org["kind"],
                 "codes": ", ".join(f"{k}:{v}" for k, v in org["codes"].items()),
                 "established": approx(org["established"]) or _first_seen(org.get("first_recorded")),
-                "member of": [m["name"] for m in org["member_of"]],
+                "member of": [m["name"] + presumed(m) for m in org["member_of"]],
                 "posts": posts,
                 "facts": facts,
                 "sources": cite(org["sources"]),
@@ -69,12 +71,24 @@ def structure_view(data: dict[str, Any]) -> View:
     known = (
         f" (as known at position {data['known_at']})" if data.get("known_at") is not None else ""
     )
-    return View(
-        data=data,
-        columns=["name", "kind", "codes", "established", "member of", "posts", "facts", "sources"],
-        rows=rows,
-        graph=graph,
-        title=f"Structure {_when(data)}{known}: {len(rows)} organisations",
+    return legend(
+        View(
+            data=data,
+            columns=[
+                "name",
+                "status",
+                "kind",
+                "codes",
+                "established",
+                "member of",
+                "posts",
+                "facts",
+                "sources",
+            ],
+            rows=rows,
+            graph=graph,
+            title=f"Structure {_when(data)}{known}: {len(rows)} organisations",
+        )
     )
 
 
@@ -97,7 +111,11 @@ def _name_text(n: dict[str, Any]) -> str:
 
 def show_view(data: dict[str, Any]) -> View:
     org = data["organisation"]
-    state = "in force" if org["in_force"] else "not in force"
+    state = org.get("status") or ("in force" if org["in_force"] else "not in force")
+    if org.get("last_evidence"):
+        state += f" (last evidence {org['last_evidence']})"
+    if org.get("first_evidence"):
+        state += f" (first evidence {approx(org['first_evidence'])}; nothing dates it before)"
     rows: list[dict[str, Any]] = [
         {"field": "name", "value": org["name"]},
         {"field": "kind", "value": org["kind"]},
@@ -121,14 +139,19 @@ def show_view(data: dict[str, Any]) -> View:
     if org.get("closed"):
         rows.append({"field": "closes", "value": approx(org["closed"])})
     for m in org["member_of"]:
-        rows.append({"field": "member of", "value": f"{m['name']} since {approx(m['since'])}"})
+        rows.append(
+            {"field": "member of", "value": f"{m['name']} since {approx(m['since'])}{presumed(m)}"}
+        )
     for m in org["members"]:
-        rows.append({"field": "member", "value": f"{m['name']} since {approx(m['since'])}"})
+        rows.append(
+            {"field": "member", "value": f"{m['name']} since {approx(m['since'])}{presumed(m)}"}
+        )
     for r in org["relationships"]:
         rows.append(
             {
                 "field": "relationship",
-                "value": f"{r['subject']} {r['relation']} {r['object']} since {approx(r['since'])}",
+                "value": f"{r['subject']} {r['relation']} {r['object']} since {approx(r['since'])}"
+                + presumed(r),
             }
         )
     for p in org["posts"]:
@@ -167,12 +190,14 @@ def show_view(data: dict[str, Any]) -> View:
     for p in org["posts"]:
         graph.nodes[p["id"]] = p["title"] + "".join(f"\n{h['person']}" for h in p["holders"])
         graph.edges.append((org["id"], p["id"], "post"))
-    return View(
-        data=data,
-        columns=["field", "value"],
-        rows=rows,
-        graph=graph,
-        title=f"{org['name']} {_when(data)}",
+    return legend(
+        View(
+            data=data,
+            columns=["field", "value"],
+            rows=rows,
+            graph=graph,
+            title=f"{org['name']} {_when(data)}",
+        )
     )
 
 
@@ -283,7 +308,9 @@ def holders_view(data: dict[str, Any]) -> View:
             {
                 "person": h["person"],
                 "from": approx(h["from"]),
-                "to": approx(h["to"]),
+                "to": approx(h["to"])
+                + (f" (planned {approx(h['planned_end'])})" if h.get("planned_end") else ""),
+                "status": presumed(h).strip(),
                 "flags": ", ".join(flags),
                 "change": h["change"],
                 "sources": cite(h["sources"]),
@@ -299,12 +326,14 @@ def holders_view(data: dict[str, Any]) -> View:
             )
         )
     when = _when(data) if data.get("on") else "over time"
-    return View(
-        data=data,
-        columns=["person", "from", "to", "flags", "change", "sources"],
-        rows=rows,
-        graph=graph,
-        title=f"Holders of {post['title']}, {post['organisation']} {when}",
+    return legend(
+        View(
+            data=data,
+            columns=["person", "from", "to", "flags", "status", "change", "sources"],
+            rows=rows,
+            graph=graph,
+            title=f"Holders of {post['title']}, {post['organisation']} {when}",
+        )
     )
 
 

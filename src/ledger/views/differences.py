@@ -17,6 +17,8 @@ CAUSES = {
     "joined": ("joined", "corrected", "retracted"),
     "left": ("left", "closed", "merged", "split", "corrected", "retracted"),
     "took up a post": ("appointed", "corrected", "retracted"),
+    # No change causes it: the sources stop showing the body (see docs/evidence.md).
+    "no longer attested": (),
     "left a post": (
         "appointment_ended",
         "post_abolished",
@@ -41,7 +43,7 @@ def differences(
     found: list[dict[str, Any]] = []
 
     def note(body: dict[str, Any], what: str, detail: str, about: str = "") -> None:
-        changes = touching(body["id"])
+        changes = touching(body["id"]) if CAUSES[what] else []
         causes = [c for c in changes if c["kind"] in CAUSES[what] and about in c["summary"]]
         found.append(
             {
@@ -50,6 +52,9 @@ def differences(
                 "what": what,
                 "detail": detail,
                 "changes": [c["change"] for c in causes or changes],
+                # as the later structure has it (the earlier, for a body that ended)
+                "status": body.get("status"),
+                "last_evidence": body.get("last_evidence"),
             }
         )
 
@@ -63,6 +68,8 @@ def differences(
             note(b, "renamed", f"was {a['name']}")
         if a["kind"] != b["kind"]:
             note(b, "reclassified", f"{a['kind']} -> {b['kind']}")
+        if a.get("status") == "in force" and b.get("status") == "presumed":
+            note(b, "no longer attested", f"presumed after {b['last_evidence']}")
         was = {m["id"]: m["name"] for m in a["member_of"]}
         now = {m["id"]: m["name"] for m in b["member_of"]}
         for body in sorted(now.keys() - was.keys(), key=now.__getitem__):
