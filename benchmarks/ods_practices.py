@@ -10,8 +10,8 @@ moves the practices of the CCGs merged in between to their successors, moves a f
 practices and leaves about 1% out without closing them.
 
 Times, each as a fresh `ledger` process on an empty SQLite store, side by side (A B A B):
-A, the first release imported without `--released` (no listings); B, the same with `--released`
-(every organisation in force on the date listed, as evidence). Then, on B's store, the second
+A, the first release imported without `--released` (no evidence); B, the same with `--released`
+(every organisation in force on the date listed and every practice's membership seen, as evidence). Then, on B's store, the second
 release. The raw floor is one `executemany` in one transaction of as many rows as the import
 wrote to all the ledger's tables, each a tuple of an integer and about 200 bytes of text, into a
 bare SQLite table with one index. With --write-results replaces the "ODS practices" section of
@@ -248,8 +248,8 @@ def main() -> None:
                 "",
                 "| run | changes appended | seconds (each run) | best |",
                 "|---|---|---|---|",
-                f"| A: first release, no `--released` (no listings) | {reports['A']['appended']} | {runs(timings['A'])} | {a:.1f} |",
-                f"| B: first release, `--released {FIRST}` (listings) | {reports['B']['appended']} | {runs(timings['B'])} | {b:.1f} |",
+                f"| A: first release, no `--released` (no evidence) | {reports['A']['appended']} | {runs(timings['A'])} | {a:.1f} |",
+                f"| B: first release, `--released {FIRST}` (listings, memberships seen) | {reports['B']['appended']} | {runs(timings['B'])} | {b:.1f} |",
                 f"| second release on B's store, `--released {SECOND}` | {second_report['appended']} | {again:.1f} | |",
                 f"| the second release again (appends nothing) | 0 | {repeat:.1f} | |",
                 f"| raw floor: one executemany of {total:,} rows (as many as B wrote to all tables) into a bare table | | {runs(floors)} | {min(floors):.2f} |",
@@ -258,7 +258,7 @@ def main() -> None:
                 f"The second release: {json.dumps(second_report['changes_by_kind'], sort_keys=True)}, "
                 f"{len(omitted)} organisations reported omitted.",
                 "",
-                f"Ratios: listing every organisation on the release date (B against A) costs {b / a:.2f}×;",
+                f"Ratios: the evidence of the release date (every organisation listed, every membership seen; B against A) costs {b / a:.2f}×;",
                 f"the import is {b / min(floors):.0f}× the raw floor of writing the same number of rows.",
             ]
         )
