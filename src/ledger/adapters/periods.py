@@ -43,10 +43,10 @@ from ledger.adapters.tables import (
     tracking,
 )
 from ledger.domain.dates import parse_stored
-from ledger.domain.timeline import Segment, evidenced, last_evidence, lifetime, pair, succession
+from ledger.domain.timeline import Segment, last_evidence, lifetime, pair, succession
 
 TRACKING = PERIODS_TRACKING
-EARLIER_TRACKING = ("periods",)  # the names it had before (see tables.PERIODS_TRACKING)
+EARLIER_TRACKING = ("periods", "periods, evidenced")  # its names before (tables.PERIODS_TRACKING)
 
 # What the cutting reads of a fact, in this order.
 FACT_COLUMNS = ("id", "change_id", "known_from", "known_to", "planned", "subject", "aspect",
@@ -181,10 +181,14 @@ def cut(group: tuple[str, ...], known: list[Fact]) -> list[PeriodRow]:
         # A life without a recorded end rests on its last evidence: whatever showed it last.
         sighted = last_evidence(_evidence(f) for f in known if _LIFE[f.aspect] != 2)
         return [
-            _row("life", s.basis, part, value=value, last_seen=seen)
+            _row(
+                "life",
+                s.basis,
+                s,
+                value="start" if s.basis.aspect == "start" else "seen",
+                last_seen=sighted if s.end is None else None,
+            )
             for s in lifetime(marks[0], marks[1], marks[2], _eff)
-            for value in ("start" if s.basis.aspect == "start" else "seen",)
-            for part, seen in evidenced(s, sighted)
         ]
     if kind in ("name", "kind"):
         return [
@@ -227,15 +231,14 @@ def cut(group: tuple[str, ...], known: list[Fact]) -> list[PeriodRow]:
         _row(
             kind,
             s.basis,
-            part,
+            s,
             other=s.basis.other,
             value=s.basis.value,
             extra=s.basis.extra if kind == "holder" else None,
             first=known[0],
-            last_seen=last_seen,
+            last_seen=seen if s.end is None else None,
         )
         for s in segments
-        for part, last_seen in evidenced(s, seen)
     ]
 
 
@@ -409,9 +412,12 @@ def current(conn: Connection) -> int | None:
     return tracked(conn, TRACKING)
 
 
+_TRACKED = select(tracking.c.name, tracking.c.position)  # built once: asked by every question
+
+
 def in_step(conn: Connection) -> bool:
     """Whether the periods are current with the read model's facts, so a question may read them."""
-    rows = conn.execute(select(tracking.c.name, tracking.c.position))
+    rows = conn.execute(_TRACKED)
     found: dict[str, int] = {str(name): int(position) for name, position in rows}
     return TRACKING in found and found[TRACKING] == found.get("readmodel")
 

@@ -143,7 +143,8 @@ periods = Table(
     Column("first_position", Integer, nullable=False),
     Column("valid_from", Date, nullable=True),
     Column("valid_to", Date, nullable=True),
-    # An open period's part after its last evidence is presumed: that day (NULL: in force).
+    # An open period's last evidence (NULL: closed, it rests on its two ends): on a later day it
+    # is presumed (timeline.standing).
     Column("last_seen", Date, nullable=True),
     Column("views", Integer, nullable=False),
     Column("known_from", Integer, nullable=False),
@@ -153,9 +154,9 @@ periods = Table(
 )
 
 # The periods' tracking row: present once they are current with the facts. Named anew whenever
-# what a period row holds changes (after "periods": the day an open period is presumed after), so
+# what a period row holds changes (after "periods": an open period's last evidence), so
 # a store cut by an earlier version is cut again, once, when a recorder opens it.
-PERIODS_TRACKING = "periods, evidenced"
+PERIODS_TRACKING = "periods, last seen"
 
 tracking = Table(
     "ledger_tracking",

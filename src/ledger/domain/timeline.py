@@ -9,7 +9,7 @@ unknown: an `exact` interval never answers unknown; a bounded end leaves the day
 settle unknown.
 
 A stretch with no recorded end is in force up to its last evidence (the latest change that shows
-it holding) and *presumed* after it: `evidenced` cuts it there, and `standing` answers for a day.
+it holding) and *presumed* after it: `last_evidence` finds that day, `standing` answers for a day.
 
 Marks are the raw material: a dated opening or closing (a membership begins, an appointment ends),
 ordered by effective day, closings before openings on the same day, then in recorded order.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Generic, Literal, TypeVar
 
 Evidence = Literal["exact", "by", "from"]
@@ -160,22 +160,6 @@ def lifetime(
 
 
 # --- evidence: in force up to the last sighting, presumed after it ---------------------------------
-
-
-def evidenced(segment: Segment[T], last: date | None) -> list[tuple[Segment[T], date | None]]:
-    """A stretch cut at its last evidence (`last`, the latest day a change shows it holding), each
-    part with the day it is presumed after (None: in force). A stretch with a recorded end rests
-    on its two ends and is in force throughout; one without rests on its evidence alone, so the
-    days after the last of it are presumed: nothing says it ended, nothing says it went on."""
-    if segment.end is not None or last is None or segment.start is None or last < segment.start:
-        return [(segment, None)]
-    if last == date.max:
-        return [(segment, None)]
-    after = last + timedelta(days=1)
-    return [
-        (Segment(segment.basis, segment.start, after, segment.closer), None),
-        (Segment(segment.basis, after, None), last),
-    ]
 
 
 def last_evidence(pieces: Iterable[tuple[date, date]]) -> date | None:

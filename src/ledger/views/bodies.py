@@ -22,15 +22,15 @@ from ledger.views.names import entity_name, names_of
 from ledger.views.naming import names_of_bodies, names_over_time, renames
 from ledger.views.reading import (
     IDENTITY,
-    SIGHTINGS,
-    evidence_of,
+    first_sighting,
     rows_of,
     whole_rows_of,
     world_around,
 )
+from ledger.views.rows import Row
 from ledger.views.sources import citations, sources_of
 from ledger.views.structure import organisation, planned_ends, standing
-from ledger.views.world import World
+from ledger.views.world import Evidence, World
 
 _PARENT = select(entities.c.parent).where(entities.c.id == bindparam("post"))
 
@@ -75,12 +75,7 @@ def _before_or_after(conn: Connection, org: str, axes: Axes, world: World) -> di
     says when they first speak of it)."""
     if org in world.ends and world.ends[org].eff <= axes.on:
         return {"status": "not in force", "last_evidence": None}
-    first = conn.execute(
-        select(facts.c.aspect, facts.c.effective)
-        .where(known_facts(axes), facts.c.subject == org, facts.c.aspect.in_(SIGHTINGS))
-        .order_by(facts.c.eff_start, facts.c.known_from)
-        .limit(1)
-    ).first()
+    first = first_sighting(conn, axes, org)
     if first is None:
         return {"status": "not in force", "last_evidence": None}
     founded = first.aspect == "start" and parse_stored(first.effective).evidence != "by"
@@ -224,10 +219,12 @@ def holders(conn: Connection, post: str, axes: Axes, *, all_time: bool = False) 
     # Over time: everything recorded (as known at the position), whatever its date.
     span = replace(axes, on=date.max) if all_time else axes
     org = conn.execute(_PARENT, {"post": post}).scalar()
-    rows = rows_of(conn, span, "subject", post)
+    later: list[Row] = []
+    rows = rows_of(conn, span, "subject", post, later)
     # The organisation's end closes open appointments; its name labels the answer.
     owner = [r for r in rows_of(conn, span, "subject", org) if r.aspect in IDENTITY] if org else []
-    evidence = None if all_time else evidence_of(conn, span, [post])
+    # Appointments dated later say whether one open on the date was ever closed (views/world.py).
+    evidence = None if all_time else Evidence(later=later)
     world = World(rows + owner, span.on, span.until, evidence)
     named = (
         World(

@@ -8,13 +8,15 @@ statements built once per process (`_SHAPES`, `_statement`).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.tables import chunks, day_of, facts
+from ledger.adapters.periods import in_step as periods_in_step
+from ledger.adapters.tables import chunks, day_of, facts, periods
 from ledger.domain.dates import parse_stored
 from ledger.domain.timeline import last_evidence
 from ledger.views.axes import Axes, known_facts
@@ -61,14 +63,6 @@ _SHAPES: dict[str, Any] = {
     "subjects, identity": lambda: and_(
         facts.c.subject.in_(bindparam("about", expanding=True)),
         facts.c.aspect.in_(sorted(UNMENTIONED)),
-    ),
-    "subjects, paired": lambda: and_(
-        facts.c.subject.in_(bindparam("about", expanding=True)),
-        facts.c.aspect.in_(sorted(PAIRED_MARKS)),
-    ),
-    "others, paired": lambda: and_(
-        facts.c.other.in_(bindparam("about", expanding=True)),
-        facts.c.aspect.in_(sorted(PAIRED_MARKS)),
     ),
     "subjects, mentions": lambda: and_(
         facts.c.subject.in_(bindparam("about", expanding=True)), facts.c.aspect == "mention"
@@ -118,23 +112,29 @@ def _rows(conn: Connection, axes: Axes, *extra: Any, dated: bool = True) -> list
     return _rows_from(result)
 
 
-def rows_of(conn: Connection, axes: Axes, shape: str, about: Any) -> list[Row]:
+def rows_of(
+    conn: Connection, axes: Axes, shape: str, about: Any, later: list[Row] | None = None
+) -> list[Row]:
     """The few rows of one subject (or a few hundred: `about` a list), found by a statement
     of one of the `_SHAPES`, built once per process (a question about one body asks half a
     dozen, and building them each time cost more than running them). Dated here rather than
     in SQL, so that no date or aspect condition tempts the planner away from the subject and
-    other indexes."""
+    other indexes; the rows dated after the days asked about go to `later`, if given."""
     known = axes.known_at is not None
     statement = _statement(shape, known, axes.include_planned)
     values: dict[str, Any] = {"about": about}
     if known:
         values["known_at"] = axes.known_at
     cited = axes.published
-    return [
-        r
-        for r in _rows_from(conn.execute(statement, values))
-        if (r.eff <= axes.last or r.aspect in UNDATED) and (cited is None or r.change in cited)
-    ]
+    found = []
+    for r in _rows_from(conn.execute(statement, values)):
+        if cited is not None and r.change not in cited:
+            continue
+        if r.eff <= axes.last or r.aspect in UNDATED:
+            found.append(r)
+        elif later is not None:
+            later.append(r)
+    return found
 
 
 def whole_rows_of(conn: Connection, axes: Axes, shape: str, about: list[str]) -> list[Any]:
@@ -152,17 +152,16 @@ def world(conn: Connection, axes: Axes) -> World:
     return World(_world_rows(conn, axes), axes.on, axes.last, evidence_of(conn, axes))
 
 
-def evidence_of(conn: Connection, axes: Axes, subjects: list[str] | None = None) -> Evidence:
-    """The evidence a fold needs beyond the rows dated by the days asked about (of every body, or
-    of some `subjects` and of the posts and bodies they name): each body's last sighting and
-    whether it ever closed, and the paired marks dated after those days. From these the fold
-    says, as the periods do, what is presumed after its last evidence."""
-    about = [] if subjects is None else [facts.c.subject.in_(subjects)]
+def evidence_of(conn: Connection, axes: Axes) -> Evidence:
+    """The evidence the fold of the whole structure needs beyond the rows dated by the days asked
+    about: each body's last sighting and whether it ever closed, and the paired marks dated after
+    those days. From these the fold says, as the periods do, what is presumed after its last
+    evidence (a question about one body gathers the same from the rows it reads: `world_around`)."""
     found = Evidence()
     # The latest-beginning sightings of each body, and their dates' last days (timeline.last_evidence).
     latest = (
         select(facts.c.subject, func.max(facts.c.eff_start).label("day"))
-        .where(known_facts(axes), facts.c.aspect.in_(SIGHTINGS), *about)
+        .where(known_facts(axes), facts.c.aspect.in_(SIGHTINGS))
         .group_by(facts.c.subject)
         .subquery()
     )
@@ -175,30 +174,149 @@ def evidence_of(conn: Connection, axes: Axes, subjects: list[str] | None = None)
     pieces: dict[str, list[tuple[date, date]]] = defaultdict(list)
     for subject, day, effective in conn.execute(sightings):
         pieces[subject].append((day_of(day), parse_stored(effective).last_day))
-    for subject, found_pieces in pieces.items():
-        seen = last_evidence(found_pieces)
-        if seen is not None:
-            found.sighted[subject] = seen
-    closed = select(facts.c.subject).where(known_facts(axes), facts.c.aspect == "end", *about)
+    found.sighted = _last_sightings(pieces)
+    closed = select(facts.c.subject).where(known_facts(axes), facts.c.aspect == "end")
     found.closed = {subject for (subject,) in conn.execute(closed)}
-    if subjects is None:
-        later = [facts.c.aspect.in_(PAIRED_MARKS), facts.c.eff_start > axes.last]
-        found.later = _rows(conn, axes, *later, dated=False)
-        return found
-    # Through the subject and other indexes, dated here (as `rows_of` does).
-    values: dict[str, Any] = {"about": subjects}
-    if axes.known_at is not None:
-        values["known_at"] = axes.known_at
-    taken: set[tuple[Any, ...]] = set()
-    for shape in ("subjects, paired", "others, paired"):
-        statement = _statement(shape, axes.known_at is not None, axes.include_planned)
-        for r in _rows_from(conn.execute(statement, values)):
-            cited = axes.published is None or r.change in axes.published
-            key = (r.change, r.subject, r.aspect, r.other, r.value)
-            if r.eff > axes.last and cited and key not in taken:
-                taken.add(key)
-                found.later.append(r)
+    later = [facts.c.aspect.in_(PAIRED_MARKS), facts.c.eff_start > axes.last]
+    found.later = _rows(conn, axes, *later, dated=False)
     return found
+
+
+def _last_sightings(pieces: dict[str, list[tuple[date, date]]]) -> dict[str, date]:
+    found = {}
+    for subject, shown in pieces.items():
+        seen = last_evidence(shown)
+        if seen is not None:
+            found[subject] = seen
+    return found
+
+
+def _evidence_around(
+    conn: Connection, axes: Axes, rows: list[Row], later: list[Row], bodies: set[str]
+) -> Evidence:
+    """What `evidence_of` finds, for a few bodies, from the rows a question about them read
+    (whatever their date) and the latest of their mentions."""
+    found = Evidence()
+    taken: set[tuple[Any, ...]] = set()
+    for r in later:
+        key = (r.change, r.subject, r.aspect, r.other, r.value)
+        if r.aspect in PAIRED_MARKS and key not in taken:
+            taken.add(key)
+            found.later.append(r)
+    pieces: dict[str, list[tuple[date, date]]] = defaultdict(list)
+    for r in (*rows, *later):
+        if r.subject in bodies:
+            if r.aspect in ("start", "attest"):
+                pieces[r.subject].append((r.eff, parse_stored(r.effective).last_day))
+            elif r.aspect == "end":
+                found.closed.add(r.subject)
+    if axes.published is None and periods_in_step(conn):
+        # The periods hold each open life's last evidence (adapters/periods.py, `cut`).
+        found.sighted = _open_lives(conn, axes, sorted(bodies))
+        return found
+    for chunk in chunks(sorted(bodies)):
+        for r in _latest_mentions(conn, axes, chunk):
+            pieces[r.subject].append((r.eff, parse_stored(r.effective).last_day))
+    found.sighted = _last_sightings(pieces)
+    return found
+
+
+def _open_lives(conn: Connection, axes: Axes, bodies: list[str]) -> dict[str, date]:
+    """The last evidence of each body's open life, from the periods known on the axes."""
+    known = axes.known_at is not None
+    key = ("open lives", known, axes.include_planned, False)
+    statement = _BUILT.get(key)
+    if statement is None:
+        c = periods.c
+        at: Any = bindparam("known_at")
+        on_axes = (
+            [c.known_from <= at, or_(c.known_to.is_(None), c.known_to > at)]
+            if known
+            else [c.known_to.is_(None)]
+        )
+        # The open life is picked below: a condition on `valid_to` here tempts the planner to
+        # walk every open period (the (known_to, valid_to) index) instead of these bodies' few.
+        statement = _BUILT[key] = select(c.subject, c.valid_to, c.last_seen, c.views).where(
+            c.subject.in_(bindparam("about", expanding=True)), *on_axes, c.aspect == "life"
+        )
+    view = 2 if axes.include_planned else 1
+    found: dict[str, date] = {}
+    for chunk in chunks(bodies):
+        values: dict[str, Any] = {"about": chunk}
+        if known:
+            values["known_at"] = axes.known_at
+        for subject, valid_to, day, views in conn.execute(statement, values):
+            if valid_to is None and day is not None and views & view:
+                found[subject] = day_of(day)
+    return found
+
+
+def first_sighting(conn: Connection, axes: Axes, org: str) -> Row | None:
+    """The earliest change that shows the body existing (its establishment, an observation, a
+    change it acts in), on the axes: one step along the subject index."""
+    if axes.published is not None:
+        found = rows_of(conn, replace(axes, on=date.max, until=None), "subject", org)
+        shown = [r for r in found if r.aspect in SIGHTINGS]
+        return min(shown, key=lambda r: (r.eff, r.position), default=None)
+    known = axes.known_at is not None
+    key = ("first sighting", known, axes.include_planned, False)
+    statement = _BUILT.get(key)
+    if statement is None:
+        statement = _BUILT[key] = (
+            _statement("subject", known, axes.include_planned)
+            .where(facts.c.aspect.in_(SIGHTINGS))
+            .order_by(facts.c.eff_start, facts.c.known_from)
+            .limit(1)
+        )
+    values: dict[str, Any] = {"about": org}
+    if known:
+        values["known_at"] = axes.known_at
+    found = _rows_from(conn.execute(statement, values))
+    return found[0] if found else None
+
+
+def _latest_mentions(conn: Connection, axes: Axes, subjects: list[str]) -> list[Row]:
+    """Each subject's latest-beginning mentions on the axes (a step along the subject index each,
+    however many it has); from the sources published by a date, every mention of theirs, cited
+    ones kept."""
+    if axes.published is not None:
+        found = rows_of(
+            conn, replace(axes, on=date.max, until=None), "subjects, mentions", subjects
+        )
+        latest: dict[str, date] = {}
+        for r in found:
+            latest[r.subject] = max(latest.get(r.subject, r.eff), r.eff)
+        return [r for r in found if r.eff == latest[r.subject]]
+    known = axes.known_at is not None
+    key = ("latest mentions", known, axes.include_planned, False)
+    statement = _BUILT.get(key)
+    if statement is None:
+        m = facts.alias("m")
+
+        def on_axes(t: Any) -> list[Any]:
+            found = [t.c.known_to.is_(None)]
+            if known:
+                at: Any = bindparam("known_at")
+                found = [t.c.known_from <= at, or_(t.c.known_to.is_(None), t.c.known_to > at)]
+            if not axes.include_planned:
+                found.append(t.c.planned.is_(False))
+            return found
+
+        latest_day = (
+            select(func.max(m.c.eff_start))
+            .where(m.c.subject == facts.c.subject, m.c.aspect == "mention", *on_axes(m))
+            .scalar_subquery()
+        )
+        statement = _BUILT[key] = select(*[facts.c[c] for c in ROW_COLUMNS]).where(
+            facts.c.subject.in_(bindparam("about", expanding=True)),
+            facts.c.aspect == "mention",
+            facts.c.eff_start == latest_day,
+            *on_axes(facts),
+        )
+    values: dict[str, Any] = {"about": subjects}
+    if known:
+        values["known_at"] = axes.known_at
+    return _rows_from(conn.execute(statement, values))
 
 
 def _world_rows(conn: Connection, axes: Axes) -> list[Row]:
@@ -233,19 +351,23 @@ def world_around(conn: Connection, axes: Axes, org: str) -> World:
     """The rows of one organisation, of its posts, and of the bodies it is linked to: enough to
     fold its state on the date, found through the subject and other indexes. Mentions (one
     per change that acts on a body: thousands for a busy one) are read only for the bodies no
-    establishment dates by then, whose earliest mention is all that says they existed."""
-    rows = rows_of(conn, axes, "subject, unmentioned", org)
-    rows += [r for r in rows_of(conn, axes, "other", org) if r.subject != org]
+    establishment dates by then, whose earliest mention is all that says they existed, and the
+    latest of each, which is their last evidence. The rows dated later say what is presumed."""
+    later: list[Row] = []
+    rows = rows_of(conn, axes, "subject, unmentioned", org, later)
+    rows += [r for r in rows_of(conn, axes, "other", org, later) if r.subject != org]
     posts = {r.subject for r in rows if r.aspect in POST_MARKS and r.other == org}
     linked = {r.other for r in rows if r.aspect in LINKS and r.subject == org and r.other}
     linked |= {r.subject for r in rows if r.aspect in LINKS and r.other == org}
+    linked |= {r.other for r in later if r.aspect in LINKS and r.subject == org and r.other}
+    linked |= {r.subject for r in later if r.aspect in LINKS and r.other == org}
     linked.discard(org)
     for chunk in chunks(sorted(posts)):
-        rows += rows_of(conn, axes, "subjects, appointments", chunk)
+        rows += rows_of(conn, axes, "subjects, appointments", chunk, later)
     for chunk in chunks(sorted(linked)):
-        rows += rows_of(conn, axes, "subjects, identity", chunk)
+        rows += rows_of(conn, axes, "subjects, identity", chunk, later)
     established = {r.subject for r in rows if r.aspect == "start" and r.eff <= axes.last}
     for chunk in chunks(sorted(({org} | linked) - established)):
         rows += rows_of(conn, axes, "subjects, mentions", chunk)
-    evidence = evidence_of(conn, axes, sorted({org} | linked | posts))
+    evidence = _evidence_around(conn, axes, rows, later, {org} | linked)
     return World(rows, axes.on, axes.last, evidence)

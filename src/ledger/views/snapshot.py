@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from ledger.adapters.periods import function_of
 from ledger.adapters.tables import day_of, periods
+from ledger.domain.timeline import standing
 from ledger.views.rows import Period, Row
 
 _COLUMNS = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
@@ -54,9 +55,6 @@ class Snapshot:
     # it: the one valid last is kept, as a fold takes the latest by the period's last day.
     _since: dict[tuple[Any, ...], date] = field(default_factory=dict)
     _facts: dict[tuple[Any, ...], tuple[Any, Row]] = field(default_factory=dict)
-    # Over a period, an open stretch may be in force in part of it and presumed after: both its
-    # rows are valid then, and it is in force in the period (each stretch by its basis change).
-    _stretches: dict[tuple[Any, ...], Row] = field(default_factory=dict)
 
     @classmethod
     def read(
@@ -90,18 +88,14 @@ class Snapshot:
     def _add(self, r: Any) -> None:
         subject, aspect, other, value, extra, change, effective, eff, position, planned = r[:10]
         order = (day_of(r[10]), r[11])
+        # An open period's last evidence, kept only if it came before the days asked about.
         last_seen = day_of(r[13]) if r[13] is not None else None
+        if last_seen is not None and standing(last_seen, self.on) == "in force":
+            last_seen = None
         row = Row(
             change, subject, aspect, other, value, extra, day_of(eff), effective, position,
             bool(planned), last_seen,
         )  # fmt: skip
-        if aspect in ("life", "member", "relation", "holder"):
-            stretch = (subject, aspect, other, value, change)
-            held = self._stretches.get(stretch)
-            if held is not None:  # the same stretch's other part: in force in the period
-                held.last_seen = None
-                return
-            self._stretches[stretch] = row
         if aspect in ("life", "name", "kind") and not self._latest((subject, aspect), r[12]):
             return
         if aspect == "life":

@@ -8,17 +8,16 @@ describes one organisation as an entry of the structure does (`organisation`).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.periods import in_step as periods_in_step
 from ledger.adapters.tables import entities, facts
 from ledger.domain.dates import parse_stored
-from ledger.views.axes import Axes, known_facts
+from ledger.views.axes import Axes
 from ledger.views.rows import Row
 from ledger.views.snapshot import Snapshot
 from ledger.views.sources import citations, sources_of
@@ -93,18 +92,38 @@ def planned_ends(conn: Connection, axes: Axes, posts: set[str]) -> dict[tuple[st
     plan is not a confirmation (with `--include-planned` the plan itself ends the holding)."""
     if not posts or axes.include_planned:
         return {}
-    c = facts.c
-    query = (
-        select(c.subject, c.other, c.effective)
-        .where(
-            known_facts(replace(axes, include_planned=True)),
-            c.aspect == "appt_end",
-            c.planned.is_(True),
-            c.subject.in_(sorted(posts)),
+    known = axes.known_at is not None
+    statement = _PLANNED_ENDS.get(known)
+    if statement is None:
+        c = facts.c
+        at: Any = bindparam("known_at")
+        on_axes = (
+            [c.known_from <= at, or_(c.known_to.is_(None), c.known_to > at)]
+            if known
+            else [c.known_to.is_(None)]
         )
-        .order_by(c.known_from)
-    )  # the latest recorded plan, where there are several
-    return {(post, person): effective for post, person, effective in conn.execute(query)}
+        statement = _PLANNED_ENDS[known] = (
+            select(c.subject, c.other, c.effective, c.change_id)
+            .where(
+                c.subject.in_(bindparam("posts", expanding=True)),
+                c.aspect == "appt_end",
+                c.planned.is_(True),
+                *on_axes,
+            )
+            .order_by(c.known_from)  # the latest recorded plan, where there are several
+        )
+    values: dict[str, Any] = {"posts": sorted(posts)}
+    if known:
+        values["known_at"] = axes.known_at
+    cited = axes.published
+    return {
+        (post, person): effective
+        for post, person, effective, change in conn.execute(statement, values)
+        if cited is None or change in cited
+    }
+
+
+_PLANNED_ENDS: dict[bool, Any] = {}  # the statement, built once per process for each axis form
 
 
 def organisation(

@@ -17,6 +17,10 @@ from ledger.domain.timeline import last_evidence, standing
 from ledger.views.rows import Period, Row
 from ledger.views.rows import periods_of as _periods
 
+_PAIRED = frozenset(
+    {"member_start", "member_end", "rel_start", "rel_end", "appt_start", "appt_end"}
+)
+
 
 @dataclass
 class Evidence:
@@ -60,7 +64,9 @@ class World:
     codes: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
 
     def __post_init__(self) -> None:
-        later = self.evidence.later if self.evidence else []
+        # Of the rows dated later, the openings and closings of paired periods: whether one open
+        # on the date was ever closed, and how late it was last opened or observed.
+        later = [r for r in self.evidence.later if r.aspect in _PAIRED] if self.evidence else []
         for row in sorted(self.rows, key=lambda r: (r.eff, r.position)) + sorted(
             later, key=lambda r: (r.eff, r.position)
         ):
@@ -112,7 +118,7 @@ class World:
 
     def last_seen(self, org: str) -> date | None:
         """The day of the body's last evidence, if it came before the days asked about and no
-        closing is recorded (presumed then); None: in force, as the periods say (timeline.evidenced)."""
+        closing is recorded (presumed then); None: in force, as the periods say (their last_seen)."""
         if self.evidence is None or org in self.evidence.closed:
             return None
         seen = self.evidence.sighted.get(org)
