@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ledger.bootstrap import open_ledger
@@ -35,6 +35,9 @@ dates = st.dates(min_value=date(2009, 6, 1), max_value=date(2021, 6, 1))
     questions=st.lists(
         st.tuples(dates, st.floats(min_value=0, max_value=1), st.booleans()), min_size=6, max_size=6
     ),
+)
+@example(  # two sightings of one day, 2017 and 2017-Q1: the longer is the last evidence
+    seed=9411, size=40, questions=[(date(2018, 1, 1), 1.0, False)] * 6
 )
 def test_read_model_matches_in_memory_replay_on_both_axes(
     seed: int, size: int, questions: list

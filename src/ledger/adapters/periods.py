@@ -287,7 +287,8 @@ def _undominated(life: list[Fact]) -> list[Fact]:
     leaving it out changes no row, and spares cutting the group again at the position of each of
     a busy body's thousands of mentions recorded out of order."""
     first = _dominated(life)
-    last = _dominated(life[::-1])
+    # For the last, the longest of a day's sightings goes first (timeline.last_evidence).
+    last = _dominated(sorted(life, key=lambda f: (*_evidence(f), f.known_from, f.id), reverse=True))
     return [f for f in life if _LIFE[f.aspect] != 1 or f.id not in first or f.id not in last]
 
 
@@ -526,28 +527,43 @@ def _family_statement(shape: str) -> Any:
 def _first_mentions(subjects: Any, after: Any) -> list[Any]:
     """The first and the last of the subjects' mentions known at `after`, without plans and with
     them (each found by a step along the subject index, whatever the number of mentions): all a
-    lifetime and its evidence take from them."""
+    lifetime and its evidence take from them. Of the last, every mention of the latest day: the
+    longest of them (a change dated 2017 beside one dated 2017-Q1) is the last evidence."""
     c = facts.c
     firsts = []
     for only_happened in (True, False):
-        for latest in (False, True):
-            m = facts.alias("m")
-            conditions = [
-                m.c.subject == entities.c.id, m.c.aspect == "mention", m.c.known_from <= after,
-                m.c.known_to.is_(None),
-            ]  # fmt: skip
-            if only_happened:
-                conditions.append(m.c.planned.is_(False))
-            order = (m.c.eff_start, m.c.known_from, m.c.id)
-            first = (
-                select(m.c.id)
-                .where(*conditions)
-                .order_by(*(o.desc() for o in order) if latest else order)
-                .limit(1)
-                .scalar_subquery()
-            )
-            ids = select(first).where(entities.c.id.in_(subjects))
-            firsts.append(_fact_query().where(c.id.in_(ids)))
+        m = facts.alias("m")
+        conditions = [
+            m.c.subject == entities.c.id, m.c.aspect == "mention", m.c.known_from <= after,
+            m.c.known_to.is_(None),
+        ]  # fmt: skip
+        if only_happened:
+            conditions.append(m.c.planned.is_(False))
+        first = (
+            select(m.c.id)
+            .where(*conditions)
+            .order_by(m.c.eff_start, m.c.known_from, m.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        firsts.append(
+            _fact_query().where(c.id.in_(select(first).where(entities.c.id.in_(subjects))))
+        )
+        latest = facts.alias("latest")
+        same = [
+            latest.c.subject == c.subject, latest.c.aspect == "mention",
+            latest.c.known_from <= after, latest.c.known_to.is_(None),
+        ]  # fmt: skip
+        if only_happened:
+            same.append(latest.c.planned.is_(False))
+        latest_day = select(func.max(latest.c.eff_start)).where(*same).scalar_subquery()
+        on_latest = [
+            c.subject.in_(subjects), c.aspect == "mention", c.known_from <= after,
+            c.known_to.is_(None), c.eff_start == latest_day,
+        ]  # fmt: skip
+        if only_happened:
+            on_latest.append(c.planned.is_(False))
+        firsts.append(_fact_query().where(*on_latest))
     return firsts
 
 
