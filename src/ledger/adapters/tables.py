@@ -53,6 +53,9 @@ changes = Table(
     Column("digest", String(64), nullable=True),
     # --known-at TIMESTAMP: the last position recorded by a moment, read from the index alone.
     Index("ledger_changes_recorded", "recorded_at", "position"),
+    Index(
+        "ledger_changes_effective", "eff_start"
+    ),  # the days before and after a date with a change
 )
 
 # Which stored change touches which organisation or post (the entities whose invariants read
@@ -151,6 +154,8 @@ periods = Table(
     Column("known_to", Integer, nullable=True),
     Index("ledger_periods_valid", "known_to", "valid_to"),
     Index("ledger_periods_subject", "subject", "known_to"),
+    # one page of the structure: the memberships, relationships and posts naming its bodies
+    Index("ledger_periods_other", "other", "known_to"),
 )
 
 # The periods' tracking row: present once they are current with the facts. Named anew whenever

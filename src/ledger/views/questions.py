@@ -99,6 +99,15 @@ class Queries:
             world = snapshot or self.world(axes, conn)
             return structure.structure(conn, world, axes, kind=kind, only=only, members_of=body)
 
+    def structure_page(
+        self, axes: Axes, *, kind: str | None = None, number: int = 1, size: int = 100
+    ) -> dict[str, Any]:
+        """One page of `structure` (its entries, with `total` and `pages`): the web's page."""
+        with collector_paused(), self.connect() as conn:
+            if kind is not None:
+                check_kind(conn, kind)
+            return structure.structure_page(conn, axes, kind=kind, number=number, size=size)
+
     @staticmethod
     def _snapshot(conn: Connection, axes: Axes) -> Snapshot | None:
         """The periods valid on the date, if they are current with the facts; else the fold."""

@@ -8,6 +8,7 @@ at the position: one indexed read, each row already the answer for its stretch o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,10 +17,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.periods import function_of
-from ledger.adapters.tables import day_of, periods
+from ledger.adapters.tables import chunks, day_of, periods
 from ledger.domain.timeline import standing
 from ledger.views.rows import Period, Row
 
+# What says whether a body is in force, and what it is called and is, on the date.
+IDENTITY_ASPECTS = ("life", "name", "kind")
 _COLUMNS = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
             "position", "planned", "first_eff", "first_position", "valid_from", "last_seen")  # fmt: skip
 
@@ -65,6 +68,56 @@ class Snapshot:
         include_planned: bool,
         until: date | None = None,
     ) -> Snapshot:
+        snapshot = cls(on, until)
+        snapshot._read(conn, known_at, include_planned)
+        snapshot._settle()
+        return snapshot
+
+    @classmethod
+    def read_page(
+        cls,
+        conn: Connection,
+        on: date,
+        known_at: int | None,
+        include_planned: bool,
+        until: date | None,
+        page: Callable[[Snapshot], list[str]],
+    ) -> tuple[Snapshot, list[str]]:
+        """The bodies in force (their names and kinds), then all the rest only of those `page`
+        picks from them and of their posts: one page of the structure without reading the rows of
+        every other body."""
+        snapshot = cls(on, until)
+        snapshot._read(conn, known_at, include_planned, periods.c.aspect.in_(IDENTITY_ASPECTS))
+        chosen = page(snapshot)
+        c = periods.c
+        for chunk in chunks(chosen):
+            # Their own rows, and the memberships, relationships and posts naming them.
+            snapshot._read(
+                conn,
+                known_at,
+                include_planned,
+                c.subject.in_(chunk),
+                c.aspect.not_in(IDENTITY_ASPECTS),
+            )
+            snapshot._read(
+                conn,
+                known_at,
+                include_planned,
+                c.other.in_(chunk),
+                c.aspect.in_(("member", "relation", "post")),
+                c.subject.not_in(chosen),  # read above already
+            )
+        posts = [post for org in chosen for _, post in snapshot.posts_by_org.get(org, ())]
+        for chunk in chunks(sorted(posts)):
+            snapshot._read(
+                conn, known_at, include_planned, c.subject.in_(chunk), c.aspect == "holder"
+            )
+        snapshot._settle()
+        return snapshot, chosen
+
+    def _read(
+        self, conn: Connection, known_at: int | None, include_planned: bool, *only: Any
+    ) -> None:
         c = periods.c
         known = (
             and_(c.known_from <= known_at, or_(c.known_to.is_(None), c.known_to > known_at))
@@ -74,16 +127,17 @@ class Snapshot:
         query = select(*[c[name] for name in _COLUMNS]).where(
             known,
             c.views.op("&")(2 if include_planned else 1) != 0,
-            or_(c.valid_to.is_(None), c.valid_to > on),
-            or_(c.valid_from.is_(None), c.valid_from <= (until or on)),
+            or_(c.valid_to.is_(None), c.valid_to > self.on),
+            or_(c.valid_from.is_(None), c.valid_from <= (self.until or self.on)),
+            *only,
         )
-        snapshot = cls(on, until)
         cursor: Any = conn.execute(query).cursor
         for r in cursor:
-            snapshot._add(r)
-        for (subject, *_), found in snapshot._facts.items():
-            snapshot.fact_rows[subject].append(found)
-        return snapshot
+            self._add(r)
+
+    def _settle(self) -> None:
+        for (subject, *_), found in self._facts.items():
+            self.fact_rows[subject].append(found)
 
     def _add(self, r: Any) -> None:
         subject, aspect, other, value, extra, change, effective, eff, position, planned = r[:10]

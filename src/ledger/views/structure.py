@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from ledger.adapters.periods import in_step as periods_in_step
 from ledger.adapters.tables import entities, facts
 from ledger.domain.dates import parse_stored
+from ledger.views import reading
 from ledger.views.axes import Axes
 from ledger.views.rows import Row
 from ledger.views.snapshot import Snapshot
@@ -35,6 +36,21 @@ def structure(
 ) -> dict[str, Any]:
     """Every organisation in force in `world` (or `only` one, or the members of one, or those of
     a `kind`), by kind and name, each with the sources its entry rests on."""
+    orgs = [only] if only else world.organisations()
+    if members_of is not None:
+        orgs = sorted({member for member, _ in world.members(members_of)})
+    if axes.attested:
+        orgs = [org for org in orgs if world.last_seen(org) is None]
+    if kind:
+        orgs = [org for org in orgs if world.kind(org) == kind]
+    return _entries(conn, world, axes, orgs)
+
+
+def _entries(
+    conn: Connection, world: World | Snapshot, axes: Axes, orgs: list[str]
+) -> dict[str, Any]:
+    """The structure's answer for some bodies: each entry with the sources it rests on, by kind
+    and name."""
     codes = world.codes
     people = {
         r.id: r.name
@@ -42,17 +58,10 @@ def structure(
             select(entities.c.id, entities.c.name).where(entities.c.entity == "person")
         )
     }
-    orgs = [only] if only else world.organisations()
-    if members_of is not None:
-        orgs = sorted({member for member, _ in world.members(members_of)})
-    if axes.attested:
-        orgs = [org for org in orgs if world.last_seen(org) is None]
     plans = planned_ends(conn, axes, {p for org in orgs for p in world.posts_of(org)})
     result = []
     cited: dict[str, set[str]] = {}
     for org in orgs:
-        if kind and world.kind(org) != kind:
-            continue
         entry, used = organisation(world, org, codes, people, plans, attested=axes.attested)
         result.append(entry)
         cited[org] = used
@@ -61,6 +70,41 @@ def structure(
         entry["sources"] = citations(cited[entry["id"]], sources)
     result.sort(key=lambda e: (e["kind"] or "", e["name"].casefold()))
     return {**axes.stamp(), "known_at": axes.known_at, "organisations": result}
+
+
+def structure_page(
+    conn: Connection, axes: Axes, *, kind: str | None, number: int, size: int
+) -> dict[str, Any]:
+    """One page of the structure (`size` bodies, in its order: by kind, then name): the same
+    entries as `structure` gives, with `total` and `pages`. Read from the periods, only the page's
+    bodies in full, where they are current; else sliced from the whole answer."""
+
+    def chosen(world: World | Snapshot) -> tuple[list[str], int]:
+        orgs = [o for o in world.organisations() if not kind or world.kind(o) == kind]
+        if axes.attested:
+            orgs = [o for o in orgs if world.last_seen(o) is None]
+        orgs.sort(key=lambda o: (world.kind(o) or "", world.name(o).casefold()))
+        start = (number - 1) * size
+        return orgs[start : start + size], len(orgs)
+
+    total = 0
+    if axes.published is None and periods_in_step(conn):
+
+        def page(found: Snapshot) -> list[str]:
+            nonlocal total
+            shown, total = chosen(found)
+            return shown
+
+        world, shown = Snapshot.read_page(
+            conn, axes.on, axes.known_at, axes.include_planned, axes.until, page
+        )
+        answer = _entries(conn, world, axes, shown)
+    else:
+        whole = structure(conn, reading.world(conn, axes), axes, kind=kind, only=None)
+        total = len(whole["organisations"])
+        start = (number - 1) * size
+        answer = {**whole, "organisations": whole["organisations"][start : start + size]}
+    return {**answer, "total": total, "page": number, "pages": max(1, -(-total // size))}
 
 
 def snapshot(conn: Connection, axes: Axes) -> Snapshot | None:

@@ -82,14 +82,32 @@ class Site:
         kind: str | None = None,
         page: int = 1,
         page_size: int | None = PAGE_SIZE,
+        *,
+        whole: bool = True,
     ) -> Page:
+        """The structure on a date; a page of it (`whole=False`: only the page's bodies are read,
+        and the page's answer holds only them), or the whole answer (JSON, the atlas)."""
         axes = self._axes(on, asked)
-        data = self.queries.structure(axes, kind=kind or None)
         before, after = self.queries.neighbouring_days(axes.on, axes.known_at, axes.include_planned)
-        orgs = data["organisations"]
-        size = page_size or max(len(orgs), 1)
-        pages = max(1, -(-len(orgs) // size))
-        page = min(max(page, 1), pages)
+        if whole or page_size is None:
+            data = self.queries.structure(axes, kind=kind or None)
+            orgs = data["organisations"]
+            size = page_size or max(len(orgs), 1)
+            pages = max(1, -(-len(orgs) // size))
+            page = min(max(page, 1), pages)
+            total, shown = len(orgs), orgs[(page - 1) * size : page * size]
+        else:
+            # Only the page's bodies are read in full (views/structure.py, `structure_page`).
+            size = page_size
+            data = self.queries.structure_page(
+                axes, kind=kind or None, number=max(page, 1), size=size
+            )
+            pages, total, shown = data["pages"], data["total"], data["organisations"]
+            if page > pages:  # past the last page: the last
+                page = pages
+                data = self.queries.structure_page(axes, kind=kind or None, number=page, size=size)
+                shown = data["organisations"]
+            page = max(page, 1)
         return Page(
             "structure.html",
             f"Structure on {data['on']}",
@@ -105,7 +123,8 @@ class Site:
                 "number": page,
                 "pages": pages,
                 "first": (page - 1) * size,
-                "shown": orgs[(page - 1) * size : page * size],
+                "total": total,
+                "shown": shown,
             },
         )
 

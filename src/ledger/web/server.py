@@ -84,7 +84,11 @@ def create_app(queries: Queries, *, today: date | None = None) -> Flask:
         number = request.args.get("page", "1")
         return answer(
             lambda: site.structure(
-                on, _asked(), request.args.get("kind"), int(number) if number.isdigit() else 1
+                on,
+                _asked(),
+                request.args.get("kind"),
+                int(number) if number.isdigit() else 1,
+                whole=json,
             ),
             f"/on/{on}/structure",
             json,
