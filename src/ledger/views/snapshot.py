@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.periods import function_of
@@ -23,8 +23,22 @@ from ledger.views.rows import Period, Row
 
 # What says whether a body is in force, and what it is called and is, on the date.
 IDENTITY_ASPECTS = ("life", "name", "kind")
+
+
+def _known(known_at: int | None, include_planned: bool) -> list[Any]:
+    """The periods known at the position (or now), in the view with or without plans."""
+    c = periods.c
+    known = (
+        [c.known_from <= known_at, or_(c.known_to.is_(None), c.known_to > known_at)]
+        if known_at is not None
+        else [c.known_to.is_(None)]
+    )
+    return [*known, c.views.op("&")(2 if include_planned else 1) != 0]
+
+
 _COLUMNS = ("subject", "aspect", "other", "value", "extra", "change_id", "effective", "eff_start",
-            "position", "planned", "first_eff", "first_position", "valid_from", "last_seen")  # fmt: skip
+            "position", "planned", "first_eff", "first_position", "valid_from", "last_seen",
+            "valid_to")  # fmt: skip
 
 
 @dataclass
@@ -81,59 +95,87 @@ class Snapshot:
         known_at: int | None,
         include_planned: bool,
         until: date | None,
-        page: Callable[[Snapshot], list[str]],
+        page: Callable[[Identities], list[str]],
     ) -> tuple[Snapshot, list[str]]:
-        """The bodies in force (their names and kinds), then all the rest only of those `page`
-        picks from them and of their posts: one page of the structure without reading the rows of
-        every other body."""
+        """One page of the structure without reading every body in full: the bodies in force, with
+        their names and kinds (kept as the rows come, not made into `Row`s), from which `page`
+        picks some; then those bodies' rows, the memberships, relationships and posts naming them,
+        their posts' holders, and the names of the bodies they are linked to."""
         snapshot = cls(on, until)
-        snapshot._read(conn, known_at, include_planned, periods.c.aspect.in_(IDENTITY_ASPECTS))
-        chosen = page(snapshot)
         c = periods.c
+        identities = Identities(on)
+        for r in snapshot._rows(conn, known_at, include_planned, c.aspect.in_(IDENTITY_ASPECTS)):
+            identities.add(r)
+        chosen = page(identities)
+        for subject in chosen:
+            identities.feed(subject, snapshot)
         for chunk in chunks(chosen):
             # Their own rows, and the memberships, relationships and posts naming them.
-            snapshot._read(
-                conn,
-                known_at,
-                include_planned,
-                c.subject.in_(chunk),
+            for r in snapshot._rows_about(
+                conn, known_at, include_planned, c.subject.in_(chunk),
                 c.aspect.not_in(IDENTITY_ASPECTS),
-            )
-            snapshot._read(
-                conn,
-                known_at,
-                include_planned,
-                c.other.in_(chunk),
+            ):  # fmt: skip
+                snapshot._add(r)
+            for r in snapshot._rows_about(
+                conn, known_at, include_planned, c.other.in_(chunk),
                 c.aspect.in_(("member", "relation", "post")),
                 c.subject.not_in(chosen),  # read above already
-            )
+            ):  # fmt: skip
+                snapshot._add(r)
+        linked = {other for org in chosen for _, other, _ in snapshot.memberships.get(org, ())}
+        linked |= {member for org in chosen for _, member, _ in snapshot.members_of.get(org, ())}
+        linked |= {
+            end
+            for org in chosen
+            for _, (a, _, b), _ in snapshot.relations.get(org, ())
+            for end in (a, b)
+        }
+        for subject in sorted(linked - set(chosen)):
+            identities.feed(subject, snapshot)
         posts = [post for org in chosen for _, post in snapshot.posts_by_org.get(org, ())]
         for chunk in chunks(sorted(posts)):
-            snapshot._read(
+            for r in snapshot._rows_about(
                 conn, known_at, include_planned, c.subject.in_(chunk), c.aspect == "holder"
-            )
+            ):
+                snapshot._add(r)
         snapshot._settle()
         return snapshot, chosen
 
-    def _read(
+    def _read(self, conn: Connection, known_at: int | None, include_planned: bool) -> None:
+        for r in self._rows(conn, known_at, include_planned):
+            self._add(r)
+
+    def _rows(
         self, conn: Connection, known_at: int | None, include_planned: bool, *only: Any
-    ) -> None:
+    ) -> Any:
+        """The period rows valid in the days asked about, known at the position (of `only` some)."""
         c = periods.c
-        known = (
-            and_(c.known_from <= known_at, or_(c.known_to.is_(None), c.known_to > known_at))
-            if known_at is not None
-            else c.known_to.is_(None)
-        )
         query = select(*[c[name] for name in _COLUMNS]).where(
-            known,
-            c.views.op("&")(2 if include_planned else 1) != 0,
+            *_known(known_at, include_planned),
             or_(c.valid_to.is_(None), c.valid_to > self.on),
             or_(c.valid_from.is_(None), c.valid_from <= (self.until or self.on)),
             *only,
         )
+        return conn.execute(query).cursor
+
+    def _rows_about(
+        self, conn: Connection, known_at: int | None, include_planned: bool, *only: Any
+    ) -> list[Any]:
+        """The same, of a few bodies (`only` names them): dated here, not in SQL, so that no
+        condition on the dates tempts the planner away from the subject and other indexes (onto
+        the index of every period valid on the date)."""
+        c = periods.c
+        query = select(*[c[name] for name in _COLUMNS]).where(
+            *_known(known_at, include_planned), *only
+        )
+        last = self.until or self.on
         cursor: Any = conn.execute(query).cursor
-        for r in cursor:
-            self._add(r)
+        return [
+            r
+            for r in cursor
+            if (r[14] is None or day_of(r[14]) > self.on)
+            and (r[12] is None or day_of(r[12]) <= last)
+        ]
 
     def _settle(self) -> None:
         for (subject, *_), found in self._facts.items():
@@ -275,3 +317,48 @@ class Snapshot:
 
 def _first(entry: tuple[Any, ...]) -> Any:
     return entry[0]
+
+
+class Identities:
+    """The bodies in force on the date with what a page of the structure is ordered and picked by
+    (name, kind, last evidence), kept as the period rows come: of each body and aspect the row
+    valid last (as `Snapshot._latest` keeps it), every row kept to `feed` a `Snapshot` later."""
+
+    def __init__(self, on: date) -> None:
+        self.on = on
+        self._rows: dict[str, list[Any]] = defaultdict(list)
+        self._latest: dict[tuple[str, str], Any] = {}
+
+    def add(self, r: Any) -> None:
+        subject, aspect = r[0], r[1]
+        self._rows[subject].append(r)
+        held = self._latest.get((subject, aspect))
+        if held is None or _since(held) <= _since(r):
+            self._latest[(subject, aspect)] = r
+
+    def feed(self, subject: str, snapshot: Snapshot) -> None:
+        """Give the snapshot every identity row of the body, as a whole read would."""
+        for r in self._rows.get(subject, ()):
+            snapshot._add(r)
+
+    def organisations(self) -> list[str]:
+        return sorted(subject for subject, aspect in self._latest if aspect == "life")
+
+    def name(self, org: str) -> str:
+        r = self._latest.get((org, "name"))
+        return (r[3] or org) if r is not None else org
+
+    def kind(self, org: str) -> str | None:
+        r = self._latest.get((org, "kind"))
+        return r[3] if r is not None else None
+
+    def last_seen(self, org: str) -> date | None:
+        r = self._latest.get((org, "life"))
+        if r is None or r[13] is None:
+            return None
+        seen = day_of(r[13])
+        return seen if standing(seen, self.on) == "presumed" else None
+
+
+def _since(r: Any) -> date:
+    return day_of(r[12]) if r[12] is not None else date.min

@@ -20,7 +20,7 @@ from ledger.domain.dates import parse_stored
 from ledger.views import reading
 from ledger.views.axes import Axes
 from ledger.views.rows import Row
-from ledger.views.snapshot import Snapshot
+from ledger.views.snapshot import Identities, Snapshot
 from ledger.views.sources import citations, sources_of
 from ledger.views.world import World
 
@@ -79,7 +79,7 @@ def structure_page(
     entries as `structure` gives, with `total` and `pages`. Read from the periods, only the page's
     bodies in full, where they are current; else sliced from the whole answer."""
 
-    def chosen(world: World | Snapshot) -> tuple[list[str], int]:
+    def chosen(world: World | Identities) -> tuple[list[str], int]:
         orgs = [o for o in world.organisations() if not kind or world.kind(o) == kind]
         if axes.attested:
             orgs = [o for o in orgs if world.last_seen(o) is None]
@@ -90,7 +90,7 @@ def structure_page(
     total = 0
     if axes.published is None and periods_in_step(conn):
 
-        def page(found: Snapshot) -> list[str]:
+        def page(found: Identities) -> list[str]:
             nonlocal total
             shown, total = chosen(found)
             return shown
