@@ -51,6 +51,12 @@ def _with_evidence(eff: str, n: int, kind: str) -> str:
     return eff
 
 
+def _carry(n: int) -> float:
+    """A roll for what a succession carries (a merger's `no_carry`, a split's `carry_to`), drawn
+    from its own generator, as `_with_evidence` is."""
+    return random.Random(f"carry/{n}").random()
+
+
 def propose(
     rng: random.Random, bodies: list[str], posts: list[tuple[str, str]], people: list[str], n: int
 ) -> dict[str, Any]:
@@ -111,19 +117,27 @@ def propose(
         preds = [a]
         if len(bodies) > 4 and rng.random() < 0.5:
             preds.append(rng.choice([x for x in bodies if x not in (a, b)]))
+        # Mostly the default (memberships and relationships carried), now and then neither.
+        no_carry = {"no_carry": True} if _carry(n) < 0.2 else {}
         return {
             "change": "merged",
             "predecessors": preds,
             "successor": successor,
             **extra,
+            **no_carry,
             **common,
         }
     if choice == "split":
+        successors = [name, f"Body {len(bodies) + 2}"]
+        # Half the time one successor takes over the source's memberships and relationships.
+        roll = _carry(n)
+        carry = {"carry_to": successors[roll < 0.25]} if roll < 0.5 else {}
         return {
             "change": "split",
             "source": a,
-            "successors": [name, f"Body {len(bodies) + 2}"],
+            "successors": successors,
             "source_continues": rng.random() < 0.3,
+            **carry,
             **common,
         }
     if choice == "succeeded":
