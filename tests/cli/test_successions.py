@@ -258,3 +258,15 @@ def test_a_merger_stored_before_relationships_were_carried_reads_as_it_was(cli: 
     ] * 2
     said = kind.sentence(change.data, lambda i: str(i)[:4])
     assert "takes over" not in said and "in their place" in said
+
+
+def test_a_merger_carries_no_tie_to_a_body_closed_by_then(cli: Cli) -> None:
+    # A body closed before the merger: its closing ended what the predecessors had with it,
+    # though no change said so, and the merger is not refused for it.
+    _related(cli)
+    cli.ok("record", "closed", "Joint Unit", "--effective", "2018", *SOURCE)
+    cli.ok("record", "closed", "City Board", "--effective", "2018", *SOURCE)
+    cli.ok("record", "merged", "--predecessor", "North CCG", "--predecessor", "South CCG",
+           "--successor", "Shire CCG", "--kind", "ccg", "--effective", "2019-04-01", *SOURCE)  # fmt: skip
+    assert member_of(cli, "Shire CCG", "2019-04-01") == ["County Partnership"]
+    assert ("Shire CCG", "hosts", "Joint Unit") not in relationships(cli, "Shire CCG", "2019-04-01")

@@ -270,6 +270,9 @@ class FakeNames:
     def related(self, organisation: UUID, day: Any) -> list[tuple[UUID, str, UUID]]:
         return []
 
+    def in_force(self, organisation: UUID, day: Any) -> bool:
+        return True
+
 
 @pytest.mark.parametrize("name", RECORDS)
 def test_a_change_file_entry_builds_the_event_of_its_kind(name: str) -> None:

@@ -476,3 +476,6 @@ class _Names:
 
     def related(self, organisation: UUID, day: date) -> list[tuple[UUID, str, UUID]]:
         return self.find.related(organisation, day)
+
+    def in_force(self, organisation: UUID, day: date) -> bool:
+        return self.find.in_force(organisation, day)

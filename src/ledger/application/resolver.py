@@ -76,6 +76,14 @@ _RELATIONSHIPS = [
     )
     for end in (facts.c.subject, facts.c.other)
 ]  # fmt: skip
+# Whether a body closed by a day, as recorded (plans aside): `in_force`.
+_CLOSED_BY = select(facts.c.id).where(
+    facts.c.subject == bindparam("body"),
+    facts.c.aspect == "end",
+    facts.c.known_to.is_(None),
+    facts.c.planned.is_(False),
+    facts.c.eff_start <= bindparam("day"),
+)
 _ID_PREFIX = select(entities.c.id, entities.c.entity).where(
     entities.c.id >= bindparam("low"), entities.c.id < bindparam("high")
 )
@@ -268,6 +276,12 @@ class Resolver:
             if periods and periods[-1].end is None:
                 found.append((periods[-1].start, body))
         return [UUID(body) for _, body in sorted(found)]
+
+    def in_force(self, organisation: UUID, day: date) -> bool:
+        """Whether the organisation has not closed by the day, as recorded (plans aside)."""
+        self.settle()  # a pending change may close it
+        params = {"body": organisation.hex, "day": day}
+        return self.conn.execute(_CLOSED_BY, params).first() is None
 
     def related(self, organisation: UUID, day: date) -> list[tuple[UUID, str, UUID]]:
         """The relationships in force on the day in which the organisation is the subject or the

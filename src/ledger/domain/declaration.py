@@ -231,6 +231,10 @@ class Find(Protocol):
         organisation is the subject or the object, as (subject, relation, object)."""
         ...
 
+    def in_force(self, organisation: UUID, day: date) -> bool:
+        """Whether the organisation has not closed by the day, as recorded (plans aside)."""
+        ...
+
 
 # What a part becomes where the change's date is observed (by:, as-at:): the body existed then,
 # its beginning unknown (as a body `established --on-or-before` a date).

@@ -130,22 +130,23 @@ def _carried(
     """What a successor takes over from the bodies it succeeds (`given_by`) on the day, as
     recorded: the bodies they were members of, which it joins, and their relationships, which it
     holds in their place ((A, R, X) becomes (successor, R, X), and (X, R, A) becomes
-    (X, R, successor)). Left out: what it holds already, and ties to itself, to another body it
-    succeeds, or to the bodies in `apart` (a split's other successors)."""
+    (X, R, successor)). Left out: what it holds already, ties to itself, to another body it
+    succeeds or to the bodies in `apart` (a split's other successors), and ties to a body closed
+    by then (its closing ended them, though no change said so)."""
     day = effective.start
     inside = {successor, *given_by, *apart}
     held = set(find.member_of(successor, day))
     joins: dict[UUID, None] = {}
     for body in given_by:
         for other in find.member_of(body, day):
-            if other not in held and other not in inside:
+            if other not in held and other not in inside and find.in_force(other, day):
                 joins.setdefault(other, None)
     holds = set(find.related(successor, day))
     relations: dict[Relation, None] = {}
     for body in given_by:
         for subject, relation, object_ in find.related(body, day):
             other = object_ if subject == body else subject
-            if other in inside:
+            if other in inside or not find.in_force(other, day):
                 continue
             taken = (
                 (successor, relation, other) if subject == body else (other, relation, successor)
