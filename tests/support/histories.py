@@ -6,6 +6,7 @@ contradict what is already recorded, exactly as it would a user's, so what remai
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import date, timedelta
 from typing import Any
@@ -51,6 +52,17 @@ def _with_evidence(eff: str, n: int, kind: str) -> str:
     return eff
 
 
+def _carry(n: int) -> float:
+    """A roll for what a succession carries (a merger's `no_carry`, a split's `carry_to`), drawn
+    from its own generator, as `_with_evidence` is."""
+    return random.Random(f"carry/{n}").random()
+
+
+def _word(n: int, which: str) -> str:
+    """A made-up word for change n, far from the others (eight hex digits of a hash)."""
+    return hashlib.sha1(f"{n}/{which}".encode()).hexdigest()[:8]
+
+
 def propose(
     rng: random.Random, bodies: list[str], posts: list[tuple[str, str]], people: list[str], n: int
 ) -> dict[str, Any]:
@@ -88,6 +100,10 @@ def propose(
     )[0]
     if len(bodies) < 3:
         choice = "established"
+    if choice in ("merged", "split") and _carry(n) < 0.6:
+        # Mostly late, when the bodies have ties to carry: a succession dated anywhere is
+        # mostly refused (a party not yet established, or closed by then).
+        eff = random_effective(random.Random(f"late/{n}"), start=date(2018, 1, 1), days=1500)
     common["effective"] = _with_evidence(eff, n, choice)
     if choice == "established":
         return {
@@ -111,19 +127,29 @@ def propose(
         preds = [a]
         if len(bodies) > 4 and rng.random() < 0.5:
             preds.append(rng.choice([x for x in bodies if x not in (a, b)]))
+        # Mostly the default (memberships and relationships carried), now and then neither.
+        no_carry = {"no_carry": True} if _carry(n) < 0.2 else {}
         return {
             "change": "merged",
             "predecessors": preds,
             "successor": successor,
             **extra,
+            **no_carry,
             **common,
         }
     if choice == "split":
+        # Names far from every other (a split only introduces a body whose name is not close
+        # to a known one, and "Body 12" is close to "Body 1").
+        successors = [f"{_word(n, 'a')} Trust", f"{_word(n, 'b')} Unit"]
+        # Half the time one successor takes over the source's memberships and relationships.
+        roll = _carry(n)
+        carry = {"carry_to": successors[roll < 0.25]} if roll < 0.5 else {}
         return {
             "change": "split",
             "source": a,
-            "successors": [name, f"Body {len(bodies) + 2}"],
+            "successors": successors,
             "source_continues": rng.random() < 0.3,
+            **carry,
             **common,
         }
     if choice == "succeeded":

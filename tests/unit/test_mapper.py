@@ -12,7 +12,7 @@ from ledger.adapters.mapper import PydanticMapper
 from ledger.domain import events as ev
 from ledger.domain.dates import Effective
 
-A, B, C = uuid4(), uuid4(), uuid4()
+A, B, C, D = uuid4(), uuid4(), uuid4(), uuid4()
 COMMON = {
     "timestamp": datetime(2026, 11, 23, 9, 30, 1, 123456, tzinfo=UTC),
     "change_id": uuid4(),
@@ -39,8 +39,22 @@ SPECIFIC = {
     "designated": {"organisation": A, "designation": "Z", "qualifier": "emerging"},
     "designation_ended": {"organisation": A, "designation": "Z"},
     "closed": {"organisation": A},
-    "merged": {"predecessors": (A, B), "successor": C, "into_new": True},
-    "split": {"source": A, "successors": (B, C), "new_successors": (C,), "source_continues": True},
+    "merged": {
+        "predecessors": (A, B),
+        "successor": C,
+        "into_new": True,
+        "carried_into": (D,),
+        "carried_relations": ((C, "hosts", D), (D, "part_of", C)),
+    },
+    "split": {
+        "source": A,
+        "successors": (B, C),
+        "new_successors": (C,),
+        "source_continues": True,
+        "carried_to": C,
+        "carried_into": (D,),
+        "carried_relations": ((C, "hosts", D),),
+    },
     "succeeded": {"predecessor": A, "successor": B},
     "joined": {"member": A, "body": B, "role": "partner"},
     "left": {"member": A, "body": B},

@@ -473,3 +473,9 @@ class _Names:
 
     def member_of(self, organisation: UUID, day: date) -> list[UUID]:
         return self.find.member_of(organisation, day)
+
+    def related(self, organisation: UUID, day: date) -> list[tuple[UUID, str, UUID]]:
+        return self.find.related(organisation, day)
+
+    def in_force(self, organisation: UUID, day: date) -> bool:
+        return self.find.in_force(organisation, day)

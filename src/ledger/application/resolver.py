@@ -61,6 +61,29 @@ _MEMBERSHIPS = select(facts.c.other, facts.c.aspect, facts.c.eff_start, facts.c.
     facts.c.planned.is_(False),
     facts.c.eff_start <= bindparam("day"),
 )
+# The relationships a body is either end of, started or ended up to a day, as recorded (plans
+# aside): `related`. Each end is read through its own index (subject; other).
+_RELATIONSHIPS = [
+    select(
+        facts.c.subject, facts.c.value, facts.c.other, facts.c.aspect, facts.c.eff_start,
+        facts.c.known_from,
+    ).where(
+        end == bindparam("body"),
+        facts.c.aspect.in_(("rel_start", "rel_end")),
+        facts.c.known_to.is_(None),
+        facts.c.planned.is_(False),
+        facts.c.eff_start <= bindparam("day"),
+    )
+    for end in (facts.c.subject, facts.c.other)
+]  # fmt: skip
+# Whether a body closed by a day, as recorded (plans aside): `in_force`.
+_CLOSED_BY = select(facts.c.id).where(
+    facts.c.subject == bindparam("body"),
+    facts.c.aspect == "end",
+    facts.c.known_to.is_(None),
+    facts.c.planned.is_(False),
+    facts.c.eff_start <= bindparam("day"),
+)
 _ID_PREFIX = select(entities.c.id, entities.c.entity).where(
     entities.c.id >= bindparam("low"), entities.c.id < bindparam("high")
 )
@@ -253,6 +276,29 @@ class Resolver:
             if periods and periods[-1].end is None:
                 found.append((periods[-1].start, body))
         return [UUID(body) for _, body in sorted(found)]
+
+    def in_force(self, organisation: UUID, day: date) -> bool:
+        """Whether the organisation has not closed by the day, as recorded (plans aside)."""
+        self.settle()  # a pending change may close it
+        params = {"body": organisation.hex, "day": day}
+        return self.conn.execute(_CLOSED_BY, params).first() is None
+
+    def related(self, organisation: UUID, day: date) -> list[tuple[UUID, str, UUID]]:
+        """The relationships in force on the day in which the organisation is the subject or the
+        object, as (subject, relation, object), by the recorded starts and ends (effective order,
+        then recorded order; plans aside), in the order they started."""
+        self.settle()  # a pending change may start or end one
+        params = {"body": organisation.hex, "day": day}
+        rows = {tuple(r) for query in _RELATIONSHIPS for r in self.conn.execute(query, params)}
+        marks: dict[tuple[str, str, str], list[tuple[Any, bool]]] = {}
+        for subject, relation, other, aspect, eff, _ in sorted(rows, key=lambda r: (r[4], r[5])):
+            marks.setdefault((subject, relation, other), []).append((eff, aspect == "rel_start"))
+        found = []
+        for (subject, relation, other), held in marks.items():
+            periods = pair(held, _first)
+            if periods and periods[-1].end is None:
+                found.append((periods[-1].start, subject, relation, other))
+        return [(UUID(s), str(r), UUID(o)) for _, s, r, o in sorted(found)]
 
     def holder_of_name(self, name: str, on: date, *, other_than: UUID) -> str | None:
         """The id of another organisation in force on `on` under `name` (its latest name by then),

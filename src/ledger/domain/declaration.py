@@ -58,8 +58,11 @@ def _same(value: Any) -> Any:
 Value = Literal["name", "text", "names", "choice", "flag", "count", "codes"]
 # How a name becomes an id: found among the known ones, made for a new entity, or either.
 Resolve = Literal["find", "new", "find_or_new"]
-# What an event field holds, as tests/unit/test_kinds.py reads it off the event class.
-Stores = Literal["id", "ids", "text", "flag", "count", "codes", "parties"]
+# What an event field holds, as tests/unit/test_kinds.py reads it off the event class. Relations
+# are (subject id, relation, object id) triples: the relationships a succession carries over.
+Stores = Literal["id", "ids", "text", "flag", "count", "codes", "parties", "relations"]
+# One relationship between two bodies, as a `relations` field stores it.
+Relation = tuple[UUID, str, UUID]
 
 
 @dataclass(eq=False)
@@ -223,6 +226,15 @@ class Find(Protocol):
         """The bodies the organisation was a member of on the day, as recorded (plans aside)."""
         ...
 
+    def related(self, organisation: UUID, day: date) -> list[Relation]:
+        """The relationships in force on the day (as recorded, plans aside) in which the
+        organisation is the subject or the object, as (subject, relation, object)."""
+        ...
+
+    def in_force(self, organisation: UUID, day: date) -> bool:
+        """Whether the organisation has not closed by the day, as recorded (plans aside)."""
+        ...
+
 
 # What a part becomes where the change's date is observed (by:, as-at:): the body existed then,
 # its beginning unknown (as a body `established --on-or-before` a date).
@@ -294,7 +306,7 @@ class Kind:
 
     # --- parties ---------------------------------------------------------------------------
     @cached_property
-    def _parts(self) -> tuple[tuple[str, EntityType, Role, str | None, Role | None, bool], ...]:
+    def _parts(self) -> tuple[tuple[str, EntityType, Role, str | None, Role | None, Stores], ...]:
         assert not callable(self.parties)
         entities = {f.event_field: f.refers for f in self.fields if f.refers is not None}
         entities |= {f.name: f.refers for f in self.made if f.refers is not None}
@@ -305,7 +317,7 @@ class Kind:
                 part.role,
                 part.when,
                 part.then,
-                self.event_fields[part.field].stores == "ids",
+                self.event_fields[part.field].stores,
             )
             for part in self.parties
         )
@@ -313,7 +325,7 @@ class Kind:
     @cached_property
     def _plain_parts(self) -> tuple[tuple[str, EntityType, Role], ...] | None:
         """The parts, if each is one entity playing one role (most kinds)."""
-        if any(many or when is not None for _, _, _, when, _, many in self._parts):
+        if any(kept != "id" or when is not None for _, _, _, when, _, kept in self._parts):
             return None
         return tuple((name, entity, role) for name, entity, role, _, _, _ in self._parts)
 
@@ -334,10 +346,20 @@ class Kind:
 
     def _parties_switched(self, get: Get) -> list[Party]:
         """The parties where a part may be several entities, or play another role where its
-        switch (`when`) holds."""
+        switch (`when`) holds. The bodies of a part that is relations are those at either end
+        of them that no earlier part names (a succession's successor is one end of each)."""
         found: list[Party] = []
-        for name, entity, role, when, then, many in self._parts:
+        for name, entity, role, when, then, kept in self._parts:
             value = get(name)
+            many = kept == "ids"
+            if kept == "relations":
+                named = {str(p.id) for p in found}
+                for subject, _, object_ in value:
+                    for one in (subject, object_):
+                        if str(one) not in named:
+                            named.add(str(one))
+                            found.append(Party(entity, one, role))
+                continue
             if when is None or then is None:
                 if many:
                     found += [Party(entity, one, role) for one in value]
@@ -469,6 +491,8 @@ class Kind:
                 given = name(given)
             elif kept == "ids":
                 given = ", ".join(name(one) for one in given)
+            elif kept == "relations":
+                given = relations_said(given, name)
             values[key] = given
         return template.format_map(values)
 
@@ -561,9 +585,16 @@ def _read(reader: _Reader, get: Get, ident: Ident) -> Any:
     given = get(source)
     if stores == "ids":
         return [ident(one) for one in given]
+    if stores == "relations":
+        return [[ident(subject), relation, ident(object_)] for subject, relation, object_ in given]
     if stores == "id" and given is not None:
         return ident(given)
     return given
+
+
+def relations_said(relations: Any, name: Namer) -> str:
+    """Relationships in words: "A hosts B; C part_of D"."""
+    return "; ".join(f"{name(s)} {relation} {name(o)}" for s, relation, o in relations)
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -166,6 +166,8 @@ class Merged(ChangeEvent):
     successor: UUID
     into_new: bool
     carried_into: tuple[UUID, ...] = ()  # bodies the successor joins in the predecessors' place
+    # The relationships the successor takes over, as (subject, relation, object) with it at one end.
+    carried_relations: tuple[tuple[UUID, str, UUID], ...] = ()
 
 
 class Split(ChangeEvent):
@@ -174,6 +176,9 @@ class Split(ChangeEvent):
     successors: tuple[UUID, ...] = Field(min_length=1)
     new_successors: tuple[UUID, ...] = ()
     source_continues: bool = False
+    carried_to: UUID | None = None  # the successor that takes over the source's ties (--carry-to)
+    carried_into: tuple[UUID, ...] = ()  # bodies it joins in the source's place
+    carried_relations: tuple[tuple[UUID, str, UUID], ...] = ()  # relationships it takes over
 
 
 class Succeeded(ChangeEvent):

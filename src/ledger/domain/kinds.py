@@ -35,8 +35,11 @@ from ledger.domain.declaration import (
     Names,
     Part,
     Party,
+    Relation,
     Row,
+    relations_said,
 )
+from ledger.domain.ids import fold
 from ledger.domain.matching import not_one_of
 
 if TYPE_CHECKING:
@@ -103,29 +106,62 @@ def _merge(find: Find, r: Any) -> dict[str, Any]:
     predecessors = [find.known("organisation", name) for name in r.predecessors]
     if successor in predecessors:
         raise BadChange("merged: the successor cannot also be a predecessor")
+    carried_into, carried_relations = (
+        ((), ()) if r.no_carry else _carried(find, predecessors, successor, r.effective)
+    )
     return {
         "predecessors": tuple(predecessors),
         "successor": successor,
         "into_new": into_new,
         "introduced": tuple(introduced),
-        "carried_into": () if r.no_carry else _carried(find, predecessors, successor, r.effective),
+        "carried_into": carried_into,
+        "carried_relations": carried_relations,
     }
 
 
 def _carried(
-    find: Find, predecessors: list[UUID], successor: UUID, effective: Any
-) -> tuple[UUID, ...]:
-    """The bodies the merging bodies were members of on the day (as recorded), which the
-    successor joins on that day: a merger's successor takes over its predecessors' memberships
-    (`--no-carry`: it does not). Those the successor holds already are left as they are."""
+    find: Find,
+    given_by: list[UUID],
+    successor: UUID,
+    effective: Any,
+    *,
+    apart: tuple[UUID, ...] = (),
+) -> tuple[tuple[UUID, ...], tuple[Relation, ...]]:
+    """What a successor takes over from the bodies it succeeds (`given_by`) on the day, as
+    recorded: the bodies they were members of, which it joins, and their relationships, which it
+    holds in their place ((A, R, X) becomes (successor, R, X), and (X, R, A) becomes
+    (X, R, successor)). Left out: what it holds already, ties to itself, to another body it
+    succeeds or to the bodies in `apart` (a split's other successors), and ties to a body closed
+    by then (its closing ended them, though no change said so)."""
     day = effective.start
+    inside = {successor, *given_by, *apart}
     held = set(find.member_of(successor, day))
-    found: dict[UUID, None] = {}
-    for predecessor in predecessors:
-        for body in find.member_of(predecessor, day):
-            if body not in held and body != successor and body not in predecessors:
-                found.setdefault(body, None)
-    return tuple(found)
+    joins: dict[UUID, None] = {}
+    for body in given_by:
+        for other in find.member_of(body, day):
+            if other not in held and other not in inside and find.in_force(other, day):
+                joins.setdefault(other, None)
+    holds = set(find.related(successor, day))
+    relations: dict[Relation, None] = {}
+    for body in given_by:
+        for subject, relation, object_ in find.related(body, day):
+            other = object_ if subject == body else subject
+            if other in inside or not find.in_force(other, day):
+                continue
+            taken = (
+                (successor, relation, other) if subject == body else (other, relation, successor)
+            )
+            if taken not in holds:
+                relations.setdefault(taken, None)
+    return tuple(joins), tuple(relations)
+
+
+def _carried_rows(successor: Any, get: Get, ident: Ident) -> list[Assertion]:
+    """The memberships and relationships a successor takes over, starting on the day."""
+    rows = [Assertion(successor, "member_start", ident(body)) for body in get("carried_into")]
+    for subject, relation, object_ in get("carried_relations"):
+        rows.append(Assertion(ident(subject), "rel_start", ident(object_), relation))
+    return rows
 
 
 def _merged_rows(get: Get, ident: Ident) -> list[Assertion]:
@@ -136,22 +172,30 @@ def _merged_rows(get: Get, ident: Ident) -> list[Assertion]:
         rows.append(Assertion(ident(predecessor), "edge", successor, "merged"))
     if get("into_new"):
         rows.append(Assertion(successor, "start"))
-    for body in get("carried_into"):
-        rows.append(Assertion(successor, "member_start", ident(body)))
-    return rows
+    return rows + _carried_rows(successor, get, ident)
+
+
+def _carried_said(d: Mapping[str, Any], n: Namer, whose: str) -> str:
+    """What a succession's summary says the successor took over."""
+    said = []
+    if d.get("carried_into"):
+        said.append(f"joins {', '.join(n(b) for b in d['carried_into'])} in {whose} place")
+    if d.get("carried_relations"):
+        said.append(f"takes over {relations_said(d['carried_relations'], n)}")
+    return " and ".join(said)
 
 
 def _merged_summary(d: Mapping[str, Any], n: Namer) -> str:
     predecessors = ", ".join(n(p) for p in d["predecessors"])
     into = "new body" if d["into_new"] else "existing body"
     found = f"{predecessors} merged into {n(d['successor'])} ({into})"
-    if d.get("carried_into"):
-        found += f", which joins {', '.join(n(b) for b in d['carried_into'])} in their place"
-    return found
+    carried = _carried_said(d, n, "their")
+    return f"{found}, which {carried}" if carried else found
 
 
 def _split(find: Find, r: Any) -> dict[str, Any]:
-    """Successors the ledger does not know are new bodies, of `kind` or the source's kind."""
+    """Successors the ledger does not know are new bodies, of `kind` or the source's kind. The
+    successor named by `carry_to` takes over the source's memberships and relationships."""
     source = find.known("organisation", r.source)
     kind = r.kind or find.kind_of(source) or "unknown"
     successors: list[UUID] = []
@@ -166,13 +210,39 @@ def _split(find: Find, r: Any) -> dict[str, Any]:
         successors.append(found)
     if source in successors:
         raise BadChange("split: the source cannot also be a successor; use source_continues: true")
+    carried_to = None
+    carried: tuple[tuple[UUID, ...], tuple[Relation, ...]] = ((), ())
+    if r.carry_to is not None:
+        # A source that continues keeps its own as well (`left`, `relationship-ended` end them).
+        carried_to = _carry_to(find, r, successors)
+        others = tuple(s for s in successors if s != carried_to)
+        carried = _carried(find, [source], carried_to, r.effective, apart=others)
     return {
         "source": source,
         "successors": tuple(successors),
         "new_successors": tuple(new),
         "source_continues": r.source_continues,
         "introduced": tuple(introduced),
+        "carried_to": carried_to,
+        "carried_into": carried[0],
+        "carried_relations": carried[1],
     }
+
+
+def _carry_to(find: Find, r: Any, successors: list[UUID]) -> UUID:
+    """The successor `carry_to` names: as the change names it, or by any name it is known by
+    (refused if it is not one of the successors)."""
+    for name, successor in zip(r.successors, successors, strict=True):
+        if fold(name) == fold(r.carry_to):
+            return successor
+    known = find.maybe("organisation", r.carry_to)
+    if known is not None and known in successors:
+        return known
+    raise BadChange(
+        f"refused split: carry_to {r.carry_to!r} is not one of the successors "
+        f"({', '.join(repr(s) for s in r.successors)})",
+        refused=True,
+    )
 
 
 def _split_rows(get: Get, ident: Ident) -> list[Assertion]:
@@ -183,7 +253,16 @@ def _split_rows(get: Get, ident: Ident) -> list[Assertion]:
         if successor in new:
             rows.append(Assertion(ident(successor), "start"))
         rows.append(Assertion(source, "edge", ident(successor), "split"))
+    carried_to = get("carried_to")
+    if carried_to is not None:
+        rows += _carried_rows(ident(carried_to), get, ident)
     return rows
+
+
+def _split_summary(d: Mapping[str, Any], n: Namer) -> str:
+    found = f"{n(d['source'])} split into {', '.join(n(s) for s in d['successors'])}"
+    carried = _carried_said(d, n, "its") if d.get("carried_to") is not None else ""
+    return f"{found}; {n(d['carried_to'])} {carried}" if carried else found
 
 
 def _established_summary(d: Mapping[str, Any], n: Namer) -> str:
@@ -465,8 +544,9 @@ KINDS: dict[str, Kind] = {
                     "no_carry",
                     "flag",
                     flag="--no-carry",
-                    help="The successor does not take over the memberships the merging bodies "
-                    "held on the day (by default it joins each of those bodies in their place).",
+                    help="The successor takes over nothing: by default it joins the bodies the "
+                    "merging bodies were members of on the day, and holds their relationships "
+                    "(hosts, commissions, part_of ...) in their place.",
                     required=False,
                     stored=False,
                 ),
@@ -474,12 +554,14 @@ KINDS: dict[str, Kind] = {
             made=(
                 EventField("into_new", "flag"),
                 EventField("carried_into", "ids", required=False, refers="organisation"),
+                EventField("carried_relations", "relations", required=False, refers=_BODY),
             ),
             build=_merge,
             parties=(
                 Part("predecessors", "closes"),
                 Part("successor", "acts", when="into_new", then="establishes"),
                 Part("carried_into", "acts"),
+                Part("carried_relations", "acts"),
             ),
             rows=_merged_rows,
             summary=_merged_summary,
@@ -514,15 +596,31 @@ KINDS: dict[str, Kind] = {
                     help="The source carries on after the split.",
                     required=False,
                 ),
+                Field(
+                    "carry_to",
+                    flag="--carry-to",
+                    help="The successor that takes over the source's memberships and "
+                    "relationships on the day (by default none does; a source that continues "
+                    "keeps its own as well).",
+                    required=False,
+                    stored=False,
+                ),
             ),
-            made=(EventField("new_successors", "ids", required=False),),
+            made=(
+                EventField("new_successors", "ids", required=False),
+                EventField("carried_to", "id", required=False, refers=_BODY),
+                EventField("carried_into", "ids", required=False, refers=_BODY),
+                EventField("carried_relations", "relations", required=False, refers=_BODY),
+            ),
             build=_split,
             parties=(
                 Part("source", "closes", when="source_continues", then="acts"),
                 Part("successors", "acts", when="new_successors", then="establishes"),
+                Part("carried_into", "acts"),
+                Part("carried_relations", "acts"),
             ),
             rows=_split_rows,
-            summary="{source} split into {successors}",
+            summary=_split_summary,
         ),
         Kind(
             "succeeded",

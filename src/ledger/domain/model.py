@@ -83,9 +83,9 @@ class Entry:
     )
     org_kind: str | None = None  # the kind it gives an organisation (established, reclassified)
     introduced: tuple[str, str] | None = None  # (name, kind) of this body, brought in by the change
-    period: tuple[Any, bool] | None = (
-        None  # (what it begins or ends, begins?): memberships, appointments
-    )
+    # (what it begins or ends, begins?) for each membership, relationship, other name or
+    # appointment it begins or ends here (a succession may carry several over to one body).
+    periods: tuple[tuple[Any, bool], ...] = ()
     holder: str | None = None  # who an appointment appoints
     substantive: bool = False  # an appointment neither interim, acting nor shadow
     moves: tuple[Move, ...] = ()  # headcount (order, function, count, name), see declaration.Move
@@ -108,7 +108,7 @@ class Entry:
                 self.name,
                 self.org_kind,
                 self.introduced,
-                self.period,
+                _periods_kept(self.periods),
                 self.holder,
                 self.substantive,
                 self.moves,
@@ -119,9 +119,6 @@ class Entry:
     def from_row(cls, change_id: str, text: str) -> Entry:
         (kind, label, effective, stamp, planned, role, name, org_kind, introduced, period,
          holder, substantive, moves) = json.loads(text)  # fmt: skip
-        if period is not None:
-            about, begins = period
-            period = (tuple(about) if isinstance(about, list) else about, begins)
         return cls(
             change_id,
             kind,
@@ -133,11 +130,27 @@ class Entry:
             name,
             org_kind,
             tuple(introduced) if introduced is not None else None,
-            period,
+            _periods_read(period),
             holder,
             substantive,
             tuple(tuple(move) for move in moves),
         )
+
+
+def _periods_kept(periods: tuple[tuple[Any, bool], ...]) -> Any:
+    """The periods as a row keeps them: none, one as a pair (as rows always held it), or a list."""
+    if not periods:
+        return None
+    return periods[0] if len(periods) == 1 else periods
+
+
+def _periods_read(kept: Any) -> tuple[tuple[Any, bool], ...]:
+    if kept is None:
+        return ()
+    pairs = [kept] if isinstance(kept[1], bool) else kept  # one pair, or a list of them
+    return tuple(
+        (tuple(about) if isinstance(about, list) else about, begins) for about, begins in pairs
+    )
 
 
 _row_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -471,10 +484,10 @@ class Organisation(Entity):
             elif row.aspect in _OTHER_NAMES:
                 if row.subject == key:
                     family, begins = _OTHER_NAMES[row.aspect]
-                    entry.period = ((family, fold(row.value)), begins)
+                    entry.periods += (((family, fold(row.value)), begins),)
             elif row.other == key:
                 relation = row.value if row.aspect.startswith("rel_") else "member"
-                entry.period = ((relation, row.subject), row.aspect.endswith("_start"))
+                entry.periods += (((relation, row.subject), row.aspect.endswith("_start")),)
         if kind.moves is not None:
             entry.moves = kind.moves(get, key, hex_id)
 
@@ -522,8 +535,7 @@ class Organisation(Entity):
     def _membership_conflicts(self, timeline: list[Entry]) -> Iterator[Conflict]:
         groups: dict[Any, tuple[list[Entry], list[Entry]]] = {}
         for e in timeline:
-            if e.period is not None:
-                key, begins = e.period
+            for key, begins in e.periods:
                 groups.setdefault(key, ([], []))[not begins].append(e)
         for (relation, other), (opens, closes) in groups.items():
             if relation in ("alias", "designation"):
@@ -590,7 +602,7 @@ class Post(Entity):
         for row in kind.assertions(get, hex_id, aspects=_POST_ROWS):
             if row.subject == key:
                 begins = row.aspect == "appt_start"
-                entry.period = (row.other, begins)
+                entry.periods = ((row.other, begins),)
                 if begins and row.extra is not None:
                     entry.holder = row.value
                     entry.substantive = not any(row.extra[f] for f in _FLAGS)
@@ -611,8 +623,7 @@ class Post(Entity):
         yield from self._lifetime_conflicts(timeline)
         by_person: dict[Any, tuple[list[Entry], list[Entry]]] = {}
         for e in timeline:
-            if e.period is not None:
-                person, begins = e.period
+            for person, begins in e.periods:
                 by_person.setdefault(person, ([], []))[not begins].append(e)
         substantive: list[tuple[Entry, date, date | None]] = []
         for opens, closes in by_person.values():
