@@ -19,6 +19,7 @@ from ledger.adapters.tables import tracking
 from ledger.bootstrap import Ledger, open_ledger
 from ledger.views.axes import Axes
 from ledger.views.questions import Queries
+from tests.conftest import Cli
 from tests.support.histories import build_bitemporal_history
 from tests.support.stores import fresh_store
 
@@ -86,3 +87,33 @@ def test_a_store_made_before_the_periods_gets_them_when_opened(ledger: Ledger, d
             assert _fold(reopened.queries, Axes(on=d)) == answers[d]
     finally:
         reopened.close()
+
+
+def test_a_days_several_sightings_keep_the_longest_as_last_evidence(
+    cli: Cli, ledger: Ledger
+) -> None:
+    # A body shown in 2012, then by a change dated 2017 and, later, by one dated 2017-Q1: the last
+    # two begin on 2017-01-01, and the longer says it held to 2017-12-31. Each change is its own
+    # transaction, so each cuts the periods again from the first and last sightings it reads back.
+    def record(*args: str) -> None:
+        cli.ok("record", *args, "--source", "s:l", "--reason", "r")
+
+    record("established", "Alpha Trust", "--kind", "nhs_trust", "--effective", "2011-04-20")
+    record("fact-recorded", "Alpha Trust", "budget", "0", "--effective", "2012-05-01")
+    record("fact-recorded", "Alpha Trust", "budget", "1", "--effective", "2017")
+    record("fact-recorded", "Alpha Trust", "budget", "2", "--effective", "2017-Q1")
+
+    def alpha(on: date) -> dict[str, Any] | None:
+        found = ledger.queries.structure(Axes(on=on))["organisations"]
+        return next((o for o in found if o["name"] == "Alpha Trust"), None)
+
+    during = alpha(date(2017, 6, 1))
+    assert during is not None and during["status"] == "in force"
+    after = alpha(date(2018, 2, 1))
+    assert after is not None
+    assert (after["status"], after["last_evidence"]) == ("presumed", "2017-12-31")
+    record("closed", "Alpha Trust", "--effective", "2018")
+    assert alpha(date(2018, 2, 1)) is None  # the period presumed open is closed, not left behind
+    kept = _rows(ledger)
+    _recut(ledger)
+    assert _rows(ledger) == kept
