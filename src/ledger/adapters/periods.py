@@ -263,10 +263,16 @@ def _close_statement() -> Any:
     import of a million changes spent most of its time there)."""
     if not _CLOSE:
         c = periods.c
+        # The subject's index is the one to walk: the aspect and the other body are compared as
+        # expressions (`|| ''`), which no index answers, or SQLite may walk every open life (the
+        # aspect index) or every open period with no other body (the other index) instead.
+        column: dict[str, Any] = {name: c[name] for name in _IDENTITY}
+        column["aspect"] = c.aspect.concat("")
+        column["other"] = c.other.concat("")
         same = [
-            c[name] == bindparam(f"_{name}")
+            column[name] == bindparam(f"_{name}")
             if not c[name].nullable
-            else c[name].is_not_distinct_from(bindparam(f"_{name}"))
+            else column[name].is_not_distinct_from(bindparam(f"_{name}"))
             for name in _IDENTITY
         ]
         _CLOSE.append(

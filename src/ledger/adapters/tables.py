@@ -154,7 +154,9 @@ periods = Table(
     Column("known_to", Integer, nullable=True),
     Index("ledger_periods_valid", "known_to", "valid_to"),
     Index("ledger_periods_subject", "subject", "known_to"),
-    # one page of the structure: the memberships, relationships and posts naming its bodies
+    # one page of the structure: the bodies in force (their lives, names and kinds), and the
+    # memberships, relationships and posts naming the page's bodies
+    Index("ledger_periods_aspect", "aspect", "known_to", "valid_to"),
     Index("ledger_periods_other", "other", "known_to"),
 )
 

@@ -236,17 +236,19 @@ def _open_lives(conn: Connection, axes: Axes, bodies: list[str]) -> dict[str, da
         )
         # The open life is picked below: a condition on `valid_to` here tempts the planner to
         # walk every open period (the (known_to, valid_to) index) instead of these bodies' few.
-        statement = _BUILT[key] = select(c.subject, c.valid_to, c.last_seen, c.views).where(
-            c.subject.in_(bindparam("about", expanding=True)), *on_axes, c.aspect == "life"
-        )
+        # The aspect, too, is picked below: asked here, it tempts the planner onto the index of
+        # every body's life (the structure page's), away from these bodies' few rows.
+        statement = _BUILT[key] = select(
+            c.subject, c.valid_to, c.last_seen, c.views, c.aspect
+        ).where(c.subject.in_(bindparam("about", expanding=True)), *on_axes)
     view = 2 if axes.include_planned else 1
     found: dict[str, date] = {}
     for chunk in chunks(bodies):
         values: dict[str, Any] = {"about": chunk}
         if known:
             values["known_at"] = axes.known_at
-        for subject, valid_to, day, views in conn.execute(statement, values):
-            if valid_to is None and day is not None and views & view:
+        for subject, valid_to, day, views, aspect in conn.execute(statement, values):
+            if aspect == "life" and valid_to is None and day is not None and views & view:
                 found[subject] = day_of(day)
     return found
 

@@ -104,17 +104,19 @@ class Snapshot:
         snapshot = cls(on, until)
         c = periods.c
         identities = Identities(on)
-        for r in snapshot._rows(conn, known_at, include_planned, c.aspect.in_(IDENTITY_ASPECTS)):
+        light = select(c.subject, c.aspect, c.value, c.valid_from, c.last_seen).where(
+            *_known(known_at, include_planned),
+            or_(c.valid_to.is_(None), c.valid_to > on),
+            or_(c.valid_from.is_(None), c.valid_from <= (until or on)),
+            c.aspect.in_(IDENTITY_ASPECTS),
+        )
+        cursor: Any = conn.execute(light).cursor
+        for r in cursor:
             identities.add(r)
         chosen = page(identities)
-        for subject in chosen:
-            identities.feed(subject, snapshot)
         for chunk in chunks(chosen):
             # Their own rows, and the memberships, relationships and posts naming them.
-            for r in snapshot._rows_about(
-                conn, known_at, include_planned, c.subject.in_(chunk),
-                c.aspect.not_in(IDENTITY_ASPECTS),
-            ):  # fmt: skip
+            for r in snapshot._rows_about(conn, known_at, include_planned, c.subject.in_(chunk)):
                 snapshot._add(r)
             for r in snapshot._rows_about(
                 conn, known_at, include_planned, c.other.in_(chunk),
@@ -130,8 +132,11 @@ class Snapshot:
             for _, (a, _, b), _ in snapshot.relations.get(org, ())
             for end in (a, b)
         }
-        for subject in sorted(linked - set(chosen)):
-            identities.feed(subject, snapshot)
+        # The bodies they are linked to: whether they are in force, and their names.
+        for chunk in chunks(sorted(linked - set(chosen))):
+            for r in snapshot._rows_about(conn, known_at, include_planned, c.subject.in_(chunk)):
+                if r[1] in IDENTITY_ASPECTS:
+                    snapshot._add(r)
         posts = [post for org in chosen for _, post in snapshot.posts_by_org.get(org, ())]
         for chunk in chunks(sorted(posts)):
             for r in snapshot._rows_about(
@@ -321,44 +326,37 @@ def _first(entry: tuple[Any, ...]) -> Any:
 
 class Identities:
     """The bodies in force on the date with what a page of the structure is ordered and picked by
-    (name, kind, last evidence), kept as the period rows come: of each body and aspect the row
-    valid last (as `Snapshot._latest` keeps it), every row kept to `feed` a `Snapshot` later."""
+    (name, kind, last evidence), from light rows (subject, aspect, value, valid_from, last_seen):
+    of each body and aspect the row valid last, as `Snapshot._latest` keeps it."""
 
     def __init__(self, on: date) -> None:
         self.on = on
-        self._rows: dict[str, list[Any]] = defaultdict(list)
         self._latest: dict[tuple[str, str], Any] = {}
 
     def add(self, r: Any) -> None:
-        subject, aspect = r[0], r[1]
-        self._rows[subject].append(r)
-        held = self._latest.get((subject, aspect))
+        key = (r[0], r[1])
+        held = self._latest.get(key)
         if held is None or _since(held) <= _since(r):
-            self._latest[(subject, aspect)] = r
-
-    def feed(self, subject: str, snapshot: Snapshot) -> None:
-        """Give the snapshot every identity row of the body, as a whole read would."""
-        for r in self._rows.get(subject, ()):
-            snapshot._add(r)
+            self._latest[key] = r
 
     def organisations(self) -> list[str]:
         return sorted(subject for subject, aspect in self._latest if aspect == "life")
 
     def name(self, org: str) -> str:
         r = self._latest.get((org, "name"))
-        return (r[3] or org) if r is not None else org
+        return (r[2] or org) if r is not None else org
 
     def kind(self, org: str) -> str | None:
         r = self._latest.get((org, "kind"))
-        return r[3] if r is not None else None
+        return r[2] if r is not None else None
 
     def last_seen(self, org: str) -> date | None:
         r = self._latest.get((org, "life"))
-        if r is None or r[13] is None:
+        if r is None or r[4] is None:
             return None
-        seen = day_of(r[13])
+        seen = day_of(r[4])
         return seen if standing(seen, self.on) == "presumed" else None
 
 
 def _since(r: Any) -> date:
-    return day_of(r[12]) if r[12] is not None else date.min
+    return day_of(r[3]) if r[3] is not None else date.min

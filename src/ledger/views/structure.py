@@ -15,10 +15,11 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.periods import in_step as periods_in_step
-from ledger.adapters.tables import entities, facts
+from ledger.adapters.tables import facts
 from ledger.domain.dates import parse_stored
 from ledger.views import reading
 from ledger.views.axes import Axes
+from ledger.views.names import names_of
 from ledger.views.rows import Row
 from ledger.views.snapshot import Identities, Snapshot
 from ledger.views.sources import citations, sources_of
@@ -52,13 +53,9 @@ def _entries(
     """The structure's answer for some bodies: each entry with the sources it rests on, by kind
     and name."""
     codes = world.codes
-    people = {
-        r.id: r.name
-        for r in conn.execute(
-            select(entities.c.id, entities.c.name).where(entities.c.entity == "person")
-        )
-    }
-    plans = planned_ends(conn, axes, {p for org in orgs for p in world.posts_of(org)})
+    posts = {p for org in orgs for p in world.posts_of(org)}
+    people = names_of(conn, {person for post in posts for person, _ in world.holders(post)})
+    plans = planned_ends(conn, axes, posts)
     result = []
     cited: dict[str, set[str]] = {}
     for org in orgs:
