@@ -236,11 +236,15 @@ def _open_lives(conn: Connection, axes: Axes, bodies: list[str]) -> dict[str, da
         )
         # The open life is picked below: a condition on `valid_to` here tempts the planner to
         # walk every open period (the (known_to, valid_to) index) instead of these bodies' few.
-        # The aspect, too, is picked below: asked here, it tempts the planner onto the index of
-        # every body's life (the structure page's), away from these bodies' few rows.
+        # The aspect is compared as an expression (`|| ''`), which no index answers: as a column,
+        # it tempts the planner onto the index of every body's life (the structure page's).
         statement = _BUILT[key] = select(
             c.subject, c.valid_to, c.last_seen, c.views, c.aspect
-        ).where(c.subject.in_(bindparam("about", expanding=True)), *on_axes)
+        ).where(
+            c.subject.in_(bindparam("about", expanding=True)),
+            *on_axes,
+            c.aspect.concat("") == "life",
+        )
     view = 2 if axes.include_planned else 1
     found: dict[str, date] = {}
     for chunk in chunks(bodies):
