@@ -69,3 +69,29 @@ def test_without_current_periods_show_reads_the_latest_mentions(
                 assert _entry(shown) == _entry(body), body["name"]
         finally:
             ledger.close()
+
+
+@settings(max_examples=int(os.environ.get("LEDGER_PROPERTY_EXAMPLES", "3")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(seed=st.integers(min_value=0, max_value=10_000))
+def test_lineage_says_of_each_body_what_show_says(seed: int) -> None:
+    # lineage reads each body's standing from its life periods; show folds the body's rows.
+    with fresh_store() as url:
+        ledger = open_ledger(url)
+        try:
+            build_bitemporal_history(ledger, seed, 150)
+            bodies = ledger.queries.entity_ids("organisation")
+            said: set[str] = set()
+            for n, day in enumerate(date(2008, 1, 1) + timedelta(days=600 * k) for k in range(8)):
+                axes = Axes(on=day, include_planned=n % 3 == 0)
+                for body in bodies[n::3]:
+                    lineage = ledger.queries.lineage(body, axes)
+                    for entry in lineage["bodies"]:
+                        shown = ledger.queries.show(entry["id"], axes)["organisation"]
+                        expected = {k: shown.get(k) for k in ("status", "last_evidence")}
+                        assert {k: entry.get(k) for k in expected} == expected, (day, entry)
+                        assert entry.get("first_evidence") == shown.get("first_evidence")
+                        said.add(entry["status"])
+            assert {"in force", "presumed", "not in force"} <= said
+        finally:
+            ledger.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.cli.render import Graph, View, approx, legend, presumed
+from ledger.cli.render import PRESUMED_LEGEND, Graph, View, approx, legend, presumed
 
 
 def _first_seen(first: str | None) -> str:
@@ -270,13 +270,27 @@ def lineage_view(data: dict[str, Any]) -> View:
             steps.append((start, step))
     steps.sort(key=lambda step: step[0])
     rows = [step for _, step in steps]
-    return View(
+    view = View(
         data=data,
         columns=["from", "kind", "to", "effective", "change", "sources"],
         rows=rows,
         graph=graph,
         title=f"Lineage of {org['name']}",
     )
+    bodies = data.get("bodies", [])
+    if bodies and any(b["status"] != "not in force" for b in bodies):
+        # Where each body stands on the date: in force, presumed (marked) or unknown.
+        said = [
+            f"{b['name']} {presumed(b).strip()}"
+            if b["status"] == "presumed"
+            else f"{b['name']} {b['status']}"
+            for b in bodies
+            if b["status"] != "not in force"
+        ]
+        view.notes.append(f"On {data['on']}: " + "; ".join(said))
+        if any(b["status"] == "presumed" for b in bodies):
+            view.notes.append(PRESUMED_LEGEND)
+    return view
 
 
 def _day(effective: str) -> Any:

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 
-from ledger.adapters.tables import changes, chunks, entities, facts
+from ledger.adapters.periods import in_step as periods_in_step
+from ledger.adapters.tables import changes, chunks, day_of, entities, facts
 from ledger.domain.dates import parse_stored
 from ledger.views.axes import Axes, known_facts
 from ledger.views.log import change_entry, summary
@@ -23,6 +24,7 @@ from ledger.views.naming import names_of_bodies, names_over_time, renames
 from ledger.views.reading import (
     IDENTITY,
     first_sighting,
+    lives_of,
     rows_of,
     whole_rows_of,
     world_around,
@@ -82,6 +84,41 @@ def _before_or_after(conn: Connection, org: str, axes: Axes, world: World) -> di
     if founded:
         return {"status": "not in force", "last_evidence": None}
     return {"status": "unknown", "last_evidence": None, "first_evidence": first.effective}
+
+
+def standings(conn: Connection, axes: Axes, bodies: list[str]) -> dict[str, dict[str, Any]]:
+    """Each body's status on the date, as `show` says it (in force, presumed with its last
+    evidence, not in force, unknown): from its life periods where they are current, else from
+    `show`'s own fold."""
+    if axes.published is not None or not periods_in_step(conn):
+        return {
+            body: {k: v for k, v in show(conn, body, axes)["organisation"].items() if k in _SAID}
+            for body in bodies
+        }
+    lives = lives_of(conn, axes, bodies)
+    last = axes.last
+    found = {}
+    for body in bodies:
+        rows = sorted(lives.get(body, ()), key=lambda r: day_of(r[0]) if r[0] else date.min)
+        said: dict[str, Any] = {"status": "not in force", "last_evidence": None}
+        valid = [
+            r
+            for r in rows
+            if (r[0] is None or day_of(r[0]) <= last) and (r[1] is None or day_of(r[1]) > axes.on)
+        ]
+        if valid:
+            r = valid[-1]
+            seen = day_of(r[4]) if r[4] is not None else None
+            said = standing(seen if seen is not None and seen < axes.on else None)
+        elif rows and rows[0][0] is not None and day_of(rows[0][0]) > last:
+            _, _, value, effective, _ = rows[0]
+            if value != "start" or parse_stored(effective).evidence == "by":
+                said = {"status": "unknown", "last_evidence": None, "first_evidence": effective}
+        found[body] = said
+    return found
+
+
+_SAID = ("status", "last_evidence", "first_evidence")
 
 
 def history(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
@@ -194,9 +231,17 @@ def lineage(conn: Connection, org: str, axes: Axes) -> dict[str, Any]:
         ((body, before, after) for body in order for before, after in renames(over_time[body])),
         key=lambda step: (step[2].start.eff, step[2].start.position),
     )
+    standing_of = standings(conn, axes, order)
+    for edge in edges:
+        edge["from_status"] = standing_of[edge["from_id"]]["status"]
+        edge["to_status"] = standing_of[edge["to_id"]]["status"]
     return {
         "organisation": {"id": org, "name": named.get(org, org)},
+        **axes.stamp(),
         "known_at": axes.known_at,
+        "bodies": [
+            {"id": body, "name": named.get(body, body), **standing_of[body]} for body in order
+        ],
         "edges": edges,
         "renames": [
             {

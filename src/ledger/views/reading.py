@@ -281,6 +281,39 @@ def first_sighting(conn: Connection, axes: Axes, org: str) -> Row | None:
     return found[0] if found else None
 
 
+def lives_of(conn: Connection, axes: Axes, bodies: list[str]) -> dict[str, list[Any]]:
+    """Each body's life periods known on the axes: (valid_from, valid_to, value, effective,
+    last_seen), from the periods (the caller checks they are current)."""
+    known = axes.known_at is not None
+    key = ("lives", known, axes.include_planned, False)
+    statement = _BUILT.get(key)
+    if statement is None:
+        c = periods.c
+        at: Any = bindparam("known_at")
+        on_axes = (
+            [c.known_from <= at, or_(c.known_to.is_(None), c.known_to > at)]
+            if known
+            else [c.known_to.is_(None)]
+        )
+        view = 2 if axes.include_planned else 1
+        statement = _BUILT[key] = select(
+            c.subject, c.valid_from, c.valid_to, c.value, c.effective, c.last_seen
+        ).where(
+            c.subject.in_(bindparam("about", expanding=True)),
+            *on_axes,
+            c.views.op("&")(view) != 0,
+            c.aspect.concat("") == "life",  # as in `_open_lives`
+        )
+    found: dict[str, list[Any]] = defaultdict(list)
+    for chunk in chunks(bodies):
+        values: dict[str, Any] = {"about": chunk}
+        if known:
+            values["known_at"] = axes.known_at
+        for subject, *life in conn.execute(statement, values):
+            found[subject].append(tuple(life))
+    return found
+
+
 def _latest_mentions(conn: Connection, axes: Axes, subjects: list[str]) -> list[Row]:
     """Each subject's latest-beginning mentions on the axes (a step along the subject index each,
     however many it has); from the sources published by a date, every mention of theirs, cited
