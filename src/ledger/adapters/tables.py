@@ -158,6 +158,8 @@ periods = Table(
     # memberships, relationships and posts naming the page's bodies
     Index("ledger_periods_aspect", "aspect", "known_to", "valid_to"),
     Index("ledger_periods_other", "other", "known_to"),
+    # a body's life on its own (show, lineage): a busy body has thousands of other periods
+    Index("ledger_periods_life", "subject", "aspect", "known_to"),
 )
 
 # The periods' tracking row: present once they are current with the facts. Named anew whenever
