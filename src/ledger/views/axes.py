@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.tables import changes, facts
@@ -114,6 +114,16 @@ def _within_the_log(conn: Connection, position: int) -> int:
             f"{head.position}, recorded {when}"
         )
     return position
+
+
+def known_at_bound(table: Any, known: bool) -> list[Any]:
+    """The rows of `table` (facts or periods) known at the bound position `known_at`, or now: the
+    conditions of a statement built once and run for any position."""
+    c = table.c
+    if not known:
+        return [c.known_to.is_(None)]
+    at: Any = bindparam("known_at")
+    return [c.known_from <= at, or_(c.known_to.is_(None), c.known_to > at)]
 
 
 def known_facts(axes: Axes) -> Any:

@@ -19,10 +19,10 @@ from ledger.adapters.periods import in_step as periods_in_step
 from ledger.adapters.tables import chunks, day_of, facts, periods
 from ledger.domain.dates import parse_stored
 from ledger.domain.timeline import last_evidence
-from ledger.views.axes import Axes, known_facts
+from ledger.views.axes import Axes, known_at_bound, known_facts
 from ledger.views.rows import ROW_COLUMNS, Row
 from ledger.views.rows import rows_from as _rows_from
-from ledger.views.world import Evidence, World
+from ledger.views.world import PAIRED_MARKS, Evidence, World
 
 # Aspects that say whether a body is in force and what it is called.
 IDENTITY = ("start", "end", "attest", "mention", "name", "kind")
@@ -35,10 +35,9 @@ APPOINTMENT_MARKS = ("appt_start", "appt_end")
 # A body's names over time (views/naming.py): its formal names, the other names' starts and ends,
 # and its closing, which ends them all.
 NAMING = ("name", "alias_start", "alias_end", "desig_start", "desig_end", "end")
-# What shows a body existing, and what opens or closes a stretch that is paired (a membership, a
-# relationship, a holding): read whatever their date, for what they say of the days before them.
+# What shows a body existing (and, in world.py, PAIRED_MARKS: what opens or closes a membership,
+# relationship or holding): read whatever their date, for what they say of the days before them.
 SIGHTINGS = ("start", "attest", "mention")
-PAIRED_MARKS = (*LINKS, *APPOINTMENT_MARKS)
 
 
 # The statements a question about one body asks (see `rows_of`), by what they select:
@@ -87,15 +86,7 @@ def _statement(shape: str, known: bool, include_planned: bool, whole: bool = Fal
     key = (shape, known, include_planned, whole)
     found = _BUILT.get(key)
     if found is None:
-        conditions = [_SHAPES[shape]()]
-        if known:
-            at: Any = bindparam("known_at")
-            conditions += [
-                facts.c.known_from <= at,
-                or_(facts.c.known_to.is_(None), facts.c.known_to > at),
-            ]
-        else:
-            conditions.append(facts.c.known_to.is_(None))
+        conditions = [_SHAPES[shape](), *known_at_bound(facts, known)]
         if not include_planned:
             conditions.append(facts.c.planned.is_(False))
         columns = [facts] if whole else [facts.c[c] for c in ROW_COLUMNS]
@@ -203,53 +194,25 @@ def _evidence_around(
         if r.aspect in PAIRED_MARKS and key not in taken:
             taken.add(key)
             found.later.append(r)
-    pieces: dict[str, list[tuple[date, date]]] = defaultdict(list)
-    for r in (*rows, *later):
-        if r.subject in bodies:
-            if r.aspect in ("start", "attest"):
-                pieces[r.subject].append((r.eff, parse_stored(r.effective).last_day))
-            elif r.aspect == "end":
-                found.closed.add(r.subject)
+    found.closed = {r.subject for r in (*rows, *later) if r.aspect == "end" and r.subject in bodies}
     if axes.published is None and periods_in_step(conn):
         # The periods hold each open life's last evidence (adapters/periods.py, `cut`).
-        found.sighted = _open_lives(conn, axes, sorted(bodies))
+        lives = lives_of(conn, axes, sorted(bodies))
+        found.sighted = {
+            body: day_of(last_seen)
+            for body, found_lives in lives.items()
+            for _, valid_to, _, _, last_seen in found_lives
+            if valid_to is None and last_seen is not None
+        }
         return found
+    pieces: dict[str, list[tuple[date, date]]] = defaultdict(list)
+    for r in (*rows, *later):
+        if r.subject in bodies and r.aspect in ("start", "attest"):
+            pieces[r.subject].append((r.eff, parse_stored(r.effective).last_day))
     for chunk in chunks(sorted(bodies)):
         for r in _latest_mentions(conn, axes, chunk):
             pieces[r.subject].append((r.eff, parse_stored(r.effective).last_day))
     found.sighted = _last_sightings(pieces)
-    return found
-
-
-def _open_lives(conn: Connection, axes: Axes, bodies: list[str]) -> dict[str, date]:
-    """The last evidence of each body's open life, from the periods known on the axes."""
-    known = axes.known_at is not None
-    key = ("open lives", known, axes.include_planned, False)
-    statement = _BUILT.get(key)
-    if statement is None:
-        c = periods.c
-        at: Any = bindparam("known_at")
-        on_axes = (
-            [c.known_from <= at, or_(c.known_to.is_(None), c.known_to > at)]
-            if known
-            else [c.known_to.is_(None)]
-        )
-        # The open life is picked below: a condition on `valid_to` here tempts the planner to
-        # walk every open period (the (known_to, valid_to) index) instead of these bodies' few.
-        # Through the (subject, aspect, known_to) index: a busy body's open periods are
-        # thousands, its life one or two.
-        statement = _BUILT[key] = select(
-            c.subject, c.valid_to, c.last_seen, c.views, c.aspect
-        ).where(c.subject.in_(bindparam("about", expanding=True)), *on_axes, c.aspect == "life")
-    view = 2 if axes.include_planned else 1
-    found: dict[str, date] = {}
-    for chunk in chunks(bodies):
-        values: dict[str, Any] = {"about": chunk}
-        if known:
-            values["known_at"] = axes.known_at
-        for subject, valid_to, day, views, aspect in conn.execute(statement, values):
-            if aspect == "life" and valid_to is None and day is not None and views & view:
-                found[subject] = day_of(day)
     return found
 
 
@@ -279,26 +242,21 @@ def first_sighting(conn: Connection, axes: Axes, org: str) -> Row | None:
 
 def lives_of(conn: Connection, axes: Axes, bodies: list[str]) -> dict[str, list[Any]]:
     """Each body's life periods known on the axes: (valid_from, valid_to, value, effective,
-    last_seen), from the periods (the caller checks they are current)."""
+    last_seen), from the periods (the caller checks they are current). Through the (subject,
+    aspect, known_to) index: a busy body's periods are thousands, its life one or two."""
     known = axes.known_at is not None
     key = ("lives", known, axes.include_planned, False)
     statement = _BUILT.get(key)
     if statement is None:
         c = periods.c
-        at: Any = bindparam("known_at")
-        on_axes = (
-            [c.known_from <= at, or_(c.known_to.is_(None), c.known_to > at)]
-            if known
-            else [c.known_to.is_(None)]
-        )
         view = 2 if axes.include_planned else 1
         statement = _BUILT[key] = select(
             c.subject, c.valid_from, c.valid_to, c.value, c.effective, c.last_seen
         ).where(
             c.subject.in_(bindparam("about", expanding=True)),
-            *on_axes,
+            *known_at_bound(periods, known),
             c.views.op("&")(view) != 0,
-            c.aspect == "life",  # through the (subject, aspect, known_to) index
+            c.aspect == "life",
         )
     found: dict[str, list[Any]] = defaultdict(list)
     for chunk in chunks(bodies):
@@ -329,13 +287,8 @@ def _latest_mentions(conn: Connection, axes: Axes, subjects: list[str]) -> list[
         m = facts.alias("m")
 
         def on_axes(t: Any) -> list[Any]:
-            found = [t.c.known_to.is_(None)]
-            if known:
-                at: Any = bindparam("known_at")
-                found = [t.c.known_from <= at, or_(t.c.known_to.is_(None), t.c.known_to > at)]
-            if not axes.include_planned:
-                found.append(t.c.planned.is_(False))
-            return found
+            happened = [] if axes.include_planned else [t.c.planned.is_(False)]
+            return [*known_at_bound(t, known), *happened]
 
         latest_day = (
             select(func.max(m.c.eff_start))

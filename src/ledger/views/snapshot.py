@@ -8,7 +8,6 @@ at the position: one indexed read, each row already the answer for its stretch o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -88,32 +87,16 @@ class Snapshot:
         return snapshot
 
     @classmethod
-    def read_page(
-        cls,
-        conn: Connection,
-        on: date,
-        known_at: int | None,
-        include_planned: bool,
-        until: date | None,
-        page: Callable[[Identities], list[str]],
-    ) -> tuple[Snapshot, list[str]]:
-        """One page of the structure without reading every body in full: the bodies in force, with
-        their names and kinds (kept as the rows come, not made into `Row`s), from which `page`
-        picks some; then those bodies' rows, the memberships, relationships and posts naming them,
-        their posts' holders, and the names of the bodies they are linked to."""
-        snapshot = cls(on, until)
+    def read_bodies(
+        cls, conn: Connection, known_at: int | None, include_planned: bool, chosen: list[str],
+        identities: Identities,
+    ) -> Snapshot:  # fmt: skip
+        """The snapshot of some bodies in force (`chosen` of the `identities` read first): their
+        rows, the memberships, relationships and posts naming them, their posts' holders, and the
+        names of the bodies they are linked to. One page of the structure without reading every
+        body in full."""
+        snapshot = cls(identities.on, identities.until)
         c = periods.c
-        identities = Identities(on)
-        light = select(c.subject, c.aspect, c.value, c.valid_from, c.last_seen).where(
-            *_known(known_at, include_planned),
-            or_(c.valid_to.is_(None), c.valid_to > on),
-            or_(c.valid_from.is_(None), c.valid_from <= (until or on)),
-            c.aspect.in_(IDENTITY_ASPECTS),
-        )
-        cursor: Any = conn.execute(light).cursor
-        for r in cursor:
-            identities.add(r)
-        chosen = page(identities)
         for chunk in chunks(chosen):
             # Their own rows, and the memberships, relationships and posts naming them.
             for r in snapshot._rows_about(conn, known_at, include_planned, c.subject.in_(chunk)):
@@ -144,7 +127,7 @@ class Snapshot:
             ):
                 snapshot._add(r)
         snapshot._settle()
-        return snapshot, chosen
+        return snapshot
 
     def _read(self, conn: Connection, known_at: int | None, include_planned: bool) -> None:
         for r in self._rows(conn, known_at, include_planned):
@@ -326,12 +309,32 @@ def _first(entry: tuple[Any, ...]) -> Any:
 
 class Identities:
     """The bodies in force on the date with what a page of the structure is ordered and picked by
-    (name, kind, last evidence), from light rows (subject, aspect, value, valid_from, last_seen):
-    of each body and aspect the row valid last, as `Snapshot._latest` keeps it."""
+    (name, kind, last evidence), from light rows (subject, aspect, value, valid_from, last_seen),
+    not made into `Row`s: of each body and aspect the row valid last, as `Snapshot._latest`
+    keeps it."""
 
-    def __init__(self, on: date) -> None:
+    def __init__(self, on: date, until: date | None = None) -> None:
         self.on = on
+        self.until = until
         self._latest: dict[tuple[str, str], Any] = {}
+
+    @classmethod
+    def read(
+        cls, conn: Connection, on: date, known_at: int | None, include_planned: bool,
+        until: date | None = None,
+    ) -> Identities:  # fmt: skip
+        c = periods.c
+        light = select(c.subject, c.aspect, c.value, c.valid_from, c.last_seen).where(
+            *_known(known_at, include_planned),
+            or_(c.valid_to.is_(None), c.valid_to > on),
+            or_(c.valid_from.is_(None), c.valid_from <= (until or on)),
+            c.aspect.in_(IDENTITY_ASPECTS),  # through the (aspect, known_to, valid_to) index
+        )
+        found = cls(on, until)
+        cursor: Any = conn.execute(light).cursor
+        for r in cursor:
+            found.add(r)
+        return found
 
     def add(self, r: Any) -> None:
         key = (r[0], r[1])

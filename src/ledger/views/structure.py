@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from ledger.adapters.periods import in_step as periods_in_step
 from ledger.adapters.tables import facts
 from ledger.domain.dates import parse_stored
 from ledger.views import reading
-from ledger.views.axes import Axes
+from ledger.views.axes import Axes, known_at_bound
 from ledger.views.names import names_of
 from ledger.views.rows import Row
 from ledger.views.snapshot import Identities, Snapshot
@@ -40,11 +40,18 @@ def structure(
     orgs = [only] if only else world.organisations()
     if members_of is not None:
         orgs = sorted({member for member, _ in world.members(members_of)})
+    return _entries(conn, world, axes, _picked(world, orgs, axes, kind))
+
+
+def _picked(
+    world: World | Snapshot | Identities, orgs: list[str], axes: Axes, kind: str | None
+) -> list[str]:
+    """Of some bodies, those of the `kind` (if given), and only the attested with `--attested`."""
     if axes.attested:
         orgs = [org for org in orgs if world.last_seen(org) is None]
     if kind:
         orgs = [org for org in orgs if world.kind(org) == kind]
-    return _entries(conn, world, axes, orgs)
+    return orgs
 
 
 def _entries(
@@ -76,30 +83,17 @@ def structure_page(
     entries as `structure` gives, with `total` and `pages`. Read from the periods, only the page's
     bodies in full, where they are current; else sliced from the whole answer."""
 
-    def chosen(world: World | Identities) -> tuple[list[str], int]:
-        orgs = [o for o in world.organisations() if not kind or world.kind(o) == kind]
-        if axes.attested:
-            orgs = [o for o in orgs if world.last_seen(o) is None]
-        orgs.sort(key=lambda o: (world.kind(o) or "", world.name(o).casefold()))
-        start = (number - 1) * size
-        return orgs[start : start + size], len(orgs)
-
-    total = 0
+    start = (number - 1) * size
     if axes.published is None and periods_in_step(conn):
-
-        def page(found: Identities) -> list[str]:
-            nonlocal total
-            shown, total = chosen(found)
-            return shown
-
-        world, shown = Snapshot.read_page(
-            conn, axes.on, axes.known_at, axes.include_planned, axes.until, page
-        )
+        identities = Identities.read(conn, axes.on, axes.known_at, axes.include_planned, axes.until)
+        orgs = _picked(identities, identities.organisations(), axes, kind)
+        orgs.sort(key=lambda o: (identities.kind(o) or "", identities.name(o).casefold()))
+        total, shown = len(orgs), orgs[start : start + size]
+        world = Snapshot.read_bodies(conn, axes.known_at, axes.include_planned, shown, identities)
         answer = _entries(conn, world, axes, shown)
     else:
         whole = structure(conn, reading.world(conn, axes), axes, kind=kind, only=None)
         total = len(whole["organisations"])
-        start = (number - 1) * size
         answer = {**whole, "organisations": whole["organisations"][start : start + size]}
     return {**answer, "total": total, "page": number, "pages": max(1, -(-total // size))}
 
@@ -137,19 +131,13 @@ def planned_ends(conn: Connection, axes: Axes, posts: set[str]) -> dict[tuple[st
     statement = _PLANNED_ENDS.get(known)
     if statement is None:
         c = facts.c
-        at: Any = bindparam("known_at")
-        on_axes = (
-            [c.known_from <= at, or_(c.known_to.is_(None), c.known_to > at)]
-            if known
-            else [c.known_to.is_(None)]
-        )
         statement = _PLANNED_ENDS[known] = (
             select(c.subject, c.other, c.effective, c.change_id)
             .where(
                 c.subject.in_(bindparam("posts", expanding=True)),
                 c.aspect == "appt_end",
                 c.planned.is_(True),
-                *on_axes,
+                *known_at_bound(facts, known),
             )
             .order_by(c.known_from)  # the latest recorded plan, where there are several
         )

@@ -17,9 +17,8 @@ from ledger.domain.timeline import last_evidence, standing
 from ledger.views.rows import Period, Row
 from ledger.views.rows import periods_of as _periods
 
-_PAIRED = frozenset(
-    {"member_start", "member_end", "rel_start", "rel_end", "appt_start", "appt_end"}
-)
+# The marks that open or close a paired period (a membership, a relationship, an appointment).
+PAIRED_MARKS = ("member_start", "member_end", "rel_start", "rel_end", "appt_start", "appt_end")
 
 
 @dataclass
@@ -66,7 +65,9 @@ class World:
     def __post_init__(self) -> None:
         # Of the rows dated later, the openings and closings of paired periods: whether one open
         # on the date was ever closed, and how late it was last opened or observed.
-        later = [r for r in self.evidence.later if r.aspect in _PAIRED] if self.evidence else []
+        later = (
+            [r for r in self.evidence.later if r.aspect in PAIRED_MARKS] if self.evidence else []
+        )
         for row in sorted(self.rows, key=lambda r: (r.eff, r.position)) + sorted(
             later, key=lambda r: (r.eff, r.position)
         ):
